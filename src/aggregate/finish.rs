@@ -1,0 +1,265 @@
+//! The final stage: from a merged state to the rows of the output tables.
+//!
+//! Counters are summed into weeks, months and the `All` profile. Distinct
+//! users are counted user by user: each user's facts yield the set of rows
+//! (grain, period, scope, profile) the user is a visitor of, and each row
+//! of the set gets one. Users are disjoint across shards, so these counts
+//! add up across shards exactly and shards are finished in parallel.
+
+use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
+use super::{Agg, Fact, FactKey};
+use crate::parse::Profile;
+use crate::time::{month_start, week_start};
+use ahash::AHashMap;
+use rayon::prelude::*;
+use std::cmp::Ordering;
+
+/// A calendar grain. Variants are in the alphabetical order of their
+/// names, which is the order of the output rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Grain {
+    /// A local day.
+    Day,
+    /// A calendar month.
+    Month,
+    /// An ISO week, starting on Monday.
+    Week,
+}
+
+impl Grain {
+    /// Every grain.
+    pub const ALL: [Grain; 3] = [Grain::Day, Grain::Month, Grain::Week];
+
+    /// The name written in output tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Month => "month",
+            Grain::Week => "week",
+        }
+    }
+
+    /// The first day of the period of this grain that holds `day`.
+    pub fn period(self, day: i32) -> i32 {
+        match self {
+            Grain::Day => day,
+            Grain::Week => week_start(day),
+            Grain::Month => month_start(day),
+        }
+    }
+}
+
+/// Identifies one row of `audience.parquet`. `profile` is `None` for `All`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    /// Grain of the period.
+    pub grain: Grain,
+    /// First day of the period.
+    pub period: i32,
+    /// Platform, segment or structure.
+    pub scope: ScopeKey,
+    /// One profile, or `None` for all of them.
+    pub profile: Option<Profile>,
+}
+
+/// One row of `audience.parquet`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// Distinct users with at least one `LOGIN`.
+    pub unique_visitors: i64,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// `ACTIVATION` events.
+    pub activations: i64,
+}
+
+/// One row of `user_activity.parquet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserActivityRow {
+    /// First day of the month.
+    pub month: i32,
+    /// Keyed pseudonym of the user.
+    pub user_key: i64,
+    /// Profile of the user's events.
+    pub profile: Profile,
+    /// Structure index, or [`NO_STRUCTURE`].
+    pub structure: u32,
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// Local days with at least one event.
+    pub active_days: i64,
+    /// First event, epoch ms.
+    pub first_ms: i64,
+    /// Last event, epoch ms.
+    pub last_ms: i64,
+}
+
+/// Everything the sinks write, in output order.
+#[derive(Debug)]
+pub struct Tables {
+    /// `audience.parquet` rows, sorted.
+    pub audience: Vec<(RowKey, Metrics)>,
+    /// `user_activity.parquet` rows, sorted.
+    pub user_activity: Vec<UserActivityRow>,
+    /// Names of structures and segments.
+    pub dims: Dimensions,
+}
+
+impl Tables {
+    /// The text of a row's segment: the segment itself, or the segment of
+    /// its structure.
+    pub fn segment_name(&self, scope: ScopeKey) -> Option<&str> {
+        let seg = match scope.scope() {
+            Scope::Platform => None,
+            Scope::Segment(s) => Some(s),
+            Scope::Structure(s) => self.dims.structures[s as usize].segment,
+        };
+        seg.map(|s| self.dims.segments[s as usize].as_str())
+    }
+
+    /// The structure id of a row, when its scope is a structure.
+    pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
+        match scope.scope() {
+            Scope::Structure(s) => Some(self.dims.structures[s as usize].id.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// The name of a row's profile.
+pub fn profile_name(p: Option<Profile>) -> &'static str {
+    p.map_or("All", Profile::name)
+}
+
+/// Turns a merged state into sorted output rows.
+pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
+    let mut rows: AHashMap<RowKey, Metrics> = AHashMap::new();
+    for (k, c) in &agg.counters {
+        for grain in Grain::ALL {
+            for profile in [Some(k.profile), None] {
+                let key = RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
+                let m = rows.entry(key).or_default();
+                m.connections += c.connections as i64;
+                m.access += c.access as i64;
+                m.activations += c.activations as i64;
+            }
+        }
+    }
+    let (visitors, mut user_activity) =
+        agg.facts.into_par_iter().map(|shard| finish_shard(shard, &dims)).reduce(
+            || (AHashMap::new(), Vec::new()),
+            |(mut va, mut ra), (vb, rb)| {
+                for (k, n) in vb {
+                    *va.entry(k).or_insert(0) += n;
+                }
+                ra.extend(rb);
+                (va, ra)
+            },
+        );
+    for (k, n) in visitors {
+        rows.entry(k).or_default().unique_visitors += n;
+    }
+    let mut tables = Tables { audience: Vec::new(), user_activity: Vec::new(), dims };
+    let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
+    audience.par_sort_unstable_by(|a, b| output_order(&tables, &a.0, &b.0));
+    let structure_text =
+        |s: u32| (s != NO_STRUCTURE).then(|| tables.dims.structures[s as usize].id.as_str());
+    user_activity.par_sort_unstable_by(|a, b| {
+        (a.month, a.user_key, a.profile.name(), structure_text(a.structure)).cmp(&(
+            b.month,
+            b.user_key,
+            b.profile.name(),
+            structure_text(b.structure),
+        ))
+    });
+    tables.audience = audience;
+    tables.user_activity = user_activity;
+    tables
+}
+
+/// Order of `audience.parquet`: grain, period, scope, segment, structure
+/// id, profile, all by their written text.
+fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
+    let text = |k: &RowKey| {
+        let kind = match k.scope.scope() {
+            Scope::Platform => 0,
+            Scope::Segment(_) => 1,
+            Scope::Structure(_) => 2,
+        };
+        (kind, t.segment_name(k.scope), t.structure_id(k.scope), profile_name(k.profile))
+    };
+    (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))
+}
+
+type ShardResult = (AHashMap<RowKey, i64>, Vec<UserActivityRow>);
+
+/// Distinct visitors and user activity of the users of one shard.
+fn finish_shard(shard: AHashMap<FactKey, Fact>, dims: &Dimensions) -> ShardResult {
+    let mut facts: Vec<(FactKey, Fact)> = shard.into_iter().collect();
+    facts.sort_unstable_by_key(|(k, _)| *k);
+    let mut visitors: AHashMap<RowKey, i64> = AHashMap::new();
+    let mut activity = Vec::new();
+    let mut keys: Vec<RowKey> = Vec::new();
+    let mut months: Vec<(i32, Profile, u32, i32, Fact)> = Vec::new();
+    for user_facts in facts.chunk_by(|a, b| a.0.user == b.0.user) {
+        keys.clear();
+        for (k, _) in user_facts.iter().filter(|(_, f)| f.connections > 0) {
+            let mut scopes = [ScopeKey::PLATFORM; 3];
+            let mut n = 1;
+            if k.structure != NO_STRUCTURE {
+                scopes[n] = ScopeKey::structure(k.structure);
+                n += 1;
+                if let Some(seg) = dims.structures[k.structure as usize].segment {
+                    scopes[n] = ScopeKey::segment(seg);
+                    n += 1;
+                }
+            }
+            for grain in Grain::ALL {
+                let period = grain.period(k.day);
+                for &scope in &scopes[..n] {
+                    for profile in [Some(k.profile), None] {
+                        keys.push(RowKey { grain, period, scope, profile });
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for &k in &keys {
+            *visitors.entry(k).or_insert(0) += 1;
+        }
+        months.clear();
+        months.extend(
+            user_facts.iter().map(|(k, f)| (month_start(k.day), k.profile, k.structure, k.day, *f)),
+        );
+        months.sort_unstable_by_key(|m| (m.0, m.1, m.2, m.3));
+        for group in months.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
+            let (month, profile, structure, ..) = group[0];
+            let mut row = UserActivityRow {
+                month,
+                user_key: user_facts[0].0.user as i64,
+                profile,
+                structure,
+                connections: 0,
+                access: 0,
+                active_days: 0,
+                first_ms: i64::MAX,
+                last_ms: i64::MIN,
+            };
+            for &(.., f) in group {
+                row.connections += i64::from(f.connections);
+                row.access += i64::from(f.access);
+                // One fact per day within a group: facts are keyed by day.
+                row.active_days += 1;
+                row.first_ms = row.first_ms.min(f.first_ms);
+                row.last_ms = row.last_ms.max(f.last_ms);
+            }
+            activity.push(row);
+        }
+    }
+    (visitors, activity)
+}

@@ -1,0 +1,341 @@
+//! Per-worker aggregate state: fold events in, merge states, finish into
+//! rows.
+//!
+//! A worker keeps two tables:
+//!
+//! - **counters** by (local day, scope, profile): connections, access and
+//!   activations. Counts add up, so weeks, months and the `All` profile are
+//!   sums of these at the end. An event counts once at platform level,
+//!   once per distinct segment and once per distinct structure it names.
+//! - **facts** by (user key, local day, structure, profile): the user's
+//!   connections, access and first/last instants that day. Every distinct
+//!   count and the `user_activity` table come from facts, grouped by user;
+//!   nothing distinct is ever summed. Facts are sharded by user key so that
+//!   merging and finishing run in parallel, one shard per task.
+//!
+//! Both tables only grow with the number of distinct (user, day) pairs and
+//! (day, structure) pairs, never with the number of events.
+
+pub mod finish;
+pub mod scope;
+
+use crate::keys::UserKeyer;
+use crate::parse::{Event, EventKind, ParseError, Profile};
+use crate::time::LocalDays;
+use ahash::AHashMap;
+use rayon::prelude::*;
+use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
+use std::ops::AddAssign;
+
+/// Number of fact shards (by the top bits of the user key).
+pub const SHARDS: usize = 64;
+
+/// Event counts of one counter cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// `LOGIN` events.
+    pub connections: u64,
+    /// `ACCESS` events.
+    pub access: u64,
+    /// `ACTIVATION` events.
+    pub activations: u64,
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.connections += o.connections;
+        self.access += o.access;
+        self.activations += o.activations;
+    }
+}
+
+impl Counts {
+    /// The counts one event of `kind` adds, or `None` for kinds that are
+    /// not counted.
+    fn of(kind: EventKind) -> Option<Counts> {
+        let one = |c, a, v| Some(Counts { connections: c, access: a, activations: v });
+        match kind {
+            EventKind::Login => one(1, 0, 0),
+            EventKind::Access => one(0, 1, 0),
+            EventKind::Activation => one(0, 0, 1),
+            EventKind::Admin | EventKind::Other => None,
+        }
+    }
+}
+
+/// Key of a counter cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CounterKey {
+    /// Local day number.
+    pub day: i32,
+    /// Platform, segment or structure.
+    pub scope: ScopeKey,
+    /// The event's profile.
+    pub profile: Profile,
+}
+
+/// Key of a fact: one user, one local day, one structure, one profile.
+/// The derived order groups facts by user, then day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FactKey {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// Structure, or [`NO_STRUCTURE`].
+    pub structure: StructureId,
+    /// The profile the user had in the events.
+    pub profile: Profile,
+}
+
+/// What a user did on one day in one structure under one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fact {
+    /// `LOGIN` events.
+    pub connections: u32,
+    /// `ACCESS` events.
+    pub access: u32,
+    /// First event instant, epoch ms.
+    pub first_ms: i64,
+    /// Last event instant, epoch ms.
+    pub last_ms: i64,
+}
+
+impl Fact {
+    fn merge(&mut self, o: &Fact) {
+        self.connections += o.connections;
+        self.access += o.access;
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+    }
+}
+
+/// One worker's aggregate state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agg {
+    counters: AHashMap<CounterKey, Counts>,
+    facts: Vec<AHashMap<FactKey, Fact>>,
+}
+
+impl Default for Agg {
+    fn default() -> Self {
+        Agg::new()
+    }
+}
+
+impl Agg {
+    /// An empty state; cheap (no table is allocated before use).
+    pub fn new() -> Agg {
+        Agg { counters: AHashMap::new(), facts: vec![AHashMap::new(); SHARDS] }
+    }
+
+    /// The shard holding a user's facts.
+    #[inline]
+    fn shard(user: u64) -> usize {
+        (user >> 58) as usize
+    }
+
+    /// Folds one resolved event in. `structures` are distinct.
+    #[inline]
+    pub fn add(
+        &mut self,
+        user: u64,
+        day: i32,
+        profile: Profile,
+        kind: EventKind,
+        time_ms: i64,
+        structures: &[(StructureId, Option<SegmentId>)],
+    ) {
+        if kind == EventKind::Admin {
+            return;
+        }
+        if let Some(delta) = Counts::of(kind) {
+            let mut count = |scope| {
+                *self.counters.entry(CounterKey { day, scope, profile }).or_default() += delta;
+            };
+            count(ScopeKey::PLATFORM);
+            for (i, &(s, seg)) in structures.iter().enumerate() {
+                count(ScopeKey::structure(s));
+                // Once per distinct segment: skip a segment already counted
+                // for an earlier structure of this event.
+                if let Some(seg) = seg
+                    && !structures[..i].iter().any(|&(_, g)| g == Some(seg))
+                {
+                    count(ScopeKey::segment(seg));
+                }
+            }
+        }
+        let fact = Fact {
+            connections: u32::from(kind == EventKind::Login),
+            access: u32::from(kind == EventKind::Access),
+            first_ms: time_ms,
+            last_ms: time_ms,
+        };
+        let shard = &mut self.facts[Self::shard(user)];
+        let mut put = |structure| {
+            shard
+                .entry(FactKey { user, day, structure, profile })
+                .and_modify(|f| f.merge(&fact))
+                .or_insert(fact);
+        };
+        if structures.is_empty() {
+            put(NO_STRUCTURE);
+        }
+        for &(s, _) in structures {
+            put(s);
+        }
+    }
+
+    /// Combines two states; the result is the state of the events of both.
+    pub fn merge(mut self, mut other: Agg) -> Agg {
+        if self.counters.len() < other.counters.len() {
+            std::mem::swap(&mut self.counters, &mut other.counters);
+        }
+        for (k, v) in other.counters {
+            *self.counters.entry(k).or_default() += v;
+        }
+        self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
+            if a.len() < b.len() {
+                std::mem::swap(a, b);
+            }
+            for (k, v) in b.drain() {
+                a.entry(k).and_modify(|f| f.merge(&v)).or_insert(v);
+            }
+        });
+        self
+    }
+
+    /// Number of facts held (distinct user x day x structure x profile).
+    pub fn fact_count(&self) -> usize {
+        self.facts.iter().map(|m| m.len()).sum()
+    }
+}
+
+/// What every worker shares: the salt's keyer, the structure table and
+/// the time zone.
+pub struct Context {
+    /// Hashes user ids to pseudonyms.
+    pub keyer: UserKeyer,
+    /// Structures and segments seen so far.
+    pub interner: Interner,
+    /// Local days in the run's time zone.
+    pub days: LocalDays,
+}
+
+/// A worker: its caches and its aggregate state.
+pub struct Worker<'c> {
+    ctx: &'c Context,
+    days: LocalDays,
+    structures: LocalInterner,
+    scratch: Vec<(StructureId, Option<SegmentId>)>,
+    /// The state folded so far.
+    pub agg: Agg,
+}
+
+impl<'c> Worker<'c> {
+    /// A worker with an empty state.
+    pub fn new(ctx: &'c Context) -> Worker<'c> {
+        Worker {
+            ctx,
+            days: ctx.days.clone(),
+            structures: LocalInterner::default(),
+            scratch: Vec::with_capacity(8),
+            agg: Agg::new(),
+        }
+    }
+
+    /// Folds one parsed event in. Fails only when the event's instant is
+    /// outside the calendar's range.
+    #[inline]
+    pub fn consume(&mut self, ev: &Event<'_>) -> Result<(), ParseError> {
+        let day = self.days.day_of(ev.time_ms).ok_or(ParseError::InvalidDate)?;
+        if ev.kind == EventKind::Admin {
+            return Ok(());
+        }
+        let user = self.ctx.keyer.key(&ev.user);
+        self.scratch.clear();
+        for s in &ev.structures {
+            let (id, seg) = self.structures.get(&self.ctx.interner, s);
+            if !self.scratch.iter().any(|&(x, _)| x == id) {
+                self.scratch.push((id, seg));
+            }
+        }
+        self.agg.add(user, day, ev.profile, ev.kind, ev.time_ms, &self.scratch);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Format;
+    use crate::referential::Referential;
+    use jiff::tz::TimeZone;
+
+    fn context() -> Context {
+        Context {
+            keyer: UserKeyer::new("test"),
+            interner: Interner::new(Referential::empty()),
+            days: LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
+        }
+    }
+
+    fn fold(ctx: &Context, lines: &[String]) -> Agg {
+        let mut w = Worker::new(ctx);
+        for l in lines {
+            let mut ev = Event::default();
+            if Format::EntcoreJson.parse(l.as_bytes(), &mut ev).is_ok() {
+                w.consume(&ev).unwrap();
+            }
+        }
+        w.agg
+    }
+
+    fn sample_lines() -> Vec<String> {
+        let kinds = ["LOGIN", "ACCESS", "ACTIVATION", "CONNECTOR", "CREATE_USER"];
+        let profiles = ["Student", "Relative", "Teacher"];
+        (0..3000u64)
+            .map(|i| {
+                let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                format!(
+                    r#"{{"event-type":"{}","date":{},"userId":"u{}","profil":"{}","structures":["s{}","s{}"]}}"#,
+                    kinds[(x >> 3) as usize % kinds.len()],
+                    1_580_000_000_000 + (x >> 20) as i64 % 5_000_000_000,
+                    (x >> 11) % 97,
+                    profiles[(x >> 17) as usize % 3],
+                    (x >> 23) % 5,
+                    (x >> 29) % 5,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_of_folds_is_fold_of_concatenation() {
+        let ctx = context();
+        let lines = sample_lines();
+        let whole = fold(&ctx, &lines);
+        assert!(whole.fact_count() > 1000);
+        for cut in [0, 1, 1500, 2999, 3000] {
+            let (a, b) = lines.split_at(cut);
+            assert_eq!(fold(&ctx, a).merge(fold(&ctx, b)), whole, "cut at {cut}");
+            assert_eq!(fold(&ctx, b).merge(fold(&ctx, a)), whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_event_counts_once_per_distinct_structure() {
+        let ctx = context();
+        let line = r#"{"event-type":"LOGIN","date":1584345600000,"userId":"u","structures":["a","a","b"]}"#;
+        let agg = fold(&ctx, &[line.to_string()]);
+        let platform: u64 = agg
+            .counters
+            .iter()
+            .filter(|(k, _)| k.scope == ScopeKey::PLATFORM)
+            .map(|(_, c)| c.connections)
+            .sum();
+        assert_eq!(platform, 1);
+        assert_eq!(agg.counters.len(), 3);
+        assert_eq!(agg.fact_count(), 2);
+    }
+}

@@ -1,0 +1,177 @@
+//! `entlog analyze`: inputs in, tables and `run.json` out.
+
+use crate::aggregate::finish::{Tables, finish};
+use crate::aggregate::scope::Interner;
+use crate::aggregate::{Agg, Context, Worker};
+use crate::error::{Error, Result};
+use crate::input;
+use crate::keys::UserKeyer;
+use crate::parse::Format;
+use crate::referential::Referential;
+use crate::scan::scan_input;
+use crate::sink::run_json::{InputReport, RunOptions, RunReport};
+use crate::sink::{audience, run_json, user_activity};
+use crate::time::LocalDays;
+use jiff::tz::TimeZone;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Where the salt of user pseudonyms came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaltSource {
+    /// `--salt`.
+    Flag,
+    /// The `ENTLOG_SALT` environment variable.
+    Env,
+    /// [`crate::keys::DEFAULT_SALT`]: not for production.
+    Default,
+}
+
+impl SaltSource {
+    fn name(self) -> &'static str {
+        match self {
+            SaltSource::Flag => "--salt",
+            SaltSource::Env => "ENTLOG_SALT",
+            SaltSource::Default => "default",
+        }
+    }
+}
+
+/// Everything `analyze` needs to know.
+#[derive(Clone, Debug)]
+pub struct AnalyzeOptions {
+    /// Files, directories, or `-` for stdin.
+    pub inputs: Vec<PathBuf>,
+    /// Output directory (created if missing).
+    pub out: PathBuf,
+    /// Format of every input, or `None` to detect each.
+    pub format: Option<Format>,
+    /// IANA time zone name periods are cut in.
+    pub tz: String,
+    /// Directory holding `structures.csv`.
+    pub referential: Option<PathBuf>,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Secret salt of user pseudonyms.
+    pub salt: String,
+    /// Where the salt came from (recorded, the salt is not).
+    pub salt_source: SaltSource,
+    /// Memory-map plain files (otherwise read them as streams).
+    pub mmap: bool,
+}
+
+impl AnalyzeOptions {
+    /// Options with the documented defaults for `inputs` and `out`.
+    pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> AnalyzeOptions {
+        AnalyzeOptions {
+            inputs,
+            out,
+            format: None,
+            tz: "Europe/Paris".to_string(),
+            referential: None,
+            threads: 0,
+            salt: crate::keys::DEFAULT_SALT.to_string(),
+            salt_source: SaltSource::Default,
+            mmap: true,
+        }
+    }
+}
+
+/// The result of a run: the tables written and the run's report.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The rows written.
+    pub tables: Tables,
+    /// What was written to `run.json`.
+    pub report: RunReport,
+}
+
+/// Names of the tables `analyze` writes, in the order written; `run.json`
+/// comes last so that its presence means the run completed.
+pub const OUTPUTS: [&str; 3] = ["audience.parquet", "user_activity.parquet", "run.json"];
+
+/// Reads every input, writes the tables into `opts.out`, and returns them.
+///
+/// Inputs that cannot be read are reported in `run.json` (with
+/// `failed_inputs`) and the others are still processed. Errors are only
+/// returned for what stops the whole run: a bad option, an unreadable
+/// referential, an output that cannot be written.
+pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
+    let start = Instant::now();
+    let tz = TimeZone::get(&opts.tz)
+        .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", opts.tz)))?;
+    let referential = match &opts.referential {
+        Some(dir) => Referential::load(dir)?,
+        None => Referential::empty(),
+    };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
+    let ctx = Context {
+        keyer: UserKeyer::new(&opts.salt),
+        interner: Interner::new(referential),
+        days: LocalDays::new(tz),
+    };
+    let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
+    let (files, walk_errors) = input::expand(&opts.inputs);
+    let mut inputs: Vec<InputReport> = walk_errors
+        .iter()
+        .map(|e| InputReport { error: Some(e.to_string()), ..InputReport::default() })
+        .collect();
+    for path in files {
+        let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
+        match input::open(&path, opts.mmap) {
+            Ok(input) => scan_input(&pool, &mut workers, input, opts.format, &mut report),
+            Err(e) => report.error = Some(e.to_string()),
+        }
+        inputs.push(report);
+    }
+    let agg =
+        pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
+    let tables = pool.install(|| finish(agg, ctx.interner.dimensions()));
+
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
+    audience::write(&opts.out.join(OUTPUTS[0]), &tables)?;
+    user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
+    let report = run_report(opts, threads, inputs, start.elapsed().as_secs_f64());
+    run_json::write(&opts.out.join(OUTPUTS[2]), &report)?;
+    Ok(Analysis { tables, report })
+}
+
+fn run_report(
+    opts: &AnalyzeOptions,
+    threads: usize,
+    inputs: Vec<InputReport>,
+    wall_seconds: f64,
+) -> RunReport {
+    let sum = |f: fn(&InputReport) -> u64| inputs.iter().map(f).sum::<u64>();
+    let (bytes, records) = (sum(|i| i.bytes), sum(|i| i.records));
+    let per_s = |n: u64| if wall_seconds > 0.0 { n as f64 / wall_seconds } else { 0.0 };
+    RunReport {
+        version: env!("CARGO_PKG_VERSION"),
+        options: RunOptions {
+            format: opts.format.map_or("auto", Format::name).to_string(),
+            tz: opts.tz.clone(),
+            threads,
+            referential: opts.referential.as_ref().map(|p| p.display().to_string()),
+            salt_source: opts.salt_source.name().to_string(),
+            mmap: opts.mmap,
+        },
+        lines: sum(|i| i.lines),
+        records,
+        rejected: sum(|i| i.rejected),
+        failed_inputs: sum(|i| u64::from(i.error.is_some())),
+        bytes,
+        wall_seconds,
+        throughput_mb_per_s: per_s(bytes) / 1e6,
+        records_per_s: per_s(records),
+        outputs: OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        inputs,
+    }
+}

@@ -1,0 +1,82 @@
+//! Command-line definitions, turned into validated library options.
+
+use crate::analyze::{AnalyzeOptions, SaltSource};
+use crate::error::{Error, Result};
+use crate::parse::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// entlog: ENT connection logs to exact audience figures and Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "entlog", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read logs and write audience tables, user activity and run.json.
+    Analyze(AnalyzeArgs),
+}
+
+/// Arguments of `entlog analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Log files or directories (walked recursively); `-` reads stdin.
+    /// gzip and zstd inputs are detected and decompressed.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output directory for the tables and run.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Log format: `auto` detects it per input from its first lines.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "entcore-json"])]
+    pub format: String,
+    /// Time zone in which days, weeks and months are cut.
+    #[arg(long, default_value = "Europe/Paris")]
+    pub tz: String,
+    /// Directory holding structures.csv (id,uai,name[,type]).
+    #[arg(long)]
+    pub referential: Option<PathBuf>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Secret salt of user pseudonyms [default: $ENTLOG_SALT, else a
+    /// public salt unfit for production].
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// Read plain files instead of memory-mapping them (for files that may
+    /// change while being read).
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Print nothing on stdout.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl AnalyzeArgs {
+    /// Validated options; `env_salt` is the value of `ENTLOG_SALT`.
+    pub fn options(&self, env_salt: Option<String>) -> Result<AnalyzeOptions> {
+        let mut o = AnalyzeOptions::new(self.inputs.clone(), self.out.clone());
+        o.format = match self.format.as_str() {
+            "auto" => None,
+            name => Some(
+                Format::from_name(name)
+                    .ok_or_else(|| Error::usage(format!("unknown format {name:?}")))?,
+            ),
+        };
+        o.tz = self.tz.clone();
+        o.referential = self.referential.clone();
+        o.threads = self.threads;
+        o.mmap = !self.no_mmap;
+        (o.salt, o.salt_source) = match (&self.salt, env_salt) {
+            (Some(s), _) => (s.clone(), SaltSource::Flag),
+            (None, Some(s)) if !s.is_empty() => (s, SaltSource::Env),
+            _ => (o.salt, SaltSource::Default),
+        };
+        Ok(o)
+    }
+}

@@ -1,0 +1,60 @@
+//! The `entlog` binary: parse arguments, call the library, map the outcome
+//! to an exit code (0 ok, 1 some inputs unreadable, 2 fatal error).
+
+use clap::Parser;
+use entlog::cli::{Cli, Command};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`entlog ... | head`) is not a failure.
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("entlog: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(args) => {
+            let opts = args.options(std::env::var("ENTLOG_SALT").ok())?;
+            let analysis = entlog::analyze::analyze(&opts)?;
+            let failed = report_failures(&analysis.report);
+            if !args.quiet {
+                let text = entlog::report::summary::render(&analysis.tables, &opts.tz);
+                std::io::stdout().write_all(text.as_bytes())?;
+            }
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+/// Prints unreadable inputs and rejected lines on stderr; true if and only
+/// if some input could not be read.
+fn report_failures(report: &entlog::sink::run_json::RunReport) -> bool {
+    for i in &report.inputs {
+        if let Some(e) = &i.error {
+            eprintln!("entlog: {}: {e}", i.path);
+        }
+        if i.rejected > 0 {
+            let first = i.rejected_samples.first();
+            eprintln!(
+                "entlog: {}: {} line(s) rejected{}",
+                i.path,
+                i.rejected,
+                first
+                    .map_or(String::new(), |s| format!(", first at line {}: {}", s.line, s.reason)),
+            );
+        }
+    }
+    report.failed_inputs > 0
+}

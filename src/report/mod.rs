@@ -1,0 +1,3 @@
+//! What people read: the terminal summary.
+
+pub mod summary;

@@ -1,0 +1,75 @@
+//! `audience.parquet`: one row per (grain, period, scope, profile).
+
+use super::{BATCH_ROWS, TableLayout, write_parquet};
+use crate::aggregate::finish::{Metrics, RowKey, Tables, profile_name};
+use crate::aggregate::scope::Scope;
+use crate::error::{Error, Result};
+use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The table's schema, as documented in the README.
+pub fn schema() -> SchemaRef {
+    let s = |n, null| Field::new(n, DataType::Utf8, null);
+    let i = |n| Field::new(n, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        s("grain", false),
+        Field::new("period_start", DataType::Date32, false),
+        s("scope", false),
+        s("segment", true),
+        s("structure_id", true),
+        s("uai", true),
+        s("structure_name", true),
+        s("profile", false),
+        i("connections"),
+        i("unique_visitors"),
+        i("access"),
+        i("activations"),
+    ]))
+}
+
+const LAYOUT: TableLayout = TableLayout {
+    sorted_by: &["grain", "period_start", "scope", "segment", "structure_id", "profile"],
+    plain: &[],
+};
+
+/// Writes the audience rows of `tables` to `path`.
+pub fn write(path: &Path, tables: &Tables) -> Result<()> {
+    let batches = tables.audience.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows));
+    write_parquet(path, schema(), &LAYOUT, batches)
+}
+
+fn batch(path: &Path, t: &Tables, rows: &[(RowKey, Metrics)]) -> Result<RecordBatch> {
+    fn strings<'t>(rows: &[(RowKey, Metrics)], f: impl Fn(&RowKey) -> Option<&'t str>) -> ArrayRef {
+        Arc::new(rows.iter().map(|(k, _)| f(k)).collect::<StringArray>())
+    }
+    let int = |f: fn(&Metrics) -> i64| -> ArrayRef {
+        Arc::new(rows.iter().map(|(_, m)| f(m)).collect::<Int64Array>())
+    };
+    let structure = |k: &RowKey| match k.scope.scope() {
+        Scope::Structure(s) => Some(&t.dims.structures[s as usize]),
+        _ => None,
+    };
+    let columns: Vec<ArrayRef> = vec![
+        strings(rows, |k| Some(k.grain.name())),
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.period))),
+        strings(rows, |k| {
+            Some(match k.scope.scope() {
+                Scope::Platform => "platform",
+                Scope::Segment(_) => "segment",
+                Scope::Structure(_) => "structure",
+            })
+        }),
+        strings(rows, |k| t.segment_name(k.scope)),
+        strings(rows, |k| t.structure_id(k.scope)),
+        strings(rows, |k| structure(k).and_then(|s| s.uai.as_deref())),
+        strings(rows, |k| structure(k).and_then(|s| s.name.as_deref())),
+        strings(rows, |k| Some(profile_name(k.profile))),
+        int(|m| m.connections),
+        int(|m| m.unique_visitors),
+        int(|m| m.access),
+        int(|m| m.activations),
+    ];
+    RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
+}

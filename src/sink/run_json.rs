@@ -1,0 +1,101 @@
+//! `run.json`: what was read, what was rejected and where, how fast.
+
+use super::atomic_write;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The whole report of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// entlog's version.
+    pub version: &'static str,
+    /// The options that shaped the figures.
+    pub options: RunOptions,
+    /// One entry per input, in the order read.
+    pub inputs: Vec<InputReport>,
+    /// Lines read, all inputs.
+    pub lines: u64,
+    /// Records parsed, all inputs.
+    pub records: u64,
+    /// Lines rejected, all inputs.
+    pub rejected: u64,
+    /// Inputs that could not be read (fully or at all).
+    pub failed_inputs: u64,
+    /// Bytes parsed (after decompression).
+    pub bytes: u64,
+    /// Wall time of the run, seconds.
+    pub wall_seconds: f64,
+    /// Bytes parsed per second of wall time, in MB (10^6 bytes).
+    pub throughput_mb_per_s: f64,
+    /// Records per second of wall time.
+    pub records_per_s: f64,
+    /// Tables written, relative to the output directory.
+    pub outputs: Vec<String>,
+}
+
+/// Options recorded in `run.json` (never the salt itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOptions {
+    /// `auto` or a format name.
+    pub format: String,
+    /// Time zone periods are cut in.
+    pub tz: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Referential directory, if any.
+    pub referential: Option<String>,
+    /// Where the salt came from: `--salt`, `ENTLOG_SALT` or `default`.
+    pub salt_source: String,
+    /// Whether plain files were memory-mapped.
+    pub mmap: bool,
+}
+
+/// One input's account.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct InputReport {
+    /// Path as given or found (`-` for stdin).
+    pub path: String,
+    /// Format used, if one was chosen.
+    pub format: Option<String>,
+    /// `none`, `gzip` or `zstd`.
+    pub compression: Option<String>,
+    /// Size on disk, for files.
+    pub bytes_on_disk: Option<u64>,
+    /// Bytes parsed (after decompression).
+    pub bytes: u64,
+    /// Lines read (blank lines included).
+    pub lines: u64,
+    /// Lines parsed into records.
+    pub records: u64,
+    /// Lines rejected.
+    pub rejected: u64,
+    /// Rejections by reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// The first rejected lines, with their 1-based line numbers.
+    pub rejected_samples: Vec<RejectedLine>,
+    /// Earliest event instant (RFC 3339, UTC).
+    pub first_event: Option<String>,
+    /// Latest event instant (RFC 3339, UTC).
+    pub last_event: Option<String>,
+    /// Why the input could not be read, or stopped being readable.
+    pub error: Option<String>,
+}
+
+/// A rejected line.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RejectedLine {
+    /// 1-based line number in the (decompressed) input.
+    pub line: u64,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+/// Writes `report` as pretty JSON to `path`, atomically.
+pub fn write(path: &Path, report: &RunReport) -> Result<()> {
+    atomic_write(path, |f| {
+        serde_json::to_writer_pretty(&mut *f, report).map_err(|e| Error::output(path, e))?;
+        std::io::Write::write_all(f, b"\n").map_err(|e| Error::io(path, e))
+    })
+}

@@ -1,0 +1,71 @@
+//! `user_activity.parquet`: one row per (month, user, profile, structure),
+//! the mergeable fact table behind every distinct count.
+
+use super::{BATCH_ROWS, TableLayout, write_parquet};
+use crate::aggregate::finish::{Tables, UserActivityRow};
+use crate::aggregate::scope::NO_STRUCTURE;
+use crate::error::{Error, Result};
+use arrow_array::{
+    ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The table's schema, as documented in the README.
+pub fn schema() -> SchemaRef {
+    let i = |n| Field::new(n, DataType::Int64, false);
+    let ts =
+        |n| Field::new(n, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false);
+    Arc::new(Schema::new(vec![
+        Field::new("month", DataType::Date32, false),
+        i("user_key"),
+        Field::new("profile", DataType::Utf8, false),
+        Field::new("structure_id", DataType::Utf8, true),
+        i("connections"),
+        i("access"),
+        i("active_days"),
+        ts("first_seen"),
+        ts("last_seen"),
+    ]))
+}
+
+const LAYOUT: TableLayout = TableLayout {
+    sorted_by: &["month", "user_key"],
+    plain: &["user_key", "first_seen", "last_seen"],
+};
+
+/// Writes the user activity rows of `tables` to `path`.
+pub fn write(path: &Path, tables: &Tables) -> Result<()> {
+    let batches = tables.user_activity.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows));
+    write_parquet(path, schema(), &LAYOUT, batches)
+}
+
+fn batch(path: &Path, t: &Tables, rows: &[UserActivityRow]) -> Result<RecordBatch> {
+    let int = |f: fn(&UserActivityRow) -> i64| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<Int64Array>())
+    };
+    let micros = |f: fn(&UserActivityRow) -> i64| -> ArrayRef {
+        let values: TimestampMicrosecondArray = rows.iter().map(|r| Some(f(r) * 1000)).collect();
+        Arc::new(values.with_timezone("UTC"))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.month))),
+        int(|r| r.user_key),
+        Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| {
+                    (r.structure != NO_STRUCTURE)
+                        .then(|| t.dims.structures[r.structure as usize].id.as_str())
+                })
+                .collect::<StringArray>(),
+        ),
+        int(|r| r.connections),
+        int(|r| r.access),
+        int(|r| r.active_days),
+        micros(|r| r.first_ms),
+        micros(|r| r.last_ms),
+    ];
+    RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
+}

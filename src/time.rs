@@ -1,0 +1,329 @@
+//! Calendar arithmetic and the cut of instants into local days.
+//!
+//! Every period the engine reports (day, ISO week, month) is a union of
+//! local days, so the hot path only maps an instant (epoch milliseconds,
+//! UTC) to a local day number; weeks and months are derived from day
+//! numbers once, at the end. A day number counts days since 1970-01-01 in
+//! the civil calendar, which is exactly Arrow's `Date32`.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+
+/// Milliseconds in a standard day.
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Returns the day number (days since 1970-01-01) of a civil date.
+///
+/// Uses the proleptic Gregorian calendar; valid for every `i16` year.
+pub fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    // Shift the year so that it starts in March: the leap day is then the
+    // last day of the shifted year and month lengths follow a fixed cycle.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Returns `(year, month, day)` of a day number; inverse of
+/// [`days_from_civil`].
+pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i32::from(month <= 2);
+    (year, month, day)
+}
+
+/// Day number of the Monday that starts the ISO week holding `day`.
+pub fn week_start(day: i32) -> i32 {
+    // 1970-01-01 was a Thursday, three days after a Monday.
+    day - (day + 3).rem_euclid(7)
+}
+
+/// Day number of the first day of the month holding `day`.
+pub fn month_start(day: i32) -> i32 {
+    let (_, _, d) = civil_from_days(day);
+    day - (d as i32 - 1)
+}
+
+/// Day number of the first day of the month after the one holding `day`.
+pub fn next_month_start(day: i32) -> i32 {
+    let (y, m, _) = civil_from_days(day);
+    if m == 12 { days_from_civil(y + 1, 1, 1) } else { days_from_civil(y, m + 1, 1) }
+}
+
+/// Formats a day number as `YYYY-MM-DD`.
+pub fn format_day(day: i32) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Formats epoch milliseconds as an RFC 3339 UTC instant.
+pub fn format_ms(ms: i64) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts.to_string(),
+        Err(_) => ms.to_string(),
+    }
+}
+
+/// Maps instants to local day numbers in one time zone, with a small cache.
+///
+/// Logs are mostly in time order, so nearly every lookup hits the cache and
+/// costs two comparisons; a miss asks the time zone database once for the
+/// whole local day. Each worker owns one (it is cheap to clone).
+#[derive(Clone)]
+pub struct LocalDays {
+    tz: TimeZone,
+    /// Direct-mapped cache of local days: `(start_ms, end_ms, day)`.
+    slots: [(i64, i64, i32); 16],
+}
+
+impl LocalDays {
+    /// Creates a mapper for `tz`.
+    pub fn new(tz: TimeZone) -> LocalDays {
+        LocalDays { tz, slots: [(0, 0, 0); 16] }
+    }
+
+    /// The time zone this mapper cuts days in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// Returns the local day number holding the instant `ms`, or `None`
+    /// when the instant is outside the range the calendar supports.
+    #[inline]
+    pub fn day_of(&mut self, ms: i64) -> Option<i32> {
+        let slot = (ms.div_euclid(MS_PER_DAY) & 15) as usize;
+        let (start, end, day) = self.slots[slot];
+        if ms >= start && ms < end {
+            return Some(day);
+        }
+        let (start, end, day) = self.lookup(ms)?;
+        self.slots[slot] = (start, end, day);
+        Some(day)
+    }
+
+    fn lookup(&self, ms: i64) -> Option<(i64, i64, i32)> {
+        let ts = Timestamp::from_millisecond(ms).ok()?;
+        let date = self.tz.to_datetime(ts).date();
+        let start = self.day_start_ms(date)?;
+        let end = self.day_start_ms(date.tomorrow().ok()?)?;
+        let day = days_from_civil(i32::from(date.year()), date.month() as u32, date.day() as u32);
+        Some((start, end, day))
+    }
+
+    /// The instant local midnight starts `date` (the first instant of the
+    /// day when midnight itself is skipped by a DST change).
+    fn day_start_ms(&self, date: Date) -> Option<i64> {
+        let midnight = DateTime::from(date);
+        let zdt = midnight.to_zoned_datetime(self.tz.clone()).ok()?;
+        Some(zdt.start_of_day().ok()?.timestamp().as_millisecond())
+    }
+
+    /// Converts a local wall-clock time to epoch milliseconds. A time in a
+    /// DST gap is moved forward by the gap; a time repeated by a DST fold
+    /// takes its first (earlier) instant. Returns `None` when out of range.
+    pub fn local_to_ms(&self, dt: DateTime) -> Option<i64> {
+        let ts = self.tz.to_ambiguous_timestamp(dt).compatible().ok()?;
+        Some(ts.as_millisecond())
+    }
+}
+
+/// Parses an ISO-8601 / RFC 3339 instant as written by `mongoexport`
+/// (`2020-03-16T08:00:00.123Z`, `...+01:00`, `...+0100`) into epoch
+/// milliseconds. Fractions beyond milliseconds are truncated. A time
+/// without offset is taken as UTC, as `mongoexport` means it.
+pub fn parse_iso_ms(s: &[u8]) -> Option<i64> {
+    let num = |a: usize, b: usize| -> Option<i32> {
+        let digits = s.get(a..b)?;
+        let mut v = 0i32;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i32::from(c - b'0');
+        }
+        Some(v)
+    };
+    if s.len() < 19 || s[4] != b'-' || s[7] != b'-' || !matches!(s[10], b'T' | b' ') {
+        return None;
+    }
+    if s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, min, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    // Validate through jiff so that 2020-02-30 or 25:00 are refused.
+    Date::new(year as i16, month as i8, day as i8).ok()?;
+    if hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            if i - start < 3 {
+                millis = millis * 10 + i64::from(s[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..3 {
+            millis *= 10;
+        }
+    }
+    let offset_min: i64 = match &s[i..] {
+        b"" | b"Z" | b"z" => 0,
+        rest if rest.len() == 6 && rest[3] == b':' || rest.len() == 5 => {
+            let sign = match rest[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let h = num(i + 1, i + 3)?;
+            let m = if rest.len() == 6 { num(i + 4, i + 6)? } else { num(i + 3, i + 5)? };
+            sign * i64::from(h * 60 + m)
+        }
+        _ => return None,
+    };
+    let days = i64::from(days_from_civil(year, month as u32, day as u32));
+    let secs = days * 86_400 + i64::from(hour * 3600 + min * 60 + sec.min(59));
+    Some((secs - offset_min * 60) * 1000 + millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn paris() -> LocalDays {
+        LocalDays::new(TimeZone::get("Europe/Paris").unwrap())
+    }
+
+    fn ms(s: &str) -> i64 {
+        parse_iso_ms(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for d in -800_000..800_000 {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2020, 3, 1), 18_322);
+        assert_eq!(format_day(18_322), "2020-03-01");
+    }
+
+    #[test]
+    fn weeks_start_on_monday() {
+        // 2020-03-16 was a Monday; 2020-03-22 the Sunday after.
+        let monday = days_from_civil(2020, 3, 16);
+        for d in monday..monday + 7 {
+            assert_eq!(week_start(d), monday);
+        }
+        assert_eq!(week_start(monday + 7), monday + 7);
+        // Before 1970 too.
+        assert_eq!(week_start(-1), -3);
+    }
+
+    #[test]
+    fn months() {
+        let d = days_from_civil(2020, 2, 29);
+        assert_eq!(month_start(d), days_from_civil(2020, 2, 1));
+        assert_eq!(next_month_start(d), days_from_civil(2020, 3, 1));
+        let dec = days_from_civil(2019, 12, 31);
+        assert_eq!(next_month_start(dec), days_from_civil(2020, 1, 1));
+    }
+
+    #[test]
+    fn iso_parsing() {
+        assert_eq!(ms("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(ms("1970-01-01T00:00:00.5Z"), 500);
+        assert_eq!(ms("1970-01-01T00:00:00.123456Z"), 123);
+        assert_eq!(ms("1970-01-01T01:00:00+01:00"), 0);
+        assert_eq!(ms("1970-01-01T01:00:00+0100"), 0);
+        assert_eq!(ms("1969-12-31T23:00:00-01:00"), 0);
+        assert_eq!(ms("2020-03-16T08:00:00"), 1_584_345_600_000);
+        for bad in [
+            "",
+            "2020-02-30T00:00:00Z",
+            "2020-03-16",
+            "2020-03-16T25:00:00Z",
+            "2020-03-16T08:00:00.Z",
+            "2020-03-16T08:00:00+1",
+            "x020-03-16T08:00:00Z",
+        ] {
+            assert_eq!(parse_iso_ms(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn local_midnight_around_2020_dst_changes() {
+        let mut days = paris();
+        let mar29 = days_from_civil(2020, 3, 29);
+        // Spring forward: 29 March 2020 has 23 hours in Paris.
+        assert_eq!(days.day_of(ms("2020-03-28T22:59:59.999Z")), Some(mar29 - 1));
+        assert_eq!(days.day_of(ms("2020-03-28T23:00:00Z")), Some(mar29));
+        assert_eq!(days.day_of(ms("2020-03-29T21:59:59.999Z")), Some(mar29));
+        assert_eq!(days.day_of(ms("2020-03-29T22:00:00Z")), Some(mar29 + 1));
+        // Fall back: 25 October 2020 has 25 hours.
+        let oct25 = days_from_civil(2020, 10, 25);
+        assert_eq!(days.day_of(ms("2020-10-24T21:59:59.999Z")), Some(oct25 - 1));
+        assert_eq!(days.day_of(ms("2020-10-24T22:00:00Z")), Some(oct25));
+        assert_eq!(days.day_of(ms("2020-10-25T22:59:59.999Z")), Some(oct25));
+        assert_eq!(days.day_of(ms("2020-10-25T23:00:00Z")), Some(oct25 + 1));
+    }
+
+    #[test]
+    fn month_ends_cut_at_local_midnight() {
+        let mut days = paris();
+        // 31 March 2020, 23:30 in Paris (CEST) is still March...
+        let d = days.day_of(ms("2020-03-31T21:30:00Z")).unwrap();
+        assert_eq!(month_start(d), days_from_civil(2020, 3, 1));
+        // ...and 00:30 on 1 April is April, although still 31 March in UTC.
+        let d = days.day_of(ms("2020-03-31T22:30:00Z")).unwrap();
+        assert_eq!(month_start(d), days_from_civil(2020, 4, 1));
+        // 1 March 2020 00:30 CET is 29 February 23:30 UTC.
+        let d = days.day_of(ms("2020-02-29T23:30:00Z")).unwrap();
+        assert_eq!(d, days_from_civil(2020, 3, 1));
+    }
+
+    #[test]
+    fn cache_is_transparent() {
+        // Out-of-order lookups that collide in the cache give the same days.
+        let mut cached = paris();
+        let start = ms("2019-09-01T00:00:00Z");
+        let mut t = start;
+        let mut x = 12345u64;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            t = start + (x >> 20) as i64 % (400 * MS_PER_DAY);
+            let fresh = paris().day_of(t);
+            assert_eq!(cached.day_of(t), fresh);
+        }
+        assert!(t > start);
+    }
+
+    #[test]
+    fn local_to_ms_resolves_gaps_and_folds() {
+        let days = paris();
+        let gap = date(2020, 3, 29).at(2, 30, 0, 0);
+        assert_eq!(days.local_to_ms(gap), Some(ms("2020-03-29T01:30:00Z")));
+        let fold = date(2020, 10, 25).at(2, 30, 0, 0);
+        assert_eq!(days.local_to_ms(fold), Some(ms("2020-10-25T00:30:00Z")));
+    }
+}
