@@ -2,6 +2,7 @@
 
 use crate::analyze::{AnalyzeOptions, SaltSource};
 use crate::error::{Error, Result};
+use crate::generate::{Compress, GenerateOptions};
 use crate::parse::Format;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +21,63 @@ pub struct Cli {
 pub enum Command {
     /// Read logs and write audience tables, user activity and run.json.
     Analyze(AnalyzeArgs),
+    /// Write a synthetic ENT event dump and its referential.
+    Generate(GenerateArgs),
+    /// Generate the built-in scenario, analyze it, print the summary.
+    Demo(DemoArgs),
+}
+
+/// Arguments of `entlog generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The scenario to generate.
+    #[arg(long, default_value = "somme-2020", value_parser = ["somme-2020"])]
+    pub scenario: String,
+    /// Output directory (events/ and structures.csv are written there).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+    /// Multiplies users and events; 1 gives the published figures.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Compress the dumps.
+    #[arg(long, default_value = "none", value_parser = ["none", "gz", "zst"])]
+    pub compress: String,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl GenerateArgs {
+    /// Validated options.
+    pub fn options(&self) -> GenerateOptions {
+        let compress = match self.compress.as_str() {
+            "gz" => Compress::Gzip,
+            "zst" => Compress::Zstd,
+            _ => Compress::None,
+        };
+        GenerateOptions { out: self.out.clone(), seed: self.seed, scale: self.scale, compress }
+    }
+}
+
+/// Arguments of `entlog demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the dump (in OUT/dump) and the tables (in OUT); by default
+    /// both go to a temporary directory that is removed.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Multiplies users and events; 1 gives the published figures.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 2020)]
+    pub seed: u64,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// Arguments of `entlog analyze`.

@@ -5,6 +5,7 @@ use clap::Parser;
 use entlog::cli::{Cli, Command};
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -35,7 +36,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
+        Command::Generate(args) => {
+            let opts = args.options();
+            let start = Instant::now();
+            let done = with_threads(args.threads, || entlog::generate::generate(&opts))??;
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "generated {} events ({:.0} MB of JSON) for {} users in {} structures into {} \
+                 in {secs:.1} s: {:.0} events/s, {:.0} MB/s",
+                done.events,
+                done.bytes as f64 / 1e6,
+                done.users,
+                done.structures,
+                opts.out.display(),
+                done.events as f64 / secs,
+                done.bytes as f64 / 1e6 / secs,
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => {
+            let out = args.out.as_deref();
+            let demo = with_threads(args.threads, || {
+                entlog::demo::demo(out, args.scale, args.seed, args.threads)
+            })??;
+            eprintln!(
+                "entlog demo: generated {} events ({:.0} MB) in {}, tables in {}",
+                demo.generated.events,
+                demo.generated.bytes as f64 / 1e6,
+                demo.dump.display(),
+                demo.tables.display(),
+            );
+            let failed = report_failures(&demo.analysis.report);
+            let text = entlog::report::summary::render(&demo.analysis.tables, "Europe/Paris");
+            std::io::stdout().write_all(text.as_bytes())?;
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
     }
+}
+
+/// Runs `f` on a thread pool of `threads` threads (0: one per core).
+fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow::Result<T> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    Ok(pool.install(f))
 }
 
 /// Prints unreadable inputs and rejected lines on stderr; true if and only

@@ -37,6 +37,13 @@ pub fn atomic_write(
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     write(tmp.as_file_mut())?;
+    // Temporary files are private (0600); outputs are ordinary files.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(mode).map_err(|e| Error::io(path, e))?;
+    }
     tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
