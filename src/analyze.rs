@@ -9,7 +9,7 @@ use crate::keys::UserKeyer;
 use crate::parse::Format;
 use crate::referential::Referential;
 use crate::scan::scan_input;
-use crate::sink::run_json::{InputReport, RunOptions, RunReport};
+use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::{audience, run_json, user_activity};
 use crate::time::LocalDays;
 use jiff::tz::TimeZone;
@@ -132,14 +132,18 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         }
         inputs.push(report);
     }
+    let scanned = start.elapsed().as_secs_f64();
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
     let tables = pool.install(|| finish(agg, ctx.interner.dimensions()));
+    let finished = start.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     audience::write(&opts.out.join(OUTPUTS[0]), &tables)?;
     user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
-    let report = run_report(opts, threads, inputs, start.elapsed().as_secs_f64());
+    let wall = start.elapsed().as_secs_f64();
+    let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
+    let report = run_report(opts, threads, inputs, wall, phases);
     run_json::write(&opts.out.join(OUTPUTS[2]), &report)?;
     Ok(Analysis { tables, report })
 }
@@ -149,6 +153,7 @@ fn run_report(
     threads: usize,
     inputs: Vec<InputReport>,
     wall_seconds: f64,
+    phase_seconds: Phases,
 ) -> RunReport {
     let sum = |f: fn(&InputReport) -> u64| inputs.iter().map(f).sum::<u64>();
     let (bytes, records) = (sum(|i| i.bytes), sum(|i| i.records));
@@ -169,6 +174,7 @@ fn run_report(
         failed_inputs: sum(|i| u64::from(i.error.is_some())),
         bytes,
         wall_seconds,
+        phase_seconds,
         throughput_mb_per_s: per_s(bytes) / 1e6,
         records_per_s: per_s(records),
         outputs: OUTPUTS.iter().map(|s| s.to_string()).collect(),

@@ -204,26 +204,35 @@ fn finish_shard(shard: AHashMap<FactKey, Fact>, dims: &Dimensions) -> ShardResul
     let mut visitors: AHashMap<RowKey, i64> = AHashMap::new();
     let mut activity = Vec::new();
     let mut keys: Vec<RowKey> = Vec::new();
+    let mut periods = Vec::new();
     let mut months: Vec<(i32, Profile, u32, i32, Fact)> = Vec::new();
     for user_facts in facts.chunk_by(|a, b| a.0.user == b.0.user) {
-        keys.clear();
+        // First the user's distinct (period, structure, profile) triples,
+        // then their scopes: a month of daily logins collapses to one
+        // triple per structure before anything is expanded.
+        periods.clear();
         for (k, _) in user_facts.iter().filter(|(_, f)| f.connections > 0) {
+            for grain in Grain::ALL {
+                periods.push((grain, grain.period(k.day), k.structure, k.profile));
+            }
+        }
+        periods.sort_unstable();
+        periods.dedup();
+        keys.clear();
+        for &(grain, period, structure, profile) in &periods {
             let mut scopes = [ScopeKey::PLATFORM; 3];
             let mut n = 1;
-            if k.structure != NO_STRUCTURE {
-                scopes[n] = ScopeKey::structure(k.structure);
+            if structure != NO_STRUCTURE {
+                scopes[n] = ScopeKey::structure(structure);
                 n += 1;
-                if let Some(seg) = dims.structures[k.structure as usize].segment {
+                if let Some(seg) = dims.structures[structure as usize].segment {
                     scopes[n] = ScopeKey::segment(seg);
                     n += 1;
                 }
             }
-            for grain in Grain::ALL {
-                let period = grain.period(k.day);
-                for &scope in &scopes[..n] {
-                    for profile in [Some(k.profile), None] {
-                        keys.push(RowKey { grain, period, scope, profile });
-                    }
+            for &scope in &scopes[..n] {
+                for profile in [Some(profile), None] {
+                    keys.push(RowKey { grain, period, scope, profile });
                 }
             }
         }

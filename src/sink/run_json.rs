@@ -27,12 +27,25 @@ pub struct RunReport {
     pub bytes: u64,
     /// Wall time of the run, seconds.
     pub wall_seconds: f64,
+    /// Where the wall time went.
+    pub phase_seconds: Phases,
     /// Bytes parsed per second of wall time, in MB (10^6 bytes).
     pub throughput_mb_per_s: f64,
     /// Records per second of wall time.
     pub records_per_s: f64,
     /// Tables written, relative to the output directory.
     pub outputs: Vec<String>,
+}
+
+/// Wall time of each phase of a run, seconds.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct Phases {
+    /// Reading, parsing and folding every input.
+    pub scan: f64,
+    /// Merging worker states and computing the rows.
+    pub finish: f64,
+    /// Writing the tables.
+    pub write: f64,
 }
 
 /// Options recorded in `run.json` (never the salt itself).
