@@ -50,17 +50,24 @@ pub struct StreamChunker<R> {
     /// Bytes read after the last line end of the previous chunk.
     carry: Vec<u8>,
     done: bool,
+    /// A read error held back until the lines read before it are out.
+    error: Option<io::Error>,
 }
 
 impl<R: Read> StreamChunker<R> {
     /// Wraps `reader`.
     pub fn new(reader: R, target: usize) -> Self {
-        StreamChunker { reader, target: target.max(1), carry: Vec::new(), done: false }
+        StreamChunker { reader, target: target.max(1), carry: Vec::new(), done: false, error: None }
     }
 
     /// Returns the next chunk, or `None` at the end of the stream. A line
-    /// longer than `target` makes its chunk grow to hold it whole.
+    /// longer than `target` makes its chunk grow to hold it whole. On a
+    /// read error, the complete lines read before it come out first, then
+    /// the error (a partial line before the error is dropped).
     pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         if self.done {
             return Ok(None);
         }
@@ -70,8 +77,18 @@ impl<R: Read> StreamChunker<R> {
             let want = buf.len().max(self.target) + (self.target / 8).max(1);
             let start = buf.len();
             buf.resize(want, 0);
-            let n = read_full(&mut self.reader, &mut buf[start..])?;
+            let (n, err) = read_full(&mut self.reader, &mut buf[start..]);
             buf.truncate(start + n);
+            if let Some(e) = err {
+                self.done = true;
+                let whole = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                if whole == 0 {
+                    return Err(e);
+                }
+                self.error = Some(e);
+                buf.truncate(whole);
+                return Ok(Some(buf));
+            }
             if n == 0 {
                 self.done = true;
                 return Ok(if buf.is_empty() { None } else { Some(buf) });
@@ -89,18 +106,19 @@ impl<R: Read> StreamChunker<R> {
     }
 }
 
-/// Reads until `buf` is full or the stream ends; retries interruptions.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full, the stream ends or fails; retries
+/// interruptions. Returns the bytes read, and the error if one stopped it.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => return (n, Some(e)),
         }
     }
-    Ok(n)
+    (n, None)
 }
 
 #[cfg(test)]
@@ -151,6 +169,27 @@ mod tests {
                 assert_eq!(all_lines(&parts), all_lines(&[&data]));
             }
         }
+    }
+
+    /// A reader that fails after its data.
+    struct Failing(io::Cursor<Vec<u8>>);
+
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::other("corrupt")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    #[test]
+    fn stream_keeps_whole_lines_read_before_an_error() {
+        let reader = Failing(io::Cursor::new(b"one\ntwo\nthr".to_vec()));
+        let mut sc = StreamChunker::new(reader, 1 << 20);
+        assert_eq!(sc.next_chunk().unwrap().unwrap(), b"one\ntwo\n");
+        assert_eq!(sc.next_chunk().unwrap_err().to_string(), "corrupt");
+        assert!(sc.next_chunk().unwrap().is_none());
     }
 
     #[test]

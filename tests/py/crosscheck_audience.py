@@ -1,0 +1,191 @@
+"""Independent recomputation of audience.parquet from raw event-store lines.
+
+Reads the same inputs as entlog with Python's json module and zoneinfo,
+applies the rules of the README (what is rejected, what counts), computes
+every (grain, period, scope, profile) row, reads entlog's audience.parquet
+back with pyarrow, and compares every row. Exits 1 on any difference.
+
+usage: crosscheck_audience.py OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
+"""
+import csv
+import datetime as dt
+import gzip
+import json
+import sys
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import pyarrow.parquet as pq
+
+PROFILES = {"Student", "Relative", "Teacher", "Personnel", "Guest"}
+COUNTED = {"LOGIN": "connections", "ACCESS": "access", "ACTIVATION": "activations"}
+ADMIN = {"CREATE_USER", "DELETE_USER", "IMPORT", "MERGE_USER", "EXPORT",
+         "BLOCK_USER", "UNBLOCK_USER"}
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+MIN_MS, MAX_MS = -62135596800000, 253402300799999
+
+
+def open_lines(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    if magic == b"\x28\xb5\x2f\xfd":
+        import zstandard
+        return zstandard.open(path, "rb")
+    return open(path, "rb")
+
+
+def to_ms(v):
+    """The engine's reading of a `date` value, or None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v) if abs(v) < 9.2e18 else None
+    if isinstance(v, str):
+        try:
+            return int(v)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_iso(s):
+    try:
+        t = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    delta = t - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def date_ms(v):
+    if isinstance(v, dict):
+        ms = None
+        for k, x in v.items():
+            if k == "$numberLong":
+                ms = to_ms(x) if isinstance(x, str) else None
+            elif k == "$date":
+                ms = parse_iso(x) if isinstance(x, str) else date_ms(x)
+        return ms
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return to_ms(v)
+    return None
+
+
+def main():
+    out, ref_dir, tz_name, *inputs = sys.argv[1:]
+    tz = ZoneInfo(tz_name)
+    segment_of, uai_of, name_of = {}, {}, {}
+    if ref_dir != "-":
+        with open(f"{ref_dir}/structures.csv", newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                sid = row["id"].strip()
+                segment_of[sid] = (row.get("type") or "").strip() or None
+                uai_of[sid] = row["uai"].strip() or None
+                name_of[sid] = row["name"].strip() or None
+
+    counts = defaultdict(lambda: [0, 0, 0])  # key -> connections, access, activations
+    visitors = defaultdict(set)
+    records = rejected = 0
+
+    def local_day(ms):
+        t = (EPOCH + dt.timedelta(milliseconds=ms)).astimezone(tz)
+        return t.date()
+
+    def periods(day):
+        return [("day", day), ("week", day - dt.timedelta(days=day.weekday())),
+                ("month", day.replace(day=1))]
+
+    for path in inputs:
+        with open_lines(path) as f:
+            for raw in f:
+                line = raw.rstrip(b"\n")
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                if not line.strip():
+                    continue
+                try:
+                    ev = json.loads(line.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    rejected += 1
+                    continue
+                if not isinstance(ev, dict):
+                    rejected += 1
+                    continue
+                ms = date_ms(ev["date"]) if "date" in ev else None
+                user = ev.get("userId")
+                if ms is None or not (MIN_MS <= ms <= MAX_MS):
+                    rejected += 1
+                    continue
+                if not isinstance(user, str) or not user:
+                    rejected += 1
+                    continue
+                records += 1
+                kind = ev.get("event-type")
+                kind = kind if isinstance(kind, str) else ""
+                if kind in ADMIN:
+                    continue
+                profil = ev.get("profil")
+                profile = profil if profil in PROFILES else "Unknown"
+                structs = ev.get("structures")
+                structs = structs if isinstance(structs, list) else []
+                structs = list(dict.fromkeys(s for s in structs if isinstance(s, str)))
+                scopes = [("platform", None, None)]
+                segs = []
+                for s in structs:
+                    scopes.append(("structure", segment_of.get(s), s))
+                    seg = segment_of.get(s)
+                    if seg and seg not in segs:
+                        segs.append(seg)
+                scopes += [("segment", g, None) for g in segs]
+                field = COUNTED.get(kind)
+                day = local_day(ms)
+                for grain, start in periods(day):
+                    for scope in scopes:
+                        for prof in (profile, "All"):
+                            key = (grain, start, *scope, prof)
+                            if field:
+                                counts[key][["connections", "access", "activations"].index(field)] += 1
+                            if kind == "LOGIN":
+                                visitors[key].add(user)
+
+    expected = {}
+    for key in set(counts) | set(visitors):
+        c = counts.get(key, [0, 0, 0])
+        row = (c[0], len(visitors.get(key, ())), c[1], c[2])
+        if any(row):
+            expected[key] = row
+
+    table = pq.read_table(f"{out}/audience.parquet").to_pylist()
+    got = {}
+    for r in table:
+        key = (r["grain"], r["period_start"], r["scope"], r["segment"], r["structure_id"], r["profile"])
+        if key in got:
+            print("duplicate row", key)
+            sys.exit(1)
+        got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"])
+        sid = r["structure_id"]
+        if sid is not None and (r["uai"], r["structure_name"]) != (uai_of.get(sid), name_of.get(sid)):
+            print("bad referential columns", r)
+            sys.exit(1)
+
+    run = json.load(open(f"{out}/run.json"))
+    problems = []
+    if (run["records"], run["rejected"]) != (records, rejected):
+        problems.append(f"records/rejected: entlog {run['records']}/{run['rejected']}, python {records}/{rejected}")
+    for key in sorted(set(expected) | set(got), key=str):
+        if expected.get(key) != got.get(key):
+            problems.append(f"{key}: entlog {got.get(key)}, python {expected.get(key)}")
+    if problems:
+        print(f"{len(problems)} differences; first ones:")
+        print("\n".join(problems[:20]))
+        sys.exit(1)
+    print(f"ok: {len(got)} rows, {records} records, {rejected} rejected, all equal")
+
+
+main()

@@ -1,0 +1,79 @@
+//! Helpers shared by the integration tests.
+
+use entlog::aggregate::finish::{Metrics, Tables, profile_name};
+use entlog::aggregate::scope::Scope;
+use entlog::time::format_day;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A committed fixture.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// Runs the entlog binary.
+pub fn entlog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_entlog")).args(args).output().expect("run entlog")
+}
+
+/// Runs a Python script of `tests/py` and fails the test with its output
+/// if it fails. Python needs pyarrow and duckdb (`.ci/run` installs them).
+pub fn python(script: &str, args: &[&str]) -> String {
+    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(py)
+        .arg(root().join("tests/py").join(script))
+        .args(args)
+        .output()
+        .expect("run python3 (install it with pyarrow and duckdb: see .ci/run)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// Generates the scenario at `scale` into `dir` with the binary.
+pub fn generate(dir: &Path, scale: &str, seed: &str, extra: &[&str]) {
+    let mut args =
+        vec!["generate", "--out", dir.to_str().unwrap(), "--scale", scale, "--seed", seed];
+    args.extend_from_slice(extra);
+    let out = entlog(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// One audience row of `tables`, found by its written text:
+/// (grain, period_start, scope, segment or structure id, profile).
+pub fn row(
+    t: &Tables,
+    grain: &str,
+    period: &str,
+    scope: &str,
+    name: Option<&str>,
+    profile: &str,
+) -> Option<Metrics> {
+    t.audience.iter().find_map(|(k, m)| {
+        let (kind, text) = match k.scope.scope() {
+            Scope::Platform => ("platform", None),
+            Scope::Segment(_) => ("segment", t.segment_name(k.scope)),
+            Scope::Structure(_) => ("structure", t.structure_id(k.scope)),
+        };
+        (k.grain.name() == grain
+            && format_day(k.period) == period
+            && kind == scope
+            && text == name
+            && profile_name(k.profile) == profile)
+            .then_some(*m)
+    })
+}
+
+/// Connections and unique visitors of a row (0, 0 if absent).
+pub fn cu(m: Option<Metrics>) -> (i64, i64) {
+    m.map_or((0, 0), |m| (m.connections, m.unique_visitors))
+}
