@@ -1,0 +1,168 @@
+"""Whole-process comparison: entlog analyze against DuckDB on the same
+Entcore JSON dump, the same figures, the same cores, in one run.
+
+Both compute, for day / ISO week / month x profile (and All) x platform /
+segment / structure: connections, exact distinct visitors, access and
+activations, with periods cut at local midnight in Europe/Paris. The script
+checks that DuckDB's figures equal entlog's audience.parquet, then prints a
+Markdown table: wall time, MB/s, events/s, peak anonymous memory (heap,
+sampled from /proc, not the mapped file's pages) and the ratio.
+
+usage: python3 benches/compare_duckdb.py DUMP_DIR [--threads 2] [--runs 3]
+  DUMP_DIR: written by `entlog generate` (events/ and structures.csv)
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ENTLOG = os.environ.get("ENTLOG", "target/release/entlog")
+
+DUCKDB_JOB = r"""
+import sys, duckdb
+events, referential, threads, out = sys.argv[1:5]
+con = duckdb.connect()
+con.execute(f"SET threads = {threads}")
+con.execute("SET TimeZone = 'Europe/Paris'")
+# Parse once: the date in every mongoexport shape, profile default,
+# distinct structures.
+con.execute(f'''
+CREATE TEMP TABLE ev AS
+SELECT row_number() OVER () AS id, "event-type" AS t, userId AS u,
+       CASE WHEN profil IN ('Student','Relative','Teacher','Personnel','Guest')
+            THEN profil ELSE 'Unknown' END AS p,
+       list_distinct(coalesce(structures, [])) AS s,
+       CAST(make_timestamptz(1000 * coalesce(
+           TRY_CAST(date AS BIGINT),
+           TRY_CAST(json_extract_string(date, '$."$numberLong"') AS BIGINT),
+           TRY_CAST(json_extract_string(date, '$."$date"."$numberLong"') AS BIGINT),
+           TRY_CAST(json_extract_string(date, '$."$date"') AS BIGINT),
+           epoch_ms(TRY_CAST(json_extract_string(date, '$."$date"') AS TIMESTAMPTZ)))) AS DATE) AS d
+FROM read_json('{events}/*.json', format='newline_delimited', ignore_errors=true,
+     columns={{"event-type":'VARCHAR', userId:'VARCHAR', profil:'VARCHAR',
+               structures:'VARCHAR[]', date:'JSON'}})
+WHERE userId IS NOT NULL AND userId <> ''
+''')
+con.execute(f"CREATE TEMP TABLE ref AS SELECT id, type FROM read_csv('{referential}/structures.csv')")
+con.execute('''
+CREATE TEMP TABLE g AS
+SELECT id, t, u, p, s, unnest(['day','week','month']) AS grain,
+       unnest([d, date_trunc('week', d)::DATE, date_trunc('month', d)::DATE]) AS period
+FROM ev WHERE t <> 'CREATE_USER' AND d IS NOT NULL
+''')
+metrics = '''count(*) FILTER (t = 'LOGIN') AS connections,
+             count(DISTINCT u) FILTER (t = 'LOGIN') AS unique_visitors,
+             count(*) FILTER (t = 'ACCESS') AS access,
+             count(*) FILTER (t = 'ACTIVATION') AS activations'''
+con.execute(f'''
+COPY (
+  SELECT grain, period, 'platform' AS scope, NULL AS name, coalesce(p, 'All') AS profile, {metrics}
+  FROM g GROUP BY GROUPING SETS ((grain, period, p), (grain, period))
+  UNION ALL
+  SELECT grain, period, 'structure', sid, coalesce(p, 'All'), {metrics}
+  FROM (SELECT *, unnest(s) AS sid FROM g)
+  GROUP BY GROUPING SETS ((grain, period, sid, p), (grain, period, sid))
+  UNION ALL
+  SELECT grain, period, 'segment', seg, coalesce(p, 'All'), {metrics}
+  FROM (SELECT DISTINCT g.id, g.grain, g.period, g.t, g.u, g.p, ref.type AS seg
+        FROM (SELECT *, unnest(s) AS sid FROM g) g
+        JOIN ref ON ref.id = g.sid)
+  GROUP BY GROUPING SETS ((grain, period, seg, p), (grain, period, seg))
+) TO '{out}' (FORMAT parquet)
+''')
+"""
+
+
+def peak_anon_kib(pid, stop, result):
+    """Samples RssAnon of a process until `stop` is set."""
+    peak = 0
+    while not stop.is_set():
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            break
+        time.sleep(0.02)
+    result.append(peak)
+
+
+def timed(cmd):
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stop, result = threading.Event(), []
+    sampler = threading.Thread(target=peak_anon_kib, args=(proc.pid, stop, result))
+    sampler.start()
+    code = proc.wait()
+    wall = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if code != 0:
+        sys.exit(f"{cmd[0]} failed with {code}")
+    return wall, result[0] / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dump")
+    ap.add_argument("--threads", default="2")
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    files = sorted(glob.glob(f"{a.dump}/events/*.json"))
+    size = sum(os.path.getsize(f) for f in files)
+    tmp = tempfile.mkdtemp(prefix="entlog-bench-")
+    job = os.path.join(tmp, "duckdb_job.py")
+    with open(job, "w") as f:
+        f.write(DUCKDB_JOB)
+    # Warm the page cache so that both read from memory.
+    for f in files:
+        with open(f, "rb") as fh:
+            while fh.read(1 << 24):
+                pass
+    out = os.path.join(tmp, "entlog")
+    duck_out = os.path.join(tmp, "duckdb.parquet")
+    runs = {"entlog": [], "duckdb": []}
+    for _ in range(a.runs):
+        runs["entlog"].append(timed([ENTLOG, "analyze", f"{a.dump}/events", "--referential",
+                                     a.dump, "--out", out, "--threads", a.threads, "-q"]))
+        runs["duckdb"].append(timed([sys.executable, job, f"{a.dump}/events", a.dump,
+                                     a.threads, duck_out]))
+    check(out, duck_out)
+    records = json.load(open(f"{out}/run.json"))["records"]
+    best = {k: min(v) for k, v in runs.items()}
+    print(f"input: {len(files)} files, {size / 1e6:.0f} MB, {records:,} events; "
+          f"threads: {a.threads}; best of {a.runs} alternating runs\n")
+    print("| tool | wall (s) | MB/s | events/s | peak heap (MiB) |")
+    print("|---|---|---|---|---|")
+    for name in ("entlog", "duckdb"):
+        wall, heap = best[name]
+        print(f"| {name} | {wall:.2f} | {size / 1e6 / wall:.0f} | {records / wall:,.0f} | {heap:.0f} |")
+    ratio = best["duckdb"][0] / best["entlog"][0]
+    print(f"\nentlog / DuckDB throughput: {ratio:.1f}x")
+
+
+def check(out, duck_out):
+    """DuckDB's rows must equal entlog's audience.parquet."""
+    import duckdb
+    diff = duckdb.sql(f"""
+        WITH e AS (SELECT grain, period_start AS period, scope,
+                          CASE scope WHEN 'segment' THEN segment WHEN 'structure' THEN structure_id END AS name,
+                          profile, connections, unique_visitors, access, activations
+                   FROM read_parquet('{out}/audience.parquet')),
+             d AS (SELECT * FROM read_parquet('{duck_out}')
+                   WHERE connections + unique_visitors + access + activations > 0)
+        SELECT count(*) FROM ((SELECT * FROM e EXCEPT ALL SELECT * FROM d)
+                              UNION ALL (SELECT * FROM d EXCEPT ALL SELECT * FROM e))
+    """).fetchall()[0][0]
+    if diff:
+        sys.exit(f"DuckDB and entlog disagree on {diff} rows")
+    print("figures: DuckDB and entlog agree on every row")
+
+
+main()
