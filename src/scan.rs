@@ -24,15 +24,21 @@ const SAMPLES: usize = 10;
 
 /// What scanning one chunk found.
 #[derive(Debug, Default)]
-struct ChunkStats {
-    bytes: u64,
-    lines: u64,
-    records: u64,
-    rejected: Vec<(ParseError, u64)>,
+pub struct ChunkStats {
+    /// Bytes of the chunk.
+    pub bytes: u64,
+    /// Lines, blank ones included.
+    pub lines: u64,
+    /// Lines parsed and folded.
+    pub records: u64,
+    /// Rejected lines by reason.
+    pub rejected: Vec<(ParseError, u64)>,
     /// First rejections: chunk-local 0-based line index and reason.
-    samples: Vec<(u64, ParseError)>,
-    first_ms: Option<i64>,
-    last_ms: Option<i64>,
+    pub samples: Vec<(u64, ParseError)>,
+    /// Earliest event instant, epoch ms.
+    pub first_ms: Option<i64>,
+    /// Latest event instant, epoch ms.
+    pub last_ms: Option<i64>,
 }
 
 impl ChunkStats {
@@ -47,8 +53,8 @@ impl ChunkStats {
     }
 }
 
-/// Parses and folds every line of `chunk`.
-fn scan_chunk(w: &mut Worker<'_>, format: Format, chunk: &[u8]) -> ChunkStats {
+/// Parses every line of `chunk` and folds the records into `w`.
+pub fn scan_chunk(w: &mut Worker<'_>, format: Format, chunk: &[u8]) -> ChunkStats {
     let mut st = ChunkStats { bytes: chunk.len() as u64, ..ChunkStats::default() };
     let mut ev = Event::default();
     let (mut first, mut last) = (i64::MAX, i64::MIN);

@@ -35,10 +35,30 @@ pub fn chunks(data: &[u8], target: usize) -> Vec<&[u8]> {
 
 /// Iterates over the lines of a chunk, without terminators (`\n` or
 /// `\r\n`). Blank lines are yielded too, so that line numbers stay true.
-pub fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
-    let empty = chunk.is_empty();
-    body.split(|&b| b == b'\n').filter(move |_| !empty).map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+pub fn lines(chunk: &[u8]) -> Lines<'_> {
+    Lines { rest: chunk }
+}
+
+/// Iterator returned by [`lines`]; finds line ends with `memchr`.
+pub struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match memchr::memchr(b'\n', self.rest) {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, &self.rest[self.rest.len()..]),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
 }
 
 /// Reads a stream (decompressed data, stdin) into owned, line-aligned

@@ -152,48 +152,42 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn string(&mut self) -> JsonResult<JsonStr<'a>> {
         self.expect(b'"')?;
+        let s = self.s;
         let start = self.pos;
-        let mut escaped = false;
+        let mut i = start;
+        let (mut escaped, mut ascii) = (false, true);
         loop {
-            let rest = &self.s[self.pos..];
-            let Some(k) = memchr::memchr2(b'"', b'\\', rest) else {
-                return Err(JsonError::Syntax);
-            };
-            check_plain(&rest[..k])?;
-            self.pos += k;
-            if rest[k] == b'"' {
-                let raw = &self.s[start..self.pos];
-                self.pos += 1;
-                return Ok(JsonStr { raw, escaped });
+            // Skip plain bytes eight at a time: most strings are short
+            // ASCII keys and ids, where a byte loop or a memchr call per
+            // string costs more than the string.
+            while let Some(word) = s.get(i..i + 8) {
+                let special = special_bytes(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
+                if special != 0 {
+                    i += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                i += 8;
             }
-            escaped = true;
-            self.pos += self.escape_len()?;
-        }
-    }
-
-    /// Length of the escape sequence at `pos` (which holds `\`).
-    fn escape_len(&self) -> JsonResult<usize> {
-        let s = &self.s[self.pos..];
-        match s.get(1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(2),
-            Some(b'u') => {
-                let cp = s.get(2..6).and_then(hex4).ok_or(JsonError::Syntax)?;
-                match cp {
-                    0xd800..=0xdbff => {
-                        // A high surrogate must be followed by a low one.
-                        if s.get(6) != Some(&b'\\') || s.get(7) != Some(&b'u') {
-                            return Err(JsonError::Utf8);
-                        }
-                        match s.get(8..12).and_then(hex4) {
-                            Some(0xdc00..=0xdfff) => Ok(12),
-                            _ => Err(JsonError::Utf8),
-                        }
+            match s.get(i) {
+                None => return Err(JsonError::Syntax),
+                Some(b'"') => {
+                    let raw = &s[start..i];
+                    self.pos = i + 1;
+                    if !ascii && std::str::from_utf8(raw).is_err() {
+                        return Err(JsonError::Utf8);
                     }
-                    0xdc00..=0xdfff => Err(JsonError::Utf8),
-                    _ => Ok(6),
+                    return Ok(JsonStr { raw, escaped });
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    i += escape_len(&s[i..])?;
+                }
+                Some(0..=0x1f) => return Err(JsonError::Syntax),
+                Some(&c) => {
+                    ascii &= c < 0x80;
+                    i += 1;
                 }
             }
-            _ => Err(JsonError::Syntax),
         }
     }
 
@@ -331,20 +325,44 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Checks a run of string bytes without quotes or backslashes: no control
-/// characters, valid UTF-8.
+/// Length of the escape sequence at the start of `s` (which holds `\`).
+fn escape_len(s: &[u8]) -> JsonResult<usize> {
+    match s.get(1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(2),
+        Some(b'u') => {
+            let cp = s.get(2..6).and_then(hex4).ok_or(JsonError::Syntax)?;
+            match cp {
+                0xd800..=0xdbff => {
+                    // A high surrogate must be followed by a low one.
+                    if s.get(6) != Some(&b'\\') || s.get(7) != Some(&b'u') {
+                        return Err(JsonError::Utf8);
+                    }
+                    match s.get(8..12).and_then(hex4) {
+                        Some(0xdc00..=0xdfff) => Ok(12),
+                        _ => Err(JsonError::Utf8),
+                    }
+                }
+                0xdc00..=0xdfff => Err(JsonError::Utf8),
+                _ => Ok(6),
+            }
+        }
+        _ => Err(JsonError::Syntax),
+    }
+}
+
+/// Marks, in the high bit of each byte, the bytes of `x` a string scan
+/// must stop at: `"`, `\\`, control characters and non-ASCII bytes. Only
+/// the lowest mark is exact (borrows may mark bytes above it), which is the
+/// only one the scan uses.
 #[inline]
-fn check_plain(b: &[u8]) -> JsonResult<()> {
-    // Branch-free over the bytes so that it vectorises: the flag collects
-    // the high bit of every byte and of every control character.
-    let flags = b.iter().fold(0u8, |acc, &c| acc | (c & 0x80) | (u8::from(c < 0x20) << 7));
-    if flags == 0 {
-        return Ok(());
-    }
-    if b.iter().any(|&c| c < 0x20) {
-        return Err(JsonError::Syntax);
-    }
-    std::str::from_utf8(b).map(drop).map_err(|_| JsonError::Utf8)
+fn special_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    let quote = zero(x ^ (ONES * u64::from(b'"')));
+    let backslash = zero(x ^ (ONES * u64::from(b'\\')));
+    let control = x.wrapping_sub(ONES * 0x20) & !x;
+    (quote | backslash | control | x) & HIGH
 }
 
 /// Parses the text of a JSON number as an integer: exact for integers,
@@ -424,6 +442,32 @@ mod tests {
         assert!(matches!(sc.string().unwrap().value(), Cow::Borrowed(b"plain")));
         let mut sc = Scanner::new(br#""\u004cOGIN""#);
         assert!(sc.string().unwrap().is(b"LOGIN"));
+    }
+
+    #[test]
+    fn special_bytes_finds_the_first_stop() {
+        let naive =
+            |w: [u8; 8]| w.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20 || c >= 0x80);
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Bias towards the interesting bytes.
+            let mut w = x.to_le_bytes();
+            for b in &mut w {
+                *b = match *b % 8 {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => *b % 0x20,
+                    3 => 0x80 | *b,
+                    _ => 0x20 + *b % 0x5f,
+                };
+            }
+            let m = special_bytes(u64::from_le_bytes(w));
+            let got = (m != 0).then(|| (m.trailing_zeros() / 8) as usize);
+            assert_eq!(got, naive(w), "{w:?}");
+        }
     }
 
     #[test]
