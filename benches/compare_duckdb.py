@@ -15,11 +15,10 @@ import argparse
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import threading
-import time
+
+from peak import run
 
 ENTLOG = os.environ.get("ENTLOG", "target/release/entlog")
 
@@ -78,36 +77,6 @@ COPY (
 """
 
 
-def peak_anon_kib(pid, stop, result):
-    """Samples RssAnon of a process until `stop` is set."""
-    peak = 0
-    while not stop.is_set():
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("RssAnon:"):
-                        peak = max(peak, int(line.split()[1]))
-        except OSError:
-            break
-        time.sleep(0.02)
-    result.append(peak)
-
-
-def timed(cmd):
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stop, result = threading.Event(), []
-    sampler = threading.Thread(target=peak_anon_kib, args=(proc.pid, stop, result))
-    sampler.start()
-    code = proc.wait()
-    wall = time.perf_counter() - start
-    stop.set()
-    sampler.join()
-    if code != 0:
-        sys.exit(f"{cmd[0]} failed with {code}")
-    return wall, result[0] / 1024
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dump")
@@ -129,9 +98,9 @@ def main():
     duck_out = os.path.join(tmp, "duckdb.parquet")
     runs = {"entlog": [], "duckdb": []}
     for _ in range(a.runs):
-        runs["entlog"].append(timed([ENTLOG, "analyze", f"{a.dump}/events", "--referential",
+        runs["entlog"].append(run([ENTLOG, "analyze", f"{a.dump}/events", "--referential",
                                      a.dump, "--out", out, "--threads", a.threads, "-q"]))
-        runs["duckdb"].append(timed([sys.executable, job, f"{a.dump}/events", a.dump,
+        runs["duckdb"].append(run([sys.executable, job, f"{a.dump}/events", a.dump,
                                      a.threads, duck_out]))
     check(out, duck_out)
     records = json.load(open(f"{out}/run.json"))["records"]

@@ -2,7 +2,7 @@
 //! Python (json module + zoneinfo) over the raw lines of a generated dump
 //! with quirks, read back with pyarrow.
 
-use crate::util::{entlog, generate, python};
+use crate::util::{analyze_dump, generate, python};
 
 #[test]
 fn generated_dump_matches_python_row_by_row() {
@@ -11,16 +11,7 @@ fn generated_dump_matches_python_row_by_row() {
     // Scale 0.02: about 135,000 events, with every generator quirk.
     generate(&dump, "0.02", "2020", &[]);
     let out = dir.path().join("out");
-    let o = entlog(&[
-        "analyze",
-        dump.join("events").to_str().unwrap(),
-        "--referential",
-        dump.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
-    assert_eq!(o.status.code(), Some(0));
+    analyze_dump(&dump, &out);
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert!(run["records"].as_u64().unwrap() >= 100_000);

@@ -1,7 +1,7 @@
 //! The generator: same seed same bytes; another seed, other data with the
 //! same headline figures.
 
-use crate::util::{entlog, generate};
+use crate::util::{analyze_dump, entlog, generate};
 use std::path::Path;
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -18,15 +18,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn headline(dump: &Path, out: &Path) -> String {
-    let o = entlog(&[
-        "analyze",
-        dump.join("events").to_str().unwrap(),
-        "--referential",
-        dump.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8(o.stdout).unwrap();
+    let text = analyze_dump(dump, out);
     text.lines().find(|l| l.starts_with("ECOLE, March 2020")).unwrap().to_string()
 }
 

@@ -48,6 +48,21 @@ pub fn generate(dir: &Path, scale: &str, seed: &str, extra: &[&str]) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Analyzes a generated dump (its `events/` with its referential) into
+/// `out`, and returns the summary printed on stdout.
+pub fn analyze_dump(dump: &Path, out: &Path) -> String {
+    let o = entlog(&[
+        "analyze",
+        dump.join("events").to_str().unwrap(),
+        "--referential",
+        dump.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
 /// One audience row of `tables`, found by its written text:
 /// (grain, period_start, scope, segment or structure id, profile).
 pub fn row(

@@ -446,8 +446,9 @@ mod tests {
 
     #[test]
     fn special_bytes_finds_the_first_stop() {
-        let naive =
-            |w: [u8; 8]| w.iter().position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c));
+        let naive = |w: [u8; 8]| {
+            w.iter().position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))
+        };
         let mut x = 0x1234_5678_9abc_def0u64;
         for _ in 0..200_000 {
             x ^= x << 13;

@@ -1,0 +1,47 @@
+"""Peak heap of entlog against input size, for the same users.
+
+Builds, from a generated dump, an input holding every event once (1x) and
+one holding every event four times (4x: same users, same days, four times
+the bytes), analyzes each, and prints wall time and peak anonymous memory
+(RssAnon sampled from /proc: the heap, not the mapped file's pages).
+
+usage: python3 benches/heap_vs_size.py DUMP_DIR [--threads 2]
+"""
+import argparse
+import glob
+import os
+import subprocess
+import tempfile
+
+from peak import run
+
+ENTLOG = os.environ.get("ENTLOG", "target/release/entlog")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dump")
+    ap.add_argument("--threads", default="2")
+    a = ap.parse_args()
+    files = sorted(glob.glob(f"{a.dump}/events/*.json"))
+    with tempfile.TemporaryDirectory(prefix="entlog-heap-") as tmp:
+        print("| input | size (MB) | wall (s) | peak heap (MiB) |")
+        print("|---|---|---|---|")
+        for copies in (1, 4):
+            path = os.path.join(tmp, f"x{copies}.json")
+            with open(path, "wb") as out:
+                for _ in range(copies):
+                    for f in files:
+                        with open(f, "rb") as src:
+                            data = src.read()
+                        out.write(data if data.endswith(b"\n") else data + b"\n")
+            size = os.path.getsize(path)
+            # Read once so both runs find the file in the page cache.
+            subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
+            wall, heap = run([ENTLOG, "analyze", path, "--out", os.path.join(tmp, "out"),
+                              "--threads", a.threads, "-q"])
+            print(f"| {copies}x | {size / 1e6:.0f} | {wall:.2f} | {heap:.0f} |")
+            os.remove(path)
+
+
+main()
