@@ -6,8 +6,9 @@
 //! of the set gets one. Users are disjoint across shards, so these counts
 //! add up across shards exactly and shards are finished in parallel.
 
+use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
-use super::{Agg, Fact, FactKey};
+use super::{Agg, Fact, FactKey, SHARDS};
 use crate::parse::Profile;
 use crate::time::{month_start, week_start};
 use ahash::AHashMap;
@@ -149,19 +150,36 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
             }
         }
     }
-    let (visitors, mut user_activity) =
-        agg.facts.into_par_iter().map(|shard| finish_shard(shard, &dims)).reduce(
-            || (AHashMap::new(), Vec::new()),
-            |(mut va, mut ra), (vb, rb)| {
-                for (k, n) in vb {
-                    *va.entry(k).or_insert(0) += n;
+    let (first, last) =
+        agg.counters.keys().fold((i32::MAX, i32::MIN), |(a, b), k| (a.min(k.day), b.max(k.day)));
+    let layout = Layout::new(first, last, &dims);
+    // One grid per worker (at most one per thread), added up at the end.
+    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
+    let (visitors, mut user_activity) = agg
+        .facts
+        .into_par_iter()
+        .with_min_len(per_thread)
+        .fold(
+            || (Vec::new(), Vec::new()),
+            |(mut grid, mut activity), shard| {
+                if grid.is_empty() {
+                    grid = vec![0u32; layout.len()];
                 }
+                finish_shard(shard, &dims, &layout, &mut grid, &mut activity);
+                (grid, activity)
+            },
+        )
+        .reduce(
+            || (Vec::new(), Vec::new()),
+            |(ga, mut ra), (gb, rb)| {
                 ra.extend(rb);
-                (va, ra)
+                (grid::add(ga, gb), ra)
             },
         );
-    for (k, n) in visitors {
-        rows.entry(k).or_default().unique_visitors += n;
+    if !visitors.is_empty() {
+        for (k, m) in rows.iter_mut() {
+            m.unique_visitors = i64::from(visitors[layout.index(k)]);
+        }
     }
     let mut tables = Tables { audience: Vec::new(), user_activity: Vec::new(), dims };
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
@@ -195,14 +213,17 @@ fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
     (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))
 }
 
-type ShardResult = (AHashMap<RowKey, i64>, Vec<UserActivityRow>);
-
-/// Distinct visitors and user activity of the users of one shard.
-fn finish_shard(shard: AHashMap<FactKey, Fact>, dims: &Dimensions) -> ShardResult {
+/// Counts the distinct visitors of the users of one shard into `grid` and
+/// appends their user activity rows to `activity`.
+fn finish_shard(
+    shard: AHashMap<FactKey, Fact>,
+    dims: &Dimensions,
+    layout: &Layout,
+    grid: &mut [u32],
+    activity: &mut Vec<UserActivityRow>,
+) {
     let mut facts: Vec<(FactKey, Fact)> = shard.into_iter().collect();
     facts.sort_unstable_by_key(|(k, _)| *k);
-    let mut visitors: AHashMap<RowKey, i64> = AHashMap::new();
-    let mut activity = Vec::new();
     let mut keys: Vec<RowKey> = Vec::new();
     let mut periods = Vec::new();
     let mut months: Vec<(i32, Profile, u32, i32, Fact)> = Vec::new();
@@ -238,8 +259,8 @@ fn finish_shard(shard: AHashMap<FactKey, Fact>, dims: &Dimensions) -> ShardResul
         }
         keys.sort_unstable();
         keys.dedup();
-        for &k in &keys {
-            *visitors.entry(k).or_insert(0) += 1;
+        for k in &keys {
+            grid[layout.index(k)] += 1;
         }
         months.clear();
         months.extend(
@@ -270,5 +291,4 @@ fn finish_shard(shard: AHashMap<FactKey, Fact>, dims: &Dimensions) -> ShardResul
             activity.push(row);
         }
     }
-    (visitors, activity)
 }

@@ -17,6 +17,7 @@
 //! (day, structure) pairs, never with the number of events.
 
 pub mod finish;
+mod grid;
 pub mod scope;
 
 use crate::keys::UserKeyer;
