@@ -218,6 +218,29 @@ mod tests {
     }
 
     #[test]
+    fn never_panics_on_cut_or_corrupted_lines() {
+        let line = concat!(
+            r#"{"_id":"x","event-type":"LOGIN","date":{"$date":{"$numberLong":"1"}},"#,
+            r#""userId":"u\"\u00e9\ud83d\ude00","structures":["a","b"],"x":[{"y":-1.5e3}]}"#
+        );
+        let mut ev = Event::default();
+        assert!(parse(line.as_bytes(), &mut ev).is_ok());
+        for cut in 0..line.len() {
+            let mut ev = Event::default();
+            assert!(parse(&line.as_bytes()[..cut], &mut ev).is_err(), "cut at {cut}");
+        }
+        // Every byte replaced by every troublesome byte.
+        for i in 0..line.len() {
+            for b in [b'"', b'\\', b'{', b'}', b'[', b']', b',', b':', 0, 0xff, b'\n'] {
+                let mut bytes = line.as_bytes().to_vec();
+                bytes[i] = b;
+                let mut ev = Event::default();
+                let _ = parse(&bytes, &mut ev);
+            }
+        }
+    }
+
+    #[test]
     fn rejects_with_a_reason() {
         assert_eq!(err(r#"{"userId":"u","date":1"#), ParseError::InvalidJson);
         assert_eq!(err(r#"[1,2]"#), ParseError::NotAnObject);
