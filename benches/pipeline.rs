@@ -21,6 +21,7 @@ use entlog::keys::{DEFAULT_SALT, UserKeyer};
 use entlog::parse::{Event, Format};
 use entlog::referential::Referential;
 use entlog::scan::scan_chunk;
+use entlog::sink::{audience, user_activity};
 use entlog::split::{CHUNK_SIZE, chunks, lines};
 use entlog::time::LocalDays;
 use std::hint::black_box;
@@ -76,6 +77,22 @@ fn stages(c: &mut Criterion) {
         })
     });
     let ctx = context();
+    let events: Vec<Event<'_>> = lines(&d.march)
+        .filter_map(|l| {
+            let mut ev = Event::default();
+            Format::EntcoreJson.parse(l, &mut ev).ok().map(|()| ev)
+        })
+        .collect();
+    g.bench_function("aggregate", |b| {
+        b.iter(|| {
+            let mut w = Worker::new(&ctx);
+            for ev in &events {
+                w.consume(ev).unwrap();
+            }
+            assert!(w.agg.fact_count() > 0);
+            w.agg
+        })
+    });
     g.bench_function("parse+aggregate", |b| {
         b.iter(|| {
             let mut w = Worker::new(&ctx);
@@ -102,6 +119,15 @@ fn stages(c: &mut Criterion) {
             },
             BatchSize::LargeInput,
         )
+    });
+    let tables = finish(agg.clone(), ctx.interner.dimensions());
+    let out = tempfile::tempdir().unwrap();
+    g.bench_function("write", |b| {
+        b.iter(|| {
+            audience::write(&out.path().join("audience.parquet"), &tables).unwrap();
+            user_activity::write(&out.path().join("user_activity.parquet"), &tables).unwrap();
+            assert!(out.path().join("user_activity.parquet").metadata().unwrap().len() > 0);
+        })
     });
     g.finish();
 }

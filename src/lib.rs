@@ -52,6 +52,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod generate;
+pub mod hash;
 pub mod input;
 pub mod keys;
 pub mod parse;

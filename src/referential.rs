@@ -2,7 +2,7 @@
 //! structure (its school code, name and type).
 
 use crate::error::{Error, ErrorKind, Result};
-use ahash::AHashMap;
+use crate::hash::FastMap;
 use std::path::Path;
 
 /// What the referential says of one structure.
@@ -20,7 +20,7 @@ pub struct StructureInfo {
 /// Structures by id, read from `structures.csv`.
 #[derive(Clone, Debug, Default)]
 pub struct Referential {
-    structures: AHashMap<Vec<u8>, StructureInfo>,
+    structures: FastMap<Vec<u8>, StructureInfo>,
 }
 
 impl Referential {
@@ -49,7 +49,7 @@ impl Referential {
             return Err(bad(1, "header must name the columns id, uai, name".into()));
         };
         let kind = col("type");
-        let mut structures = AHashMap::new();
+        let mut structures = FastMap::default();
         for row in rdr.records() {
             let row = row.map_err(|e| {
                 let line = e.position().map_or(0, |p| p.line());

@@ -9,9 +9,9 @@
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
 use super::{Agg, Fact, FactKey, SHARDS};
+use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::{month_start, week_start};
-use ahash::AHashMap;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 
@@ -138,7 +138,7 @@ pub fn profile_name(p: Option<Profile>) -> &'static str {
 
 /// Turns a merged state into sorted output rows.
 pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
-    let mut rows: AHashMap<RowKey, Metrics> = AHashMap::new();
+    let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
     for (k, c) in &agg.counters {
         for grain in Grain::ALL {
             for profile in [Some(k.profile), None] {
@@ -216,7 +216,7 @@ fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
 /// Counts the distinct visitors of the users of one shard into `grid` and
 /// appends their user activity rows to `activity`.
 fn finish_shard(
-    shard: AHashMap<FactKey, Fact>,
+    shard: FastMap<FactKey, Fact>,
     dims: &Dimensions,
     layout: &Layout,
     grid: &mut [u32],

@@ -20,10 +20,10 @@ pub mod finish;
 mod grid;
 pub mod scope;
 
+use crate::hash::FastMap;
 use crate::keys::UserKeyer;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::time::LocalDays;
-use ahash::AHashMap;
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use std::ops::AddAssign;
@@ -114,8 +114,8 @@ impl Fact {
 /// One worker's aggregate state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Agg {
-    counters: AHashMap<CounterKey, Counts>,
-    facts: Vec<AHashMap<FactKey, Fact>>,
+    counters: FastMap<CounterKey, Counts>,
+    facts: Vec<FastMap<FactKey, Fact>>,
 }
 
 impl Default for Agg {
@@ -127,7 +127,7 @@ impl Default for Agg {
 impl Agg {
     /// An empty state; cheap (no table is allocated before use).
     pub fn new() -> Agg {
-        Agg { counters: AHashMap::new(), facts: vec![AHashMap::new(); SHARDS] }
+        Agg { counters: FastMap::default(), facts: vec![FastMap::default(); SHARDS] }
     }
 
     /// The shard holding a user's facts.

@@ -8,8 +8,8 @@
 //! saw a structure first, so they never reach an output: rows are sorted
 //! by the ids' text.
 
+use crate::hash::FastMap;
 use crate::referential::Referential;
-use ahash::AHashMap;
 use std::sync::Mutex;
 
 /// Index of an interned structure.
@@ -85,7 +85,7 @@ pub struct Interner {
 
 #[derive(Debug, Default, Clone)]
 struct Tables {
-    by_id: AHashMap<Vec<u8>, StructureId>,
+    by_id: FastMap<Vec<u8>, StructureId>,
     structures: Vec<StructureEntry>,
     segments: Vec<String>,
 }
@@ -143,7 +143,7 @@ impl Interner {
 /// A worker's cache in front of the shared [`Interner`].
 #[derive(Debug, Default, Clone)]
 pub struct LocalInterner {
-    cache: AHashMap<Vec<u8>, (StructureId, Option<SegmentId>)>,
+    cache: FastMap<Vec<u8>, (StructureId, Option<SegmentId>)>,
 }
 
 impl LocalInterner {

@@ -4,8 +4,8 @@
 use super::calendar::{self, hour_weights};
 use super::population::{Population, User};
 use super::rng::Rng;
+use crate::hash::FastSet;
 use crate::time::{LocalDays, civil_from_days, days_from_civil};
-use ahash::AHashSet;
 use jiff::civil::date;
 
 /// Applications opened after a login, with their weights.
@@ -92,7 +92,7 @@ pub fn render_day(
     // Follow-up events stay within the day, so that no month is observed
     // through stray events alone.
     let day_end = days.local_to_ms(midnight).unwrap_or(i64::MAX) - 1;
-    let mut activated = AHashSet::new();
+    let mut activated = FastSet::default();
     let mut evs = Vec::with_capacity(users.len() * 3);
     for &u in users {
         let user = &pop.users[u as usize];

@@ -1,0 +1,93 @@
+//! The workload of the benchmark gate (`benches/gate.py`): each hot stage
+//! once, on a fixed generated input, in a function of its own named
+//! `gate_stage_*` so that callgrind can count the instructions of each.
+//!
+//! Instruction counts do not depend on the machine's load, unlike times,
+//! so they can fail a CI build on a shared machine. Run alone, it prints
+//! what each stage produced (a check that it did the work).
+
+use entlog::aggregate::finish::{Tables, finish};
+use entlog::aggregate::scope::{Dimensions, Interner};
+use entlog::aggregate::{Agg, Context, Worker};
+use entlog::generate::{Compress, GenerateOptions, generate};
+use entlog::keys::{DEFAULT_SALT, UserKeyer};
+use entlog::parse::{Event, Format};
+use entlog::referential::Referential;
+use entlog::sink::{audience, user_activity};
+use entlog::split::{CHUNK_SIZE, chunks, lines};
+use entlog::time::LocalDays;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+#[inline(never)]
+fn gate_stage_split(data: &[u8]) -> usize {
+    chunks(data, CHUNK_SIZE).iter().map(|c| lines(c).count()).sum()
+}
+
+#[inline(never)]
+fn gate_stage_parse(data: &[u8]) -> usize {
+    let mut ev = Event::default();
+    lines(data).filter(|l| Format::EntcoreJson.parse(l, &mut ev).is_ok()).count()
+}
+
+#[inline(never)]
+fn gate_stage_aggregate(ctx: &Context, events: &[Event<'_>]) -> Agg {
+    let mut w = Worker::new(ctx);
+    for ev in events {
+        let _ = w.consume(ev);
+    }
+    w.agg
+}
+
+#[inline(never)]
+fn gate_stage_finish(agg: Agg, dims: Dimensions) -> Tables {
+    finish(agg, dims)
+}
+
+#[inline(never)]
+fn gate_stage_write(tables: &Tables, dir: &Path) {
+    audience::write(&dir.join("audience.parquet"), tables).unwrap();
+    user_activity::write(&dir.join("user_activity.parquet"), tables).unwrap();
+}
+
+/// Usage: `gate DUMP_DIR`. Generates the fixed input into `DUMP_DIR`
+/// unless it is there, then runs each stage once. (The whole pipeline is
+/// measured by running `entlog analyze` on the same dump.)
+fn main() {
+    let Some(dump) = std::env::args().nth(1).filter(|a| !a.starts_with('-')) else {
+        eprintln!("usage: gate DUMP_DIR (see benches/gate.py)");
+        std::process::exit(2);
+    };
+    let dump = PathBuf::from(dump);
+    if !dump.join("structures.csv").exists() {
+        let opts =
+            GenerateOptions { out: dump.clone(), seed: 8, scale: 0.005, compress: Compress::None };
+        generate(&opts).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(dump.join("events/2020-03.json")).unwrap();
+
+    let lines_seen = gate_stage_split(black_box(&data));
+    let parsed = gate_stage_parse(black_box(&data));
+    let events: Vec<Event<'_>> = lines(&data)
+        .filter_map(|l| {
+            let mut ev = Event::default();
+            Format::EntcoreJson.parse(l, &mut ev).ok().map(|()| ev)
+        })
+        .collect();
+    let ctx = Context {
+        keyer: UserKeyer::new(DEFAULT_SALT),
+        interner: Interner::new(Referential::load(&dump).unwrap()),
+        days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+    };
+    let agg = gate_stage_aggregate(&ctx, black_box(&events));
+    let tables = gate_stage_finish(agg, ctx.interner.dimensions());
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    gate_stage_write(&tables, &out);
+    println!(
+        "{} bytes, {lines_seen} lines, {parsed} events parsed, {} audience rows",
+        data.len(),
+        tables.audience.len()
+    );
+}
