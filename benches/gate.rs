@@ -6,6 +6,7 @@
 //! so they can fail a CI build on a shared machine. Run alone, it prints
 //! what each stage produced (a check that it did the work).
 
+use entlog::aggregate::apps::Apps;
 use entlog::aggregate::finish::{Tables, finish};
 use entlog::aggregate::scope::{Dimensions, Interner};
 use entlog::aggregate::{Agg, Context, Worker};
@@ -78,10 +79,11 @@ fn main() {
     let ctx = Context {
         keyer: UserKeyer::new(DEFAULT_SALT),
         interner: Interner::new(Referential::load(&dump).unwrap()),
+        apps: Apps::default(),
         days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     };
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
-    let tables = gate_stage_finish(agg, ctx.interner.dimensions());
+    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     gate_stage_write(&tables, &out);

@@ -12,6 +12,7 @@
 //! ```
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use entlog::aggregate::apps::Apps;
 use entlog::aggregate::finish::finish;
 use entlog::aggregate::scope::Interner;
 use entlog::aggregate::{Context, Worker};
@@ -51,6 +52,7 @@ fn context() -> Context {
     Context {
         keyer: UserKeyer::new(DEFAULT_SALT),
         interner: Interner::new(Referential::empty()),
+        apps: Apps::default(),
         days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     }
 }
@@ -113,14 +115,14 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || agg.clone(),
             |agg| {
-                let t = finish(agg, ctx.interner.dimensions());
+                let t = finish(agg, ctx.interner.dimensions(&ctx.apps));
                 assert!(!t.audience.is_empty());
                 t
             },
             BatchSize::LargeInput,
         )
     });
-    let tables = finish(agg.clone(), ctx.interner.dimensions());
+    let tables = finish(agg.clone(), ctx.interner.dimensions(&ctx.apps));
     let out = tempfile::tempdir().unwrap();
     g.bench_function("write", |b| {
         b.iter(|| {

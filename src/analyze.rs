@@ -1,5 +1,6 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
+use crate::aggregate::apps::Apps;
 use crate::aggregate::finish::{Tables, finish};
 use crate::aggregate::scope::Interner;
 use crate::aggregate::{Agg, Context, Worker};
@@ -10,7 +11,7 @@ use crate::parse::Format;
 use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::{audience, run_json, user_activity};
+use crate::sink::{audience, hourly, modules, run_json, user_activity};
 use crate::time::LocalDays;
 use jiff::tz::TimeZone;
 use std::path::PathBuf;
@@ -88,7 +89,8 @@ pub struct Analysis {
 
 /// Names of the tables `analyze` writes, in the order written; `run.json`
 /// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 3] = ["audience.parquet", "user_activity.parquet", "run.json"];
+pub const OUTPUTS: [&str; 5] =
+    ["audience.parquet", "user_activity.parquet", "hourly.parquet", "modules.parquet", "run.json"];
 
 /// Reads every input, writes the tables into `opts.out`, and returns them.
 ///
@@ -116,6 +118,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let ctx = Context {
         keyer: UserKeyer::new(&opts.salt),
         interner: Interner::new(referential),
+        apps: Apps::default(),
         days: LocalDays::new(tz),
     };
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
@@ -135,16 +138,18 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let scanned = start.elapsed().as_secs_f64();
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
-    let tables = pool.install(|| finish(agg, ctx.interner.dimensions()));
+    let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps)));
     let finished = start.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     audience::write(&opts.out.join(OUTPUTS[0]), &tables)?;
     user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
+    hourly::write(&opts.out.join(OUTPUTS[2]), &tables)?;
+    modules::write(&opts.out.join(OUTPUTS[3]), &tables)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let report = run_report(opts, threads, inputs, wall, phases);
-    run_json::write(&opts.out.join(OUTPUTS[2]), &report)?;
+    run_json::write(&opts.out.join(OUTPUTS[4]), &report)?;
     Ok(Analysis { tables, report })
 }
 

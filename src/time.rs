@@ -75,22 +75,36 @@ pub fn format_ms(ms: i64) -> String {
     }
 }
 
-/// Maps instants to local day numbers in one time zone, with a small cache.
+/// One local day as the cache holds it: its bounds, and the UTC offset
+/// before and after the DST change it may hold.
+#[derive(Clone, Copy, Debug, Default)]
+struct CachedDay {
+    start: i64,
+    end: i64,
+    day: i32,
+    offset_ms: i64,
+    /// First instant of the second offset (`end` when the day has one).
+    shift: i64,
+    offset_after_ms: i64,
+}
+
+/// Maps instants to local days (and hours) in one time zone, with a small
+/// cache.
 ///
 /// Logs are mostly in time order, so nearly every lookup hits the cache and
-/// costs two comparisons; a miss asks the time zone database once for the
+/// costs a few comparisons; a miss asks the time zone database once for the
 /// whole local day. Each worker owns one (it is cheap to clone).
 #[derive(Clone)]
 pub struct LocalDays {
     tz: TimeZone,
-    /// Direct-mapped cache of local days: `(start_ms, end_ms, day)`.
-    slots: [(i64, i64, i32); 16],
+    /// Direct-mapped cache of local days.
+    slots: [CachedDay; 16],
 }
 
 impl LocalDays {
     /// Creates a mapper for `tz`.
     pub fn new(tz: TimeZone) -> LocalDays {
-        LocalDays { tz, slots: [(0, 0, 0); 16] }
+        LocalDays { tz, slots: [CachedDay::default(); 16] }
     }
 
     /// The time zone this mapper cuts days in.
@@ -102,23 +116,46 @@ impl LocalDays {
     /// when the instant is outside the range the calendar supports.
     #[inline]
     pub fn day_of(&mut self, ms: i64) -> Option<i32> {
-        let slot = (ms.div_euclid(MS_PER_DAY) & 15) as usize;
-        let (start, end, day) = self.slots[slot];
-        if ms >= start && ms < end {
-            return Some(day);
-        }
-        let (start, end, day) = self.lookup(ms)?;
-        self.slots[slot] = (start, end, day);
-        Some(day)
+        self.locate(ms).map(|(day, _)| day)
     }
 
-    fn lookup(&self, ms: i64) -> Option<(i64, i64, i32)> {
+    /// Returns the local day number and the local hour (0-23, as on a wall
+    /// clock: on a day the clocks go back, hour 2 comes twice) of `ms`.
+    #[inline]
+    pub fn locate(&mut self, ms: i64) -> Option<(i32, u8)> {
+        let slot = (ms.div_euclid(MS_PER_DAY) & 15) as usize;
+        let mut d = self.slots[slot];
+        if ms < d.start || ms >= d.end {
+            d = self.lookup(ms)?;
+            self.slots[slot] = d;
+        }
+        let offset = if ms < d.shift { d.offset_ms } else { d.offset_after_ms };
+        let hour = (ms + offset).rem_euclid(MS_PER_DAY) / 3_600_000;
+        Some((d.day, hour as u8))
+    }
+
+    fn lookup(&self, ms: i64) -> Option<CachedDay> {
         let ts = Timestamp::from_millisecond(ms).ok()?;
         let date = self.tz.to_datetime(ts).date();
         let start = self.day_start_ms(date)?;
         let end = self.day_start_ms(date.tomorrow().ok()?)?;
         let day = days_from_civil(i32::from(date.year()), date.month() as u32, date.day() as u32);
-        Some((start, end, day))
+        let offset_at = |ms: i64| -> Option<i64> {
+            let ts = Timestamp::from_millisecond(ms).ok()?;
+            Some(i64::from(self.tz.to_offset(ts).seconds()) * 1000)
+        };
+        let (first, last) = (offset_at(start)?, offset_at(end - 1)?);
+        // A DST change inside the day: find its instant by bisection.
+        let (mut lo, mut hi) = (start, end - 1);
+        if first != last {
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid)? == first { lo = mid } else { hi = mid }
+            }
+        } else {
+            hi = end;
+        }
+        Some(CachedDay { start, end, day, offset_ms: first, shift: hi, offset_after_ms: last })
     }
 
     /// The instant local midnight starts `date` (the first instant of the
@@ -286,6 +323,25 @@ mod tests {
         assert_eq!(days.day_of(ms("2020-10-24T22:00:00Z")), Some(oct25));
         assert_eq!(days.day_of(ms("2020-10-25T22:59:59.999Z")), Some(oct25));
         assert_eq!(days.day_of(ms("2020-10-25T23:00:00Z")), Some(oct25 + 1));
+    }
+
+    #[test]
+    fn local_hours_across_dst_changes() {
+        let mut days = paris();
+        let hour = |d: &mut LocalDays, s: &str| d.locate(ms(s)).unwrap().1;
+        assert_eq!(hour(&mut days, "2020-03-16T07:30:00Z"), 8);
+        // Spring forward at 02:00 CET: 01:59 then 03:00.
+        assert_eq!(hour(&mut days, "2020-03-29T00:59:59.999Z"), 1);
+        assert_eq!(hour(&mut days, "2020-03-29T01:00:00Z"), 3);
+        assert_eq!(hour(&mut days, "2020-03-29T21:59:59Z"), 23);
+        // Fall back at 03:00 CEST: hour 2 twice.
+        assert_eq!(hour(&mut days, "2020-10-25T00:30:00Z"), 2);
+        assert_eq!(hour(&mut days, "2020-10-25T01:30:00Z"), 2);
+        assert_eq!(hour(&mut days, "2020-10-25T02:30:00Z"), 3);
+        // Far zones with quarter-hour offsets.
+        let mut kathmandu = LocalDays::new(TimeZone::get("Asia/Kathmandu").unwrap());
+        assert_eq!(hour(&mut kathmandu, "2020-03-16T18:14:59Z"), 23);
+        assert_eq!(hour(&mut kathmandu, "2020-03-16T18:15:00Z"), 0);
     }
 
     #[test]

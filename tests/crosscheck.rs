@@ -23,6 +23,6 @@ fn generated_dump_matches_python_row_by_row() {
     files.sort();
     let mut args = vec![out.to_str().unwrap(), dump.to_str().unwrap(), "Europe/Paris"];
     args.extend(files.iter().map(String::as_str));
-    let said = python("crosscheck_audience.py", &args);
+    let said = python("crosscheck.py", &args);
     assert!(said.starts_with("ok:"), "{said}");
 }

@@ -84,7 +84,7 @@ fn quirks_fixture_matches_python() {
     ]);
     assert_eq!(status.status.code(), Some(0));
     python(
-        "crosscheck_audience.py",
+        "crosscheck.py",
         &[out, referential.to_str().unwrap(), "Europe/Paris", input.to_str().unwrap()],
     );
 }

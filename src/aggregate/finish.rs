@@ -6,6 +6,7 @@
 //! of the set gets one. Users are disjoint across shards, so these counts
 //! add up across shards exactly and shards are finished in parallel.
 
+use super::apps::{self, AppMetrics, AppRowKey};
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
 use super::{Agg, Fact, FactKey, SHARDS};
@@ -99,9 +100,26 @@ pub struct UserActivityRow {
     pub last_ms: i64,
 }
 
+/// One row of `hourly.parquet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HourlyRow {
+    /// Local day.
+    pub day: i32,
+    /// Local hour, 0-23.
+    pub hour: u8,
+    /// One profile, or `None` for all.
+    pub profile: Option<Profile>,
+    /// `LOGIN` events.
+    pub connections: i64,
+}
+
 /// Everything the sinks write, in output order.
 #[derive(Debug)]
 pub struct Tables {
+    /// `hourly.parquet` rows, sorted by day, hour, profile.
+    pub hourly: Vec<HourlyRow>,
+    /// `modules.parquet` rows, sorted by grain, period, profile, application.
+    pub apps: Vec<(AppRowKey, AppMetrics)>,
     /// `audience.parquet` rows, sorted.
     pub audience: Vec<(RowKey, Metrics)>,
     /// `user_activity.parquet` rows, sorted.
@@ -181,7 +199,28 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
             m.unique_visitors = i64::from(visitors[layout.index(k)]);
         }
     }
-    let mut tables = Tables { audience: Vec::new(), user_activity: Vec::new(), dims };
+    let mut apps: Vec<_> = agg
+        .app_facts
+        .into_par_iter()
+        .map(apps::count_shard)
+        .reduce(FastMap::default, apps::merge_rows)
+        .into_iter()
+        .collect();
+    let mut hourly = hourly_rows(&agg.hourly);
+    let mut tables = Tables {
+        audience: Vec::new(),
+        user_activity: Vec::new(),
+        hourly: Vec::new(),
+        apps: Vec::new(),
+        dims,
+    };
+    hourly.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));
+    apps.sort_unstable_by(|(a, _), (b, _)| {
+        let text = |k: &AppRowKey| {
+            (k.grain, k.period, profile_name(k.profile), &tables.dims.apps[k.app as usize].name)
+        };
+        text(a).cmp(&text(b))
+    });
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
     audience.par_sort_unstable_by(|a, b| output_order(&tables, &a.0, &b.0));
     let structure_text =
@@ -196,7 +235,26 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
     });
     tables.audience = audience;
     tables.user_activity = user_activity;
+    tables.hourly = hourly;
+    tables.apps = apps;
     tables
+}
+
+/// Connections by local day, hour and profile, with `All`.
+fn hourly_rows(hourly: &FastMap<(i32, u8, Profile), u64>) -> Vec<HourlyRow> {
+    let mut all: FastMap<(i32, u8), i64> = FastMap::default();
+    let mut rows = Vec::with_capacity(hourly.len() * 2);
+    for (&(day, hour, profile), &n) in hourly {
+        rows.push(HourlyRow { day, hour, profile: Some(profile), connections: n as i64 });
+        *all.entry((day, hour)).or_default() += n as i64;
+    }
+    rows.extend(all.into_iter().map(|((day, hour), n)| HourlyRow {
+        day,
+        hour,
+        profile: None,
+        connections: n,
+    }));
+    rows
 }
 
 /// Order of `audience.parquet`: grain, period, scope, segment, structure

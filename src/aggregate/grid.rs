@@ -98,8 +98,11 @@ mod tests {
     fn every_key_has_its_own_cell() {
         let entry =
             |id: &str| StructureEntry { id: id.into(), segment: None, uai: None, name: None };
-        let dims =
-            Dimensions { structures: vec![entry("a"), entry("b")], segments: vec!["X".into()] };
+        let dims = Dimensions {
+            structures: vec![entry("a"), entry("b")],
+            segments: vec!["X".into()],
+            apps: vec![],
+        };
         let (first, last) = (days_from_civil(2019, 12, 30), days_from_civil(2020, 3, 2));
         let layout = Layout::new(first, last, &dims);
         let scopes = [

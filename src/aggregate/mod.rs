@@ -16,6 +16,7 @@
 //! Both tables only grow with the number of distinct (user, day) pairs and
 //! (day, structure) pairs, never with the number of events.
 
+pub mod apps;
 pub mod finish;
 mod grid;
 pub mod scope;
@@ -24,6 +25,7 @@ use crate::hash::FastMap;
 use crate::keys::UserKeyer;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::time::LocalDays;
+use apps::{AppId, Apps, LocalApps};
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use std::ops::AddAssign;
@@ -111,11 +113,51 @@ impl Fact {
     }
 }
 
+/// Key of an application-use fact: one user, one day, one application,
+/// one profile. Ordered by user first, like [`FactKey`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AppFactKey {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// The application (normalized).
+    pub app: AppId,
+    /// The profile of the events.
+    pub profile: Profile,
+}
+
+/// One event, resolved: what [`Agg::add`] folds in.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'s> {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// Local hour, 0-23.
+    pub hour: u8,
+    /// The user's profile.
+    pub profile: Profile,
+    /// What happened.
+    pub kind: EventKind,
+    /// The instant, epoch ms.
+    pub time_ms: i64,
+    /// Distinct structures of the event, with their segments.
+    pub structures: &'s [(StructureId, Option<SegmentId>)],
+    /// The application opened, for `ACCESS` events.
+    pub app: Option<AppId>,
+}
+
 /// One worker's aggregate state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Agg {
     counters: FastMap<CounterKey, Counts>,
+    /// Connections by (local day, local hour, profile).
+    hourly: FastMap<(i32, u8, Profile), u64>,
     facts: Vec<FastMap<FactKey, Fact>>,
+    /// `ACCESS` events by user, day, application and profile (sharded by
+    /// user like `facts`).
+    app_facts: Vec<FastMap<AppFactKey, u32>>,
 }
 
 impl Default for Agg {
@@ -127,7 +169,12 @@ impl Default for Agg {
 impl Agg {
     /// An empty state; cheap (no table is allocated before use).
     pub fn new() -> Agg {
-        Agg { counters: FastMap::default(), facts: vec![FastMap::default(); SHARDS] }
+        Agg {
+            counters: FastMap::default(),
+            hourly: FastMap::default(),
+            facts: vec![FastMap::default(); SHARDS],
+            app_facts: vec![FastMap::default(); SHARDS],
+        }
     }
 
     /// The shard holding a user's facts.
@@ -136,19 +183,20 @@ impl Agg {
         (user >> 58) as usize
     }
 
-    /// Folds one resolved event in. `structures` are distinct.
+    /// Folds one resolved event in.
     #[inline]
-    pub fn add(
-        &mut self,
-        user: u64,
-        day: i32,
-        profile: Profile,
-        kind: EventKind,
-        time_ms: i64,
-        structures: &[(StructureId, Option<SegmentId>)],
-    ) {
+    pub fn add(&mut self, r: &Record<'_>) {
+        let Record { user, day, hour, profile, kind, time_ms, structures, app } = *r;
         if kind == EventKind::Admin {
             return;
+        }
+        if kind == EventKind::Login {
+            *self.hourly.entry((day, hour, profile)).or_default() += 1;
+        }
+        if let Some(app) = app {
+            *self.app_facts[Self::shard(user)]
+                .entry(AppFactKey { user, day, app, profile })
+                .or_default() += 1;
         }
         if let Some(delta) = Counts::of(kind) {
             let mut count = |scope| {
@@ -195,13 +243,14 @@ impl Agg {
         for (k, v) in other.counters {
             *self.counters.entry(k).or_default() += v;
         }
+        for (k, v) in other.hourly {
+            *self.hourly.entry(k).or_default() += v;
+        }
         self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
-            if a.len() < b.len() {
-                std::mem::swap(a, b);
-            }
-            for (k, v) in b.drain() {
-                a.entry(k).and_modify(|f| f.merge(&v)).or_insert(v);
-            }
+            merge_maps(a, b, |x, y| x.merge(y));
+        });
+        self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(|(a, b)| {
+            merge_maps(a, b, |x, y| *x += y);
         });
         self
     }
@@ -212,6 +261,26 @@ impl Agg {
     }
 }
 
+/// Moves the entries of `b` into `a` (the larger of the two receives),
+/// combining values of equal keys with `combine`.
+fn merge_maps<K: Eq + std::hash::Hash, V>(
+    a: &mut FastMap<K, V>,
+    b: &mut FastMap<K, V>,
+    combine: impl Fn(&mut V, &V),
+) {
+    if a.len() < b.len() {
+        std::mem::swap(a, b);
+    }
+    for (k, v) in b.drain() {
+        match a.get_mut(&k) {
+            Some(x) => combine(x, &v),
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+}
+
 /// What every worker shares: the salt's keyer, the structure table and
 /// the time zone.
 pub struct Context {
@@ -219,6 +288,8 @@ pub struct Context {
     pub keyer: UserKeyer,
     /// Structures and segments seen so far.
     pub interner: Interner,
+    /// Applications seen so far.
+    pub apps: Apps,
     /// Local days in the run's time zone.
     pub days: LocalDays,
 }
@@ -228,6 +299,7 @@ pub struct Worker<'c> {
     ctx: &'c Context,
     days: LocalDays,
     structures: LocalInterner,
+    apps: LocalApps,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     /// The state folded so far.
     pub agg: Agg,
@@ -240,6 +312,7 @@ impl<'c> Worker<'c> {
             ctx,
             days: ctx.days.clone(),
             structures: LocalInterner::default(),
+            apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
             agg: Agg::new(),
         }
@@ -249,7 +322,7 @@ impl<'c> Worker<'c> {
     /// outside the calendar's range.
     #[inline]
     pub fn consume(&mut self, ev: &Event<'_>) -> Result<(), ParseError> {
-        let day = self.days.day_of(ev.time_ms).ok_or(ParseError::InvalidDate)?;
+        let (day, hour) = self.days.locate(ev.time_ms).ok_or(ParseError::InvalidDate)?;
         if ev.kind == EventKind::Admin {
             return Ok(());
         }
@@ -261,7 +334,17 @@ impl<'c> Worker<'c> {
                 self.scratch.push((id, seg));
             }
         }
-        self.agg.add(user, day, ev.profile, ev.kind, ev.time_ms, &self.scratch);
+        let app = (ev.kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
+        self.agg.add(&Record {
+            user,
+            day,
+            hour,
+            profile: ev.profile,
+            kind: ev.kind,
+            time_ms: ev.time_ms,
+            structures: &self.scratch,
+            app,
+        });
         Ok(())
     }
 }
@@ -277,6 +360,7 @@ mod tests {
         Context {
             keyer: UserKeyer::new("test"),
             interner: Interner::new(Referential::empty()),
+            apps: Apps::default(),
             days: LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
         }
     }

@@ -8,6 +8,7 @@
 //! saw a structure first, so they never reach an output: rows are sorted
 //! by the ids' text.
 
+use super::apps::{AppEntry, Apps};
 use crate::hash::FastMap;
 use crate::referential::Referential;
 use std::sync::Mutex;
@@ -97,6 +98,8 @@ pub struct Dimensions {
     pub structures: Vec<StructureEntry>,
     /// Segment names by index.
     pub segments: Vec<String>,
+    /// Applications by index.
+    pub apps: Vec<AppEntry>,
 }
 
 impl Interner {
@@ -133,10 +136,15 @@ impl Interner {
         (s, segment)
     }
 
-    /// A copy of the tables as they are now.
-    pub fn dimensions(&self) -> Dimensions {
+    /// A copy of the tables as they are now, with the applications of
+    /// `apps`.
+    pub fn dimensions(&self, apps: &Apps) -> Dimensions {
         let t = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        Dimensions { structures: t.structures.clone(), segments: t.segments.clone() }
+        Dimensions {
+            structures: t.structures.clone(),
+            segments: t.segments.clone(),
+            apps: apps.entries(),
+        }
     }
 }
 
@@ -179,6 +187,6 @@ mod tests {
         let x = a.get(&shared, b"x");
         assert_eq!(b.get(&shared, b"y").0, 1);
         assert_eq!(b.get(&shared, b"x"), x);
-        assert_eq!(shared.dimensions().structures[1].id, "y");
+        assert_eq!(shared.dimensions(&Apps::default()).structures[1].id, "y");
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::aggregate::finish::{Grain, Tables, profile_name};
 use crate::aggregate::scope::{Scope, ScopeKey};
-use crate::time::civil_from_days;
+use crate::time::{civil_from_days, month_start};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -86,6 +86,7 @@ pub fn render(t: &Tables, tz: &str) -> String {
         return "No connections found.\n".to_string();
     }
     let _ = writeln!(out, "Monthly audience (periods in {tz})");
+    let peaks = peak_hours(t);
     for s in &scopes {
         let _ = writeln!(out, "\n{}", s.label);
         let _ = write!(
@@ -95,6 +96,9 @@ pub fn render(t: &Tables, tz: &str) -> String {
         );
         for (p, _) in PROFILES {
             let _ = write!(out, " {p:>10}");
+        }
+        if s.label == "platform" {
+            let _ = write!(out, " {:>9}", "peak hour");
         }
         out.push('\n');
         for (i, m) in s.months.iter().enumerate() {
@@ -111,14 +115,59 @@ pub fn render(t: &Tables, tz: &str) -> String {
             for (p, _) in PROFILES {
                 let _ = write!(out, " {:>10}", thousands(m.visitors.get(p).copied().unwrap_or(0)));
             }
+            if s.label == "platform" {
+                let peak = peaks.get(&m.month).map_or("-".to_string(), |h| format!("{h:02}h"));
+                let _ = write!(out, " {peak:>9}");
+            }
             out.push('\n');
         }
     }
     out.push('\n');
+    let latest = scopes[0].months.last().map_or(0, |m| m.month);
+    let top = top_apps(t, latest, 5);
+    if !top.is_empty() {
+        let (y, mo, _) = civil_from_days(latest);
+        let _ = write!(out, "Top apps, {} {y}:", MONTHS[mo as usize - 1]);
+        for (i, (name, access, users)) in top.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            let _ = write!(out, "{sep}{name} {} ({} users)", thousands(*access), thousands(*users));
+        }
+        out.push_str(".\n\n");
+    }
     for s in &scopes {
         let _ = writeln!(out, "{}", sentence(s));
     }
     out
+}
+
+/// The local hour with the most connections in each month (the earliest
+/// hour on a tie).
+pub fn peak_hours(t: &Tables) -> BTreeMap<i32, u8> {
+    let mut by_month: BTreeMap<i32, [i64; 24]> = BTreeMap::new();
+    for r in t.hourly.iter().filter(|r| r.profile.is_none()) {
+        by_month.entry(month_start(r.day)).or_insert([0; 24])[usize::from(r.hour)] += r.connections;
+    }
+    by_month
+        .into_iter()
+        .map(|(m, hours)| {
+            let best = (0..24).max_by_key(|&h| (hours[h], std::cmp::Reverse(h))).unwrap_or(0);
+            (m, best as u8)
+        })
+        .collect()
+}
+
+/// The `n` applications with the most `ACCESS` events in the month
+/// starting on `month`: (name, access, distinct users).
+pub fn top_apps(t: &Tables, month: i32, n: usize) -> Vec<(String, i64, i64)> {
+    let mut apps: Vec<(String, i64, i64)> = t
+        .apps
+        .iter()
+        .filter(|(k, _)| k.grain == Grain::Month && k.period == month && k.profile.is_none())
+        .map(|(k, m)| (t.dims.apps[k.app as usize].name.clone(), m.access, m.unique_users))
+        .collect();
+    apps.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    apps.truncate(n);
+    apps
 }
 
 /// The operator's sentence about the latest month of a scope.

@@ -5,6 +5,8 @@
 //! half-written table, and a failed run leaves the previous outputs intact.
 
 pub mod audience;
+pub mod hourly;
+pub mod modules;
 pub mod run_json;
 pub mod user_activity;
 

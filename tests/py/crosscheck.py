@@ -1,11 +1,12 @@
-"""Independent recomputation of audience.parquet from raw event-store lines.
+"""Independent recomputation of entlog's tables from raw event-store lines.
 
 Reads the same inputs as entlog with Python's json module and zoneinfo,
 applies the rules of the README (what is rejected, what counts), computes
-every (grain, period, scope, profile) row, reads entlog's audience.parquet
-back with pyarrow, and compares every row. Exits 1 on any difference.
+every row of audience.parquet, hourly.parquet and modules.parquet, reads
+entlog's tables back with pyarrow, and compares every row. Exits 1 on any
+difference.
 
-usage: crosscheck_audience.py OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
+usage: crosscheck.py OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
 """
 import csv
 import datetime as dt
@@ -22,6 +23,7 @@ COUNTED = {"LOGIN": "connections", "ACCESS": "access", "ACTIVATION": "activation
 ADMIN = {"CREATE_USER", "DELETE_USER", "IMPORT", "MERGE_USER", "EXPORT",
          "BLOCK_USER", "UNBLOCK_USER"}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+MISSPELLED = {"Worksapce": "Workspace"}
 MIN_MS, MAX_MS = -62135596800000, 253402300799999
 
 
@@ -91,11 +93,14 @@ def main():
 
     counts = defaultdict(lambda: [0, 0, 0])  # key -> connections, access, activations
     visitors = defaultdict(set)
+    hourly = defaultdict(int)
+    app_access = defaultdict(int)
+    app_users = defaultdict(set)
+    app_raw = defaultdict(set)
     records = rejected = 0
 
-    def local_day(ms):
-        t = (EPOCH + dt.timedelta(milliseconds=ms)).astimezone(tz)
-        return t.date()
+    def local_time(ms):
+        return (EPOCH + dt.timedelta(milliseconds=ms)).astimezone(tz)
 
     def periods(day):
         return [("day", day), ("week", day - dt.timedelta(days=day.weekday())),
@@ -144,7 +149,20 @@ def main():
                         segs.append(seg)
                 scopes += [("segment", g, None) for g in segs]
                 field = COUNTED.get(kind)
-                day = local_day(ms)
+                local = local_time(ms)
+                day = local.date()
+                if kind == "LOGIN":
+                    for prof in (profile, "All"):
+                        hourly[(day, local.hour, prof)] += 1
+                if kind == "ACCESS":
+                    raw = ev.get("module")
+                    raw = raw if isinstance(raw, str) else ""
+                    app = MISSPELLED.get(raw, raw)
+                    app_raw[app].add(raw)
+                    for grain, start in periods(day):
+                        for prof in (profile, "All"):
+                            app_access[(grain, start, prof, app)] += 1
+                            app_users[(grain, start, prof, app)].add(user)
                 for grain, start in periods(day):
                     for scope in scopes:
                         for prof in (profile, "All"):
@@ -181,11 +199,26 @@ def main():
     for key in sorted(set(expected) | set(got), key=str):
         if expected.get(key) != got.get(key):
             problems.append(f"{key}: entlog {got.get(key)}, python {expected.get(key)}")
+    got_hourly = {(r["day"], r["hour"], r["profile"]): r["connections"]
+                  for r in pq.read_table(f"{out}/hourly.parquet").to_pylist()}
+    for key in sorted(set(hourly) | set(got_hourly), key=str):
+        if hourly.get(key) != got_hourly.get(key):
+            problems.append(f"hourly {key}: entlog {got_hourly.get(key)}, python {hourly.get(key)}")
+    got_apps = {}
+    for r in pq.read_table(f"{out}/modules.parquet").to_pylist():
+        key = (r["grain"], r["period_start"], r["profile"], r["module"])
+        got_apps[key] = (r["access"], r["unique_users"], r["raw_modules"])
+    want_apps = {k: (n, len(app_users[k]), "|".join(sorted(app_raw[k[3]])))
+                 for k, n in app_access.items()}
+    for key in sorted(set(want_apps) | set(got_apps), key=str):
+        if want_apps.get(key) != got_apps.get(key):
+            problems.append(f"modules {key}: entlog {got_apps.get(key)}, python {want_apps.get(key)}")
     if problems:
         print(f"{len(problems)} differences; first ones:")
         print("\n".join(problems[:20]))
         sys.exit(1)
-    print(f"ok: {len(got)} rows, {records} records, {rejected} rejected, all equal")
+    print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules rows, "
+          f"{records} records, {rejected} rejected, all equal")
 
 
 main()
