@@ -7,7 +7,7 @@
 //! what each stage produced (a check that it did the work).
 
 use entlog::aggregate::apps::Apps;
-use entlog::aggregate::finish::{Tables, finish};
+use entlog::aggregate::finish::{Settings, Tables, finish};
 use entlog::aggregate::scope::{Dimensions, Interner};
 use entlog::aggregate::{Agg, Context, Worker};
 use entlog::generate::{Compress, GenerateOptions, generate};
@@ -41,8 +41,8 @@ fn gate_stage_aggregate(ctx: &Context, events: &[Event<'_>]) -> Agg {
 }
 
 #[inline(never)]
-fn gate_stage_finish(agg: Agg, dims: Dimensions) -> Tables {
-    finish(agg, dims)
+fn gate_stage_finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
+    finish(agg, dims, settings)
 }
 
 #[inline(never)]
@@ -83,7 +83,7 @@ fn main() {
         days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     };
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
-    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps));
+    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &settings(&ctx));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     gate_stage_write(&tables, &out);
@@ -92,4 +92,9 @@ fn main() {
         data.len(),
         tables.audience.len()
     );
+}
+
+/// The final stage's settings with the defaults of `analyze`.
+fn settings(ctx: &Context) -> Settings {
+    Settings { days: ctx.days.clone(), visit_gap_ms: 30 * 60 * 1000 }
 }

@@ -13,7 +13,7 @@
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use entlog::aggregate::apps::Apps;
-use entlog::aggregate::finish::finish;
+use entlog::aggregate::finish::{Settings, finish};
 use entlog::aggregate::scope::Interner;
 use entlog::aggregate::{Context, Worker};
 use entlog::analyze::{AnalyzeOptions, analyze};
@@ -115,14 +115,14 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || agg.clone(),
             |agg| {
-                let t = finish(agg, ctx.interner.dimensions(&ctx.apps));
+                let t = finish(agg, ctx.interner.dimensions(&ctx.apps), &settings(&ctx));
                 assert!(!t.audience.is_empty());
                 t
             },
             BatchSize::LargeInput,
         )
     });
-    let tables = finish(agg.clone(), ctx.interner.dimensions(&ctx.apps));
+    let tables = finish(agg.clone(), ctx.interner.dimensions(&ctx.apps), &settings(&ctx));
     let out = tempfile::tempdir().unwrap();
     g.bench_function("write", |b| {
         b.iter(|| {
@@ -157,3 +157,8 @@ fn whole(c: &mut Criterion) {
 
 criterion_group!(benches, stages, whole);
 criterion_main!(benches);
+
+/// The final stage's settings with the defaults of `analyze`.
+fn settings(ctx: &Context) -> Settings {
+    Settings { days: ctx.days.clone(), visit_gap_ms: 30 * 60 * 1000 }
+}

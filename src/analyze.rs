@@ -1,7 +1,7 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
 use crate::aggregate::apps::Apps;
-use crate::aggregate::finish::{Tables, finish};
+use crate::aggregate::finish::{Settings, Tables, finish};
 use crate::aggregate::scope::Interner;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::error::{Error, Result};
@@ -11,7 +11,7 @@ use crate::parse::Format;
 use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::{audience, hourly, modules, run_json, user_activity};
+use crate::sink::{audience, hourly, modules, national, run_json, user_activity, visits};
 use crate::time::LocalDays;
 use jiff::tz::TimeZone;
 use std::path::PathBuf;
@@ -59,6 +59,9 @@ pub struct AnalyzeOptions {
     pub salt_source: SaltSource,
     /// Memory-map plain files (otherwise read them as streams).
     pub mmap: bool,
+    /// Longest gap inside a visit, ms (a gap of exactly this continues the
+    /// visit).
+    pub visit_gap_ms: i64,
 }
 
 impl AnalyzeOptions {
@@ -74,6 +77,7 @@ impl AnalyzeOptions {
             salt: crate::keys::DEFAULT_SALT.to_string(),
             salt_source: SaltSource::Default,
             mmap: true,
+            visit_gap_ms: 30 * 60 * 1000,
         }
     }
 }
@@ -89,8 +93,16 @@ pub struct Analysis {
 
 /// Names of the tables `analyze` writes, in the order written; `run.json`
 /// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 5] =
-    ["audience.parquet", "user_activity.parquet", "hourly.parquet", "modules.parquet", "run.json"];
+pub const OUTPUTS: [&str; 8] = [
+    "audience.parquet",
+    "user_activity.parquet",
+    "hourly.parquet",
+    "modules.parquet",
+    "visits.parquet",
+    "national_weekly.csv",
+    "national_weekly.parquet",
+    "run.json",
+];
 
 /// Reads every input, writes the tables into `opts.out`, and returns them.
 ///
@@ -138,7 +150,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let scanned = start.elapsed().as_secs_f64();
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
-    let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps)));
+    let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
+    let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &settings));
     let finished = start.elapsed().as_secs_f64();
 
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
@@ -146,10 +159,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
     hourly::write(&opts.out.join(OUTPUTS[2]), &tables)?;
     modules::write(&opts.out.join(OUTPUTS[3]), &tables)?;
+    visits::write(&opts.out.join(OUTPUTS[4]), &tables)?;
+    national::write(&opts.out, &tables)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let report = run_report(opts, threads, inputs, wall, phases);
-    run_json::write(&opts.out.join(OUTPUTS[4]), &report)?;
+    run_json::write(&opts.out.join(OUTPUTS[7]), &report)?;
     Ok(Analysis { tables, report })
 }
 

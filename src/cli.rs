@@ -106,6 +106,10 @@ pub struct AnalyzeArgs {
     /// public salt unfit for production].
     #[arg(long)]
     pub salt: Option<String>,
+    /// Longest gap inside a visit: a number with a unit, `s`, `m` or `h`
+    /// (a gap of exactly this continues the visit).
+    #[arg(long, default_value = "30m", value_parser = parse_gap)]
+    pub visit_gap: i64,
     /// Read plain files instead of memory-mapping them (for files that may
     /// change while being read).
     #[arg(long)]
@@ -130,11 +134,41 @@ impl AnalyzeArgs {
         o.referential = self.referential.clone();
         o.threads = self.threads;
         o.mmap = !self.no_mmap;
+        o.visit_gap_ms = self.visit_gap;
         (o.salt, o.salt_source) = match (&self.salt, env_salt) {
             (Some(s), _) => (s.clone(), SaltSource::Flag),
             (None, Some(s)) if !s.is_empty() => (s, SaltSource::Env),
             _ => (o.salt, SaltSource::Default),
         };
         Ok(o)
+    }
+}
+
+/// Parses a duration such as `30m`, `1800s` or `1h` into milliseconds.
+fn parse_gap(text: &str) -> std::result::Result<i64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| format!("{text:?}: expected a number and a unit"))?;
+    let ms = match unit {
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(format!("{text:?}: the unit must be s, m or h")),
+    };
+    n.checked_mul(ms).filter(|&g| g > 0).ok_or_else(|| format!("{text:?}: out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_gap;
+
+    #[test]
+    fn visit_gaps() {
+        assert_eq!(parse_gap("30m"), Ok(1_800_000));
+        assert_eq!(parse_gap("1800s"), Ok(1_800_000));
+        assert_eq!(parse_gap("1h"), Ok(3_600_000));
+        assert!(parse_gap("30").is_err());
+        assert!(parse_gap("0m").is_err());
+        assert!(parse_gap("m").is_err());
     }
 }

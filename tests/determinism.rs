@@ -28,3 +28,50 @@ fn thread_count_and_mmap_do_not_change_the_tables() {
     }
     assert!(results.iter().all(|r| *r == results[0]), "outputs differ across thread counts");
 }
+
+#[test]
+fn shuffled_input_gives_the_same_tables_including_visits() {
+    // Every line of a month in another order: each user's events are out
+    // of order and spread over several 4 MiB chunks and both workers.
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.01", "5", &[]);
+    let month = dump.join("events/2020-03.json");
+    let data = std::fs::read(&month).unwrap();
+    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for i in (1..lines.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        lines.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let shuffled = dir.path().join("shuffled.json");
+    std::fs::write(&shuffled, lines.join(&b'\n')).unwrap();
+    let tables = |input: &std::path::Path, name: &str| {
+        let out = dir.path().join(name);
+        let o = entlog(&[
+            "analyze",
+            input.to_str().unwrap(),
+            "--referential",
+            dump.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--threads",
+            "2",
+            "-q",
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        [
+            "audience.parquet",
+            "user_activity.parquet",
+            "visits.parquet",
+            "national_weekly.csv",
+            "hourly.parquet",
+            "modules.parquet",
+        ]
+        .map(|t| std::fs::read(out.join(t)).unwrap())
+    };
+    assert!(data.len() > 3 * (4 << 20), "the month spans several chunks");
+    assert!(tables(&month, "ordered") == tables(&shuffled, "shuffled"));
+}

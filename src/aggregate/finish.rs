@@ -9,10 +9,13 @@
 use super::apps::{self, AppMetrics, AppRowKey};
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
+use super::visits::{self, NationalMetrics};
 use super::{Agg, Fact, FactKey, SHARDS};
 use crate::hash::FastMap;
 use crate::parse::Profile;
+use crate::time::LocalDays;
 use crate::time::{month_start, week_start};
+use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 
@@ -75,6 +78,54 @@ pub struct Metrics {
     pub access: i64,
     /// `ACTIVATION` events.
     pub activations: i64,
+    /// Visits starting in the period.
+    pub visits: i64,
+    /// Total duration of those visits, seconds.
+    pub visit_seconds: i64,
+}
+
+/// One row of `visits.parquet`: the visits of a month and profile.
+#[derive(Clone, Debug)]
+pub struct VisitRow {
+    /// First day of the month.
+    pub month: i32,
+    /// One profile, or `None` for all.
+    pub profile: Option<Profile>,
+    /// Duration histogram (seconds).
+    pub histogram: Histogram<u64>,
+    /// Total duration, seconds.
+    pub seconds: i64,
+}
+
+/// One row of the national weekly export: a school and an ISO week, with
+/// visits, distinct users and seconds for everyone, then for each of
+/// [`NATIONAL_PROFILES`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NationalRow {
+    /// School code.
+    pub uai: String,
+    /// Monday of the week.
+    pub week: i32,
+    /// Everyone, then each national profile.
+    pub figures: [NationalMetrics; 5],
+}
+
+/// The profiles of the national export, in its column order, with their
+/// column suffixes.
+pub const NATIONAL_PROFILES: [(Profile, &str); 4] = [
+    (Profile::Student, "eleve"),
+    (Profile::Relative, "parent"),
+    (Profile::Teacher, "enseignant"),
+    (Profile::Personnel, "admin_vie_scol_tech"),
+];
+
+/// Settings of the final stage.
+#[derive(Clone)]
+pub struct Settings {
+    /// Local days of the run's time zone.
+    pub days: LocalDays,
+    /// Longest gap inside a visit, ms.
+    pub visit_gap_ms: i64,
 }
 
 /// One row of `user_activity.parquet`.
@@ -116,6 +167,10 @@ pub struct HourlyRow {
 /// Everything the sinks write, in output order.
 #[derive(Debug)]
 pub struct Tables {
+    /// `visits.parquet` rows, by month and profile.
+    pub visits: Vec<VisitRow>,
+    /// `national_weekly` rows, by school code and week.
+    pub national: Vec<NationalRow>,
     /// `hourly.parquet` rows, sorted by day, hour, profile.
     pub hourly: Vec<HourlyRow>,
     /// `modules.parquet` rows, sorted by grain, period, profile, application.
@@ -155,7 +210,7 @@ pub fn profile_name(p: Option<Profile>) -> &'static str {
 }
 
 /// Turns a merged state into sorted output rows.
-pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
+pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
     let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
     for (k, c) in &agg.counters {
         for grain in Grain::ALL {
@@ -168,9 +223,20 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
             }
         }
     }
-    let (first, last) =
-        agg.counters.keys().fold((i32::MAX, i32::MIN), |(a, b), k| (a.min(k.day), b.max(k.day)));
+    // Every day with activity: visits can fall on days without counters.
+    let (first, last) = agg
+        .facts
+        .iter()
+        .flat_map(|shard| shard.keys().map(|k| k.day))
+        .fold((i32::MAX, i32::MIN), |(a, b), d| (a.min(d), b.max(d)));
     let layout = Layout::new(first, last, &dims);
+    let (uais, uai_of) = visits::uai_index(&dims);
+    let visit_cx = visits::Context {
+        dims: &dims,
+        layout: &layout,
+        uai_of: &uai_of,
+        gap_ms: settings.visit_gap_ms,
+    };
     // One grid per worker (at most one per thread), added up at the end.
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
     let (visitors, mut user_activity) = agg
@@ -194,11 +260,47 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
                 (grid::add(ga, gb), ra)
             },
         );
+    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
+    let visited = agg
+        .visit_events
+        .into_par_iter()
+        .with_min_len(per_thread)
+        .fold(
+            || None,
+            |acc: Option<(visits::Partial, LocalDays)>, shard| {
+                let (mut part, mut days) =
+                    acc.unwrap_or_else(|| (visits::Partial::new(&layout), settings.days.clone()));
+                visits::count_shard(shard, &visit_cx, &mut days, &mut part);
+                Some((part, days))
+            },
+        )
+        .map(|acc| acc.map(|(part, _)| part))
+        .reduce(
+            || None,
+            |a, b| match (a, b) {
+                (Some(a), Some(b)) => Some(a.merge(b)),
+                (a, b) => a.or(b),
+            },
+        );
     if !visitors.is_empty() {
         for (k, m) in rows.iter_mut() {
             m.unique_visitors = i64::from(visitors[layout.index(k)]);
         }
     }
+    let (visit_rows, national) = match visited {
+        Some(v) => {
+            for (i, &n) in v.visits.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let m = rows.entry(layout.key(i)).or_default();
+                m.visits = i64::from(n);
+                m.visit_seconds = v.seconds[i];
+            }
+            (
+                visit_rows(v.histograms, &v.visits, &v.seconds, &layout),
+                national_rows(v.national, &uais),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
     let mut apps: Vec<_> = agg
         .app_facts
         .into_par_iter()
@@ -208,6 +310,8 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
         .collect();
     let mut hourly = hourly_rows(&agg.hourly);
     let mut tables = Tables {
+        visits: visit_rows,
+        national,
         audience: Vec::new(),
         user_activity: Vec::new(),
         hourly: Vec::new(),
@@ -238,6 +342,55 @@ pub fn finish(agg: Agg, dims: Dimensions) -> Tables {
     tables.hourly = hourly;
     tables.apps = apps;
     tables
+}
+
+/// The rows of `visits.parquet`, sorted by month and profile name; the
+/// total seconds are read from the platform cells of the grid.
+fn visit_rows(
+    histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
+    visits: &[u32],
+    seconds: &[i64],
+    layout: &Layout,
+) -> Vec<VisitRow> {
+    let mut rows: Vec<VisitRow> = histograms
+        .into_iter()
+        .map(|((month, profile), histogram)| {
+            let key =
+                RowKey { grain: Grain::Month, period: month, scope: ScopeKey::PLATFORM, profile };
+            let i = layout.index(&key);
+            debug_assert_eq!(u64::from(visits[i]), histogram.len());
+            VisitRow { month, profile, histogram, seconds: seconds[i] }
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.month, profile_name(r.profile)));
+    rows
+}
+
+/// The national export's rows, sorted by school code and week.
+fn national_rows(
+    national: FastMap<visits::NationalKey, NationalMetrics>,
+    uais: &[String],
+) -> Vec<NationalRow> {
+    let mut rows: FastMap<(u32, i32), [NationalMetrics; 5]> = FastMap::default();
+    for ((week, uai, profile), m) in national {
+        let column = match profile {
+            None => Some(0),
+            Some(p) => NATIONAL_PROFILES.iter().position(|(q, _)| *q == p).map(|i| i + 1),
+        };
+        if let Some(c) = column {
+            rows.entry((uai, week)).or_default()[c] = m;
+        }
+    }
+    let mut rows: Vec<NationalRow> = rows
+        .into_iter()
+        .map(|((uai, week), figures)| NationalRow {
+            uai: uais[uai as usize].clone(),
+            week,
+            figures,
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.uai, a.week).cmp(&(&b.uai, b.week)));
+    rows
 }
 
 /// Connections by local day, hour and profile, with `All`.

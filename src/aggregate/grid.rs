@@ -9,8 +9,9 @@
 //! cells: 31 MB for 4,400 structures over seven months.
 
 use super::finish::{Grain, RowKey};
-use super::scope::{Dimensions, Scope};
-use crate::time::{civil_from_days, month_start, week_start};
+use super::scope::{Dimensions, Scope, ScopeKey};
+use crate::parse::Profile;
+use crate::time::{civil_from_days, days_from_civil, month_start, week_start};
 
 /// Profiles per scope: the six of [`crate::parse::Profile`] and `All`.
 const PROFILES: usize = 7;
@@ -76,6 +77,29 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// The row key of cell `i` (inverse of [`Layout::index`]).
+    pub fn key(&self, i: usize) -> RowKey {
+        let profile = Profile::ALL.get(i % PROFILES).copied();
+        let scope = (i / PROFILES) % self.scopes;
+        let period = i / PROFILES / self.scopes;
+        let scope = match scope {
+            0 => ScopeKey::PLATFORM,
+            s if s <= self.segments => ScopeKey::segment((s - 1) as u32),
+            s => ScopeKey::structure((s - 1 - self.segments) as u32),
+        };
+        let (grain, period) = if period < self.days {
+            (Grain::Day, self.first_day + period as i32)
+        } else if period < self.days + self.weeks {
+            (Grain::Week, self.first_week + 7 * (period - self.days) as i32)
+        } else {
+            let m = self.first_month + (period - self.days - self.weeks) as i32;
+            (Grain::Month, days_from_civil(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1))
+        };
+        RowKey { grain, period, scope, profile }
+    }
+}
+
 /// Adds `b` into `a`, cell by cell.
 pub fn add(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
     if a.is_empty() {
@@ -90,9 +114,7 @@ pub fn add(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::scope::{ScopeKey, StructureEntry};
-    use crate::parse::Profile;
-    use crate::time::days_from_civil;
+    use crate::aggregate::scope::StructureEntry;
 
     #[test]
     fn every_key_has_its_own_cell() {
@@ -121,6 +143,7 @@ mod tests {
                     for profile in Profile::ALL.map(Some).into_iter().chain([None]) {
                         let key = RowKey { grain, period: grain.period(day), scope, profile };
                         let i = layout.index(&key);
+                        assert_eq!(layout.key(i), key);
                         // A week or month is reached from each of its days.
                         if grain == Grain::Day {
                             assert!(!seen[i], "{key:?}");

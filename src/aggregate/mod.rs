@@ -20,6 +20,7 @@ pub mod apps;
 pub mod finish;
 mod grid;
 pub mod scope;
+pub mod visits;
 
 use crate::hash::FastMap;
 use crate::keys::UserKeyer;
@@ -29,6 +30,7 @@ use apps::{AppId, Apps, LocalApps};
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use std::ops::AddAssign;
+use visits::VisitEvent;
 
 /// Number of fact shards (by the top bits of the user key).
 pub const SHARDS: usize = 64;
@@ -149,7 +151,7 @@ pub struct Record<'s> {
 }
 
 /// One worker's aggregate state.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Agg {
     counters: FastMap<CounterKey, Counts>,
     /// Connections by (local day, local hour, profile).
@@ -158,6 +160,29 @@ pub struct Agg {
     /// `ACCESS` events by user, day, application and profile (sharded by
     /// user like `facts`).
     app_facts: Vec<FastMap<AppFactKey, u32>>,
+    /// Every activity event, for visits (sharded by user like `facts`).
+    visit_events: Vec<Vec<VisitEvent>>,
+}
+
+/// Two states are equal when they hold the same figures: visit events are
+/// compared as multisets, since their order depends on how input was cut.
+impl PartialEq for Agg {
+    fn eq(&self, o: &Agg) -> bool {
+        let sorted = |v: &Vec<Vec<VisitEvent>>| {
+            v.iter()
+                .map(|s| {
+                    let mut s = s.clone();
+                    s.sort_unstable();
+                    s
+                })
+                .collect::<Vec<_>>()
+        };
+        self.counters == o.counters
+            && self.hourly == o.hourly
+            && self.facts == o.facts
+            && self.app_facts == o.app_facts
+            && sorted(&self.visit_events) == sorted(&o.visit_events)
+    }
 }
 
 impl Default for Agg {
@@ -174,6 +199,7 @@ impl Agg {
             hourly: FastMap::default(),
             facts: vec![FastMap::default(); SHARDS],
             app_facts: vec![FastMap::default(); SHARDS],
+            visit_events: vec![Vec::new(); SHARDS],
         }
     }
 
@@ -221,11 +247,13 @@ impl Agg {
             last_ms: time_ms,
         };
         let shard = &mut self.facts[Self::shard(user)];
+        let events = &mut self.visit_events[Self::shard(user)];
         let mut put = |structure| {
             shard
                 .entry(FactKey { user, day, structure, profile })
                 .and_modify(|f| f.merge(&fact))
                 .or_insert(fact);
+            events.push(VisitEvent { user, time_ms, profile, structure });
         };
         if structures.is_empty() {
             put(NO_STRUCTURE);
@@ -252,6 +280,9 @@ impl Agg {
         self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(|(a, b)| {
             merge_maps(a, b, |x, y| *x += y);
         });
+        for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
+            a.extend(b);
+        }
         self
     }
 

@@ -26,6 +26,8 @@ pub fn schema() -> SchemaRef {
         i("unique_visitors"),
         i("access"),
         i("activations"),
+        i("visits"),
+        i("visit_seconds"),
     ]))
 }
 
@@ -70,6 +72,8 @@ fn batch(path: &Path, t: &Tables, rows: &[(RowKey, Metrics)]) -> Result<RecordBa
         int(|m| m.unique_visitors),
         int(|m| m.access),
         int(|m| m.activations),
+        int(|m| m.visits),
+        int(|m| m.visit_seconds),
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
 }

@@ -7,8 +7,10 @@
 pub mod audience;
 pub mod hourly;
 pub mod modules;
+pub mod national;
 pub mod run_json;
 pub mod user_activity;
+pub mod visits;
 
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;

@@ -19,6 +19,11 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 
 PROFILES = {"Student", "Relative", "Teacher", "Personnel", "Guest"}
+# entlog orders events of the same instant by profile code.
+PROFILE_ORDER = ["Student", "Relative", "Teacher", "Personnel", "Guest", "Unknown"]
+NATIONAL = [("Student", "eleve"), ("Relative", "parent"), ("Teacher", "enseignant"),
+            ("Personnel", "admin_vie_scol_tech")]
+GAP_MS = 30 * 60 * 1000
 COUNTED = {"LOGIN": "connections", "ACCESS": "access", "ACTIVATION": "activations"}
 ADMIN = {"CREATE_USER", "DELETE_USER", "IMPORT", "MERGE_USER", "EXPORT",
          "BLOCK_USER", "UNBLOCK_USER"}
@@ -97,6 +102,7 @@ def main():
     app_access = defaultdict(int)
     app_users = defaultdict(set)
     app_raw = defaultdict(set)
+    activity = defaultdict(list)  # user -> [(ms, profile order, profile, structures)]
     records = rejected = 0
 
     def local_time(ms):
@@ -148,6 +154,7 @@ def main():
                     if seg and seg not in segs:
                         segs.append(seg)
                 scopes += [("segment", g, None) for g in segs]
+                activity[user].append((ms, PROFILE_ORDER.index(profile), profile, structs))
                 field = COUNTED.get(kind)
                 local = local_time(ms)
                 day = local.date()
@@ -172,10 +179,52 @@ def main():
                             if kind == "LOGIN":
                                 visitors[key].add(user)
 
+    # Visits: per user, runs with no gap over 30 minutes, cut at local
+    # midnight; the first event's profile, every structure named.
+    visit_counts = defaultdict(lambda: [0, 0])
+    month_visits = defaultdict(lambda: [0, 0])
+    national = defaultdict(lambda: [0, 0, set()])
+    for user, evs in activity.items():
+        evs.sort(key=lambda e: (e[0], e[1]))
+        visits_of_user = []
+        for ms, _, profile, structs in evs:
+            day = local_time(ms).date()
+            v = visits_of_user[-1] if visits_of_user else None
+            if v is None or ms - v["end"] > GAP_MS or day != v["day"]:
+                v = {"day": day, "start": ms, "end": ms, "profile": profile, "structs": []}
+                visits_of_user.append(v)
+            v["end"] = ms
+            v["structs"] += [s for s in structs if s not in v["structs"]]
+        for v in visits_of_user:
+            secs = (v["end"] - v["start"]) // 1000
+            scopes = {("platform", None, None)}
+            for s in v["structs"]:
+                scopes.add(("structure", segment_of.get(s), s))
+                if segment_of.get(s):
+                    scopes.add(("segment", segment_of[s], None))
+            for grain, start in periods(v["day"]):
+                for scope in scopes:
+                    for prof in (v["profile"], "All"):
+                        c = visit_counts[(grain, start, *scope, prof)]
+                        c[0] += 1
+                        c[1] += secs
+            for prof in (v["profile"], "All"):
+                m = month_visits[(v["day"].replace(day=1), prof)]
+                m[0] += 1
+                m[1] += secs
+            week = v["day"] - dt.timedelta(days=v["day"].weekday())
+            for uai in {uai_of.get(s) for s in v["structs"]} - {None}:
+                for prof in (v["profile"], "All"):
+                    n = national[(uai, week, prof)]
+                    n[0] += 1
+                    n[1] += secs
+                    n[2].add(user)
+
     expected = {}
-    for key in set(counts) | set(visitors):
+    for key in set(counts) | set(visitors) | set(visit_counts):
         c = counts.get(key, [0, 0, 0])
-        row = (c[0], len(visitors.get(key, ())), c[1], c[2])
+        v = visit_counts.get(key, [0, 0])
+        row = (c[0], len(visitors.get(key, ())), c[1], c[2], v[0], v[1])
         if any(row):
             expected[key] = row
 
@@ -186,7 +235,8 @@ def main():
         if key in got:
             print("duplicate row", key)
             sys.exit(1)
-        got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"])
+        got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"],
+                    r["visits"], r["visit_seconds"])
         sid = r["structure_id"]
         if sid is not None and (r["uai"], r["structure_name"]) != (uai_of.get(sid), name_of.get(sid)):
             print("bad referential columns", r)
@@ -213,11 +263,32 @@ def main():
     for key in sorted(set(want_apps) | set(got_apps), key=str):
         if want_apps.get(key) != got_apps.get(key):
             problems.append(f"modules {key}: entlog {got_apps.get(key)}, python {want_apps.get(key)}")
+    got_visits = {(r["month"], r["profile"]): [r["visits"], r["visit_seconds"]]
+                  for r in pq.read_table(f"{out}/visits.parquet").to_pylist()}
+    for key in sorted(set(month_visits) | set(got_visits), key=str):
+        if month_visits.get(key) != got_visits.get(key):
+            problems.append(f"visits {key}: entlog {got_visits.get(key)}, python {month_visits.get(key)}")
+    want_national = defaultdict(lambda: [0] * 15)
+    columns = ["All"] + [p for p, _ in NATIONAL]
+    for (uai, week, prof), (n, secs, users) in national.items():
+        if prof in columns:
+            i = columns.index(prof) * 3
+            want_national[(uai, week)][i:i + 3] = [n, len(users), secs]
+    got_national = {}
+    with open(f"{out}/national_weekly.csv", newline="") as f:
+        for row in csv.DictReader(f, delimiter=";"):
+            key = (row["uai"], dt.date.fromisoformat(row["debutsemaine"]))
+            values = list(row.values())[2:]
+            got_national[key] = [int(x) for x in values]
+    for key in sorted(set(want_national) | set(got_national), key=str):
+        if want_national.get(key) != got_national.get(key):
+            problems.append(f"national {key}: entlog {got_national.get(key)}, python {want_national.get(key)}")
     if problems:
         print(f"{len(problems)} differences; first ones:")
         print("\n".join(problems[:20]))
         sys.exit(1)
-    print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules rows, "
+    print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
+          f"{len(got_visits)} visits, {len(got_national)} national rows, "
           f"{records} records, {rejected} rejected, all equal")
 
 

@@ -1,0 +1,70 @@
+//! The national weekly export: one row per school (UAI) and ISO week, as
+//! `national_weekly.csv` (`;`-separated, the usual form of French open
+//! data) and `national_weekly.parquet`.
+
+use super::{TableLayout, atomic_write, write_parquet};
+use crate::aggregate::finish::{NATIONAL_PROFILES, NationalRow, Tables};
+use crate::error::{Error, Result};
+use crate::time::format_day;
+use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Column names, in the order of the national open data: the school, the
+/// Monday, then visits, distinct users and duration (seconds) for
+/// everyone, then for each profile.
+pub fn columns() -> Vec<String> {
+    let mut c = vec!["uai".to_string(), "debutsemaine".to_string()];
+    c.extend(["visites_globales", "utilisateurs_globaux", "duree_globale"].map(String::from));
+    for (_, p) in NATIONAL_PROFILES {
+        c.extend([format!("visites_{p}"), format!("utilisateurs_{p}"), format!("duree_{p}")]);
+    }
+    c
+}
+
+/// The Parquet schema: the same columns.
+pub fn schema() -> SchemaRef {
+    let names = columns();
+    let mut fields = vec![
+        Field::new(&names[0], DataType::Utf8, false),
+        Field::new(&names[1], DataType::Date32, false),
+    ];
+    fields.extend(names[2..].iter().map(|n| Field::new(n, DataType::Int64, false)));
+    Arc::new(Schema::new(fields))
+}
+
+const LAYOUT: TableLayout = TableLayout { sorted_by: &["uai", "debutsemaine"], plain: &[] };
+
+/// The figures of a row in column order.
+fn figures(r: &NationalRow) -> impl Iterator<Item = i64> + '_ {
+    r.figures.iter().flat_map(|m| [m.visits, m.users, m.seconds])
+}
+
+/// Writes `national_weekly.csv` and `national_weekly.parquet` into `dir`.
+pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
+    let csv_path = dir.join("national_weekly.csv");
+    atomic_write(&csv_path, |file| {
+        let err = |e: csv::Error| Error::output(&csv_path, e);
+        let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(file);
+        w.write_record(columns()).map_err(err)?;
+        for r in &tables.national {
+            let mut record = vec![r.uai.clone(), format_day(r.week)];
+            record.extend(figures(r).map(|n| n.to_string()));
+            w.write_record(&record).map_err(err)?;
+        }
+        w.flush().map_err(|e| Error::io(&csv_path, e))
+    })?;
+    let path = dir.join("national_weekly.parquet");
+    let rows = &tables.national;
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|r| Some(r.uai.as_str())).collect::<StringArray>()),
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.week))),
+    ];
+    for i in 0..15 {
+        let values = rows.iter().map(|r| figures(r).nth(i).unwrap_or(0));
+        cols.push(Arc::new(Int64Array::from_iter_values(values)));
+    }
+    let batch = RecordBatch::try_new(schema(), cols).map_err(|e| Error::output(&path, e));
+    write_parquet(&path, schema(), &LAYOUT, [batch])
+}
