@@ -81,6 +81,7 @@ fn main() {
         interner: Interner::new(Referential::load(&dump).unwrap()),
         apps: Apps::default(),
         days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+        visits: true,
     };
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
     let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &settings(&ctx));

@@ -54,6 +54,7 @@ fn context() -> Context {
         interner: Interner::new(Referential::empty()),
         apps: Apps::default(),
         days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+        visits: true,
     }
 }
 

@@ -62,6 +62,8 @@ pub struct AnalyzeOptions {
     /// Longest gap inside a visit, ms (a gap of exactly this continues the
     /// visit).
     pub visit_gap_ms: i64,
+    /// Compute visits (they need memory for every activity event).
+    pub visits: bool,
 }
 
 impl AnalyzeOptions {
@@ -78,6 +80,7 @@ impl AnalyzeOptions {
             salt_source: SaltSource::Default,
             mmap: true,
             visit_gap_ms: 30 * 60 * 1000,
+            visits: true,
         }
     }
 }
@@ -132,6 +135,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         interner: Interner::new(referential),
         apps: Apps::default(),
         days: LocalDays::new(tz),
+        visits: opts.visits,
     };
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
     let (files, walk_errors) = input::expand(&opts.inputs);
@@ -187,6 +191,8 @@ fn run_report(
             referential: opts.referential.as_ref().map(|p| p.display().to_string()),
             salt_source: opts.salt_source.name().to_string(),
             mmap: opts.mmap,
+            visits: opts.visits,
+            visit_gap_ms: opts.visit_gap_ms,
         },
         lines: sum(|i| i.lines),
         records,

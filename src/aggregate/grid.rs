@@ -67,12 +67,30 @@ impl Layout {
                 self.days + self.weeks + (month_number(k.period) - self.first_month) as usize
             }
         };
-        let scope = match k.scope.scope() {
+        self.cell(period, k.scope, k.profile)
+    }
+
+    /// The period slots of the day, the month and the ISO week holding
+    /// `day` (the order of [`Grain::ALL`]; `day` must be in the layout's
+    /// range), for [`Layout::cell`].
+    #[inline]
+    pub fn periods_of(&self, day: i32) -> [usize; 3] {
+        [
+            (day - self.first_day) as usize,
+            self.days + self.weeks + (month_number(day) - self.first_month) as usize,
+            self.days + ((week_start(day) - self.first_week) / 7) as usize,
+        ]
+    }
+
+    /// The cell of a period slot, scope and profile.
+    #[inline]
+    pub fn cell(&self, period: usize, scope: ScopeKey, profile: Option<Profile>) -> usize {
+        let scope = match scope.scope() {
             Scope::Platform => 0,
             Scope::Segment(s) => 1 + s as usize,
             Scope::Structure(s) => 1 + self.segments + s as usize,
         };
-        let profile = k.profile.map_or(PROFILES - 1, |p| usize::from(p.code()));
+        let profile = profile.map_or(PROFILES - 1, |p| usize::from(p.code()));
         (period * self.scopes + scope) * PROFILES + profile
     }
 }
@@ -144,6 +162,8 @@ mod tests {
                         let key = RowKey { grain, period: grain.period(day), scope, profile };
                         let i = layout.index(&key);
                         assert_eq!(layout.key(i), key);
+                        let slot = layout.periods_of(day)[grain as usize];
+                        assert_eq!(layout.cell(slot, scope, profile), i);
                         // A week or month is reached from each of its days.
                         if grain == Grain::Day {
                             assert!(!seen[i], "{key:?}");

@@ -161,17 +161,21 @@ pub struct Agg {
     /// user like `facts`).
     app_facts: Vec<FastMap<AppFactKey, u32>>,
     /// Every activity event, for visits (sharded by user like `facts`).
-    visit_events: Vec<Vec<VisitEvent>>,
+    /// A shard is a list of pieces: merging states moves pieces instead of
+    /// copying events; the final stage joins a shard's pieces.
+    visit_events: Vec<Vec<Vec<VisitEvent>>>,
+    /// Whether `visit_events` is kept (it is the largest part of the state).
+    keep_visits: bool,
 }
 
 /// Two states are equal when they hold the same figures: visit events are
 /// compared as multisets, since their order depends on how input was cut.
 impl PartialEq for Agg {
     fn eq(&self, o: &Agg) -> bool {
-        let sorted = |v: &Vec<Vec<VisitEvent>>| {
+        let sorted = |v: &Vec<Vec<Vec<VisitEvent>>>| {
             v.iter()
-                .map(|s| {
-                    let mut s = s.clone();
+                .map(|pieces| {
+                    let mut s = pieces.concat();
                     s.sort_unstable();
                     s
                 })
@@ -199,8 +203,15 @@ impl Agg {
             hourly: FastMap::default(),
             facts: vec![FastMap::default(); SHARDS],
             app_facts: vec![FastMap::default(); SHARDS],
-            visit_events: vec![Vec::new(); SHARDS],
+            visit_events: vec![vec![Vec::new()]; SHARDS],
+            keep_visits: true,
         }
+    }
+
+    /// An empty state that does not keep what visits need: no visit
+    /// figures, and no memory spent on every event.
+    pub fn without_visits() -> Agg {
+        Agg { keep_visits: false, ..Agg::new() }
     }
 
     /// The shard holding a user's facts.
@@ -247,13 +258,16 @@ impl Agg {
             last_ms: time_ms,
         };
         let shard = &mut self.facts[Self::shard(user)];
-        let events = &mut self.visit_events[Self::shard(user)];
+        // A worker's own events go to the first piece of the shard.
+        let mut events = self.keep_visits.then(|| &mut self.visit_events[Self::shard(user)][0]);
         let mut put = |structure| {
             shard
                 .entry(FactKey { user, day, structure, profile })
                 .and_modify(|f| f.merge(&fact))
                 .or_insert(fact);
-            events.push(VisitEvent { user, time_ms, profile, structure });
+            if let Some(events) = events.as_mut() {
+                events.push(VisitEvent { user, time_ms, profile, structure });
+            }
         };
         if structures.is_empty() {
             put(NO_STRUCTURE);
@@ -323,6 +337,8 @@ pub struct Context {
     pub apps: Apps,
     /// Local days in the run's time zone.
     pub days: LocalDays,
+    /// Whether to keep what visits need.
+    pub visits: bool,
 }
 
 /// A worker: its caches and its aggregate state.
@@ -345,7 +361,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
-            agg: Agg::new(),
+            agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
         }
     }
 
@@ -393,6 +409,7 @@ mod tests {
             interner: Interner::new(Referential::empty()),
             apps: Apps::default(),
             days: LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
+            visits: true,
         }
     }
 

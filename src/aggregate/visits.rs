@@ -15,7 +15,6 @@
 //! top of the facts: about 170 MB for the 6.7 million events of the
 //! scale-1 scenario.
 
-use super::finish::{Grain, RowKey};
 use super::grid::Layout;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::hash::FastMap;
@@ -196,43 +195,46 @@ pub struct Context<'a> {
     pub gap_ms: i64,
 }
 
-/// Cuts the users of one shard into visits and counts them into `out`.
+/// Cuts the users of one shard (given in pieces) into visits and counts
+/// them into `out`.
 pub fn count_shard(
-    mut events: Vec<VisitEvent>,
+    pieces: Vec<Vec<VisitEvent>>,
     cx: &Context<'_>,
     days: &mut LocalDays,
     out: &mut Partial,
 ) {
+    let mut events = match <[_; 1]>::try_from(pieces) {
+        Ok([one]) => one,
+        Err(pieces) => pieces.concat(),
+    };
     events.sort_unstable();
-    let mut keys: Vec<RowKey> = Vec::new();
+    let mut scopes: Vec<ScopeKey> = Vec::new();
     let mut national: Vec<(NationalKey, i64)> = Vec::new();
     let mut user_weeks: Vec<NationalKey> = Vec::new();
     for user_events in events.chunk_by(|a, b| a.user == b.user) {
         user_weeks.clear();
         sessionize(user_events, cx.gap_ms, days, |v| {
             let seconds = v.seconds();
-            keys.clear();
-            let mut scopes = vec![ScopeKey::PLATFORM];
+            // Distinct scopes (a segment named by two structures of the
+            // visit counts once), so every cell below is distinct.
+            scopes.clear();
+            scopes.push(ScopeKey::PLATFORM);
             for &s in &v.structures {
                 scopes.push(ScopeKey::structure(s));
-                if let Some(seg) = cx.dims.structures[s as usize].segment {
+                if let Some(seg) = cx.dims.structures[s as usize].segment
+                    && !scopes.contains(&ScopeKey::segment(seg))
+                {
                     scopes.push(ScopeKey::segment(seg));
                 }
             }
-            for grain in Grain::ALL {
+            for period in cx.layout.periods_of(v.day) {
                 for &scope in &scopes {
                     for profile in [v.profile, None] {
-                        keys.push(RowKey { grain, period: grain.period(v.day), scope, profile });
+                        let i = cx.layout.cell(period, scope, profile);
+                        out.visits[i] += 1;
+                        out.seconds[i] += seconds;
                     }
                 }
-            }
-            // A segment named by two structures of the visit counts once.
-            keys.sort_unstable();
-            keys.dedup();
-            for k in &keys {
-                let i = cx.layout.index(k);
-                out.visits[i] += 1;
-                out.seconds[i] += seconds;
             }
             let month = month_start(v.day);
             for profile in [v.profile, None] {

@@ -63,6 +63,10 @@ pub struct RunOptions {
     pub salt_source: String,
     /// Whether plain files were memory-mapped.
     pub mmap: bool,
+    /// Whether visits were computed.
+    pub visits: bool,
+    /// Longest gap inside a visit, ms.
+    pub visit_gap_ms: i64,
 }
 
 /// One input's account.
