@@ -12,6 +12,8 @@ use jiff::tz::TimeZone;
 
 /// Milliseconds in a standard day.
 const MS_PER_DAY: i64 = 86_400_000;
+/// Days held by the cache of [`LocalDays`] (about three years).
+const SLOTS: usize = 1024;
 
 /// Returns the day number (days since 1970-01-01) of a civil date.
 ///
@@ -97,14 +99,16 @@ struct CachedDay {
 #[derive(Clone)]
 pub struct LocalDays {
     tz: TimeZone,
-    /// Direct-mapped cache of local days.
-    slots: [CachedDay; 16],
+    /// Direct-mapped cache of local days, by day number: large enough that
+    /// sessionization, which walks each user's events over months, hits it
+    /// as often as the scan of a time-ordered dump does.
+    slots: Box<[CachedDay; SLOTS]>,
 }
 
 impl LocalDays {
     /// Creates a mapper for `tz`.
     pub fn new(tz: TimeZone) -> LocalDays {
-        LocalDays { tz, slots: [CachedDay::default(); 16] }
+        LocalDays { tz, slots: Box::new([CachedDay::default(); SLOTS]) }
     }
 
     /// The time zone this mapper cuts days in.
@@ -123,7 +127,7 @@ impl LocalDays {
     /// clock: on a day the clocks go back, hour 2 comes twice) of `ms`.
     #[inline]
     pub fn locate(&mut self, ms: i64) -> Option<(i32, u8)> {
-        let slot = (ms.div_euclid(MS_PER_DAY) & 15) as usize;
+        let slot = (ms.div_euclid(MS_PER_DAY) as usize) % SLOTS;
         let mut d = self.slots[slot];
         if ms < d.start || ms >= d.end {
             d = self.lookup(ms)?;
