@@ -13,6 +13,7 @@ use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::{audience, hourly, modules, national, run_json, user_activity, visits};
 use crate::time::LocalDays;
+use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -64,6 +65,8 @@ pub struct AnalyzeOptions {
     pub visit_gap_ms: i64,
     /// Compute visits (they need memory for every activity event).
     pub visits: bool,
+    /// Show a progress bar on stderr (the caller checks it is a terminal).
+    pub progress: bool,
 }
 
 impl AnalyzeOptions {
@@ -81,6 +84,7 @@ impl AnalyzeOptions {
             mmap: true,
             visit_gap_ms: 30 * 60 * 1000,
             visits: true,
+            progress: false,
         }
     }
 }
@@ -143,14 +147,18 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         .iter()
         .map(|e| InputReport { error: Some(e.to_string()), ..InputReport::default() })
         .collect();
+    let progress = progress_bar(opts.progress, &files);
     for path in files {
         let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
         match input::open(&path, opts.mmap) {
-            Ok(input) => scan_input(&pool, &mut workers, input, opts.format, &mut report),
+            Ok(input) => {
+                scan_input(&pool, &mut workers, input, opts.format, &mut report, &progress)
+            }
             Err(e) => report.error = Some(e.to_string()),
         }
         inputs.push(report);
     }
+    progress.finish_and_clear();
     let scanned = start.elapsed().as_secs_f64();
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
@@ -170,6 +178,22 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let report = run_report(opts, threads, inputs, wall, phases);
     run_json::write(&opts.out.join(OUTPUTS[7]), &report)?;
     Ok(Analysis { tables, report })
+}
+
+/// A progress bar over the bytes on disk of `files`, or a hidden one.
+fn progress_bar(show: bool, files: &[PathBuf]) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let total = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+    );
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn run_report(

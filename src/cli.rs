@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::generate::{Compress, GenerateOptions};
 use crate::parse::Format;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// entlog: ENT connection logs to exact audience figures and Parquet.
@@ -25,6 +26,33 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Generate the built-in scenario, analyze it, print the summary.
     Demo(DemoArgs),
+    /// Print the summary of a finished run from its tables, and write the
+    /// HTML report.
+    Report(ReportArgs),
+}
+
+/// Arguments of `entlog report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output directory of a finished `analyze` run.
+    pub dir: PathBuf,
+    /// Write the self-contained HTML report to this file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// The month the details are about (default: the latest).
+    #[arg(long, value_parser = parse_month)]
+    pub month: Option<i32>,
+}
+
+/// Parses `YYYY-MM` into the day number of the month's first day.
+fn parse_month(text: &str) -> std::result::Result<i32, String> {
+    let bad = || format!("{text:?}: expected YYYY-MM");
+    let (y, m) = text.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(1..=12).contains(&m) || !(1..=9999).contains(&y) {
+        return Err(bad());
+    }
+    Ok(crate::time::days_from_civil(y, m, 1))
 }
 
 /// Arguments of `entlog generate`.
@@ -78,6 +106,9 @@ pub struct DemoArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Also write the self-contained HTML report to this file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 /// Arguments of `entlog analyze`.
@@ -118,9 +149,12 @@ pub struct AnalyzeArgs {
     /// change while being read).
     #[arg(long)]
     pub no_mmap: bool,
-    /// Print nothing on stdout.
+    /// Print nothing on stdout, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write the self-contained HTML report to this file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 impl AnalyzeArgs {
@@ -140,6 +174,7 @@ impl AnalyzeArgs {
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;
         o.visits = !self.no_visits;
+        o.progress = !self.quiet && std::io::stderr().is_terminal();
         (o.salt, o.salt_source) = match (&self.salt, env_salt) {
             (Some(s), _) => (s.clone(), SaltSource::Flag),
             (None, Some(s)) if !s.is_empty() => (s, SaltSource::Env),
@@ -175,5 +210,12 @@ mod tests {
         assert!(parse_gap("30").is_err());
         assert!(parse_gap("0m").is_err());
         assert!(parse_gap("m").is_err());
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(super::parse_month("2020-03"), Ok(18_322));
+        assert!(super::parse_month("2020-13").is_err());
+        assert!(super::parse_month("march").is_err());
     }
 }

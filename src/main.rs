@@ -2,8 +2,10 @@
 //! to an exit code (0 ok, 1 some inputs unreadable, 2 fatal error).
 
 use clap::Parser;
-use entlog::cli::{Cli, Command};
-use std::io::Write;
+use entlog::cli::{Cli, Command, ReportArgs};
+use entlog::report::data::ReportData;
+use entlog::report::summary;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -31,8 +33,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let analysis = entlog::analyze::analyze(&opts)?;
             let failed = report_failures(&analysis.report);
             if !args.quiet {
-                let text = entlog::report::summary::render(&analysis.tables, &opts.tz);
+                let data = ReportData::from_tables(&analysis.tables);
+                let text = summary::render(&data, &opts.tz, None, std::io::stdout().is_terminal());
                 std::io::stdout().write_all(text.as_bytes())?;
+            }
+            if let Some(path) = &args.html {
+                let data = ReportData::from_tables(&analysis.tables);
+                entlog::report::write_html(path, &data, &opts.tz, None)?;
             }
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
@@ -54,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Report(args) => report(&args),
         Command::Demo(args) => {
             let out = args.out.as_deref();
             let demo = with_threads(args.threads, || {
@@ -67,11 +75,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo.tables.display(),
             );
             let failed = report_failures(&demo.analysis.report);
-            let text = entlog::report::summary::render(&demo.analysis.tables, "Europe/Paris");
+            let data = ReportData::from_tables(&demo.analysis.tables);
+            let text =
+                summary::render(&data, "Europe/Paris", None, std::io::stdout().is_terminal());
             std::io::stdout().write_all(text.as_bytes())?;
+            if let Some(path) = &args.html {
+                entlog::report::write_html(path, &data, "Europe/Paris", None)?;
+            }
             Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
+}
+
+/// `entlog report`: the summary and HTML report of a finished run.
+fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let tz = entlog::report::run_time_zone(&args.dir)?;
+    let data = ReportData::load(&args.dir)?;
+    let text = summary::render(&data, &tz, args.month, std::io::stdout().is_terminal());
+    std::io::stdout().write_all(text.as_bytes())?;
+    if let Some(path) = &args.html {
+        entlog::report::write_html(path, &data, &tz, args.month)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `f` on a thread pool of `threads` threads (0: one per core).

@@ -13,6 +13,7 @@ use crate::parse::{Event, Format, ParseError};
 use crate::sink::run_json::{InputReport, RejectedLine};
 use crate::split::{self, CHUNK_SIZE, StreamChunker};
 use crate::time::format_ms;
+use indicatif::ProgressBar;
 use rayon::ThreadPool;
 use std::io::BufRead;
 use std::sync::Mutex;
@@ -80,12 +81,15 @@ pub fn scan_chunk(w: &mut Worker<'_>, format: Format, chunk: &[u8]) -> ChunkStat
 
 /// Scans one opened input with all `workers` on `pool`, and accounts for
 /// it in `report` (which already names the input).
+/// `progress` advances by the bytes of each chunk of a mapped file, and by
+/// the size on disk of a stream once it is read.
 pub fn scan_input(
     pool: &ThreadPool,
     workers: &mut [Worker<'_>],
     input: Input,
     format: Option<Format>,
     report: &mut InputReport,
+    progress: &ProgressBar,
 ) {
     report.compression = Some(input.compression.name().to_string());
     report.bytes_on_disk = input.bytes_on_disk;
@@ -104,6 +108,7 @@ pub fn scan_input(
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(c) = chunks.get(i) else { break };
                             let st = scan_chunk(w, format, c);
+                            progress.inc(c.len() as u64);
                             lock(stats).push((i, st));
                         }
                     });
@@ -151,6 +156,7 @@ pub fn scan_input(
                 }
                 drop(tx);
             });
+            progress.inc(report.bytes_on_disk.unwrap_or(0));
         }
     }
     account(stats.into_inner().unwrap_or_else(|e| e.into_inner()), report);

@@ -7,4 +7,5 @@ mod demo;
 mod determinism;
 mod generate;
 mod quirks;
+mod report;
 mod util;

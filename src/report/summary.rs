@@ -1,9 +1,9 @@
-//! The monthly summary printed after a run: one table per scope (the
-//! platform, then each segment), and the sentence an operator would write
-//! about the latest month.
+//! The summary printed after a run and by `entlog report`: one table per
+//! scope (the platform, then each segment) by month, then, for the latest
+//! (or chosen) month, its peak hour, top applications, visit durations and
+//! the sentence an operator would write for each scope.
 
-use crate::aggregate::finish::{Grain, Tables, profile_name};
-use crate::aggregate::scope::{Scope, ScopeKey};
+use super::data::{MonthFigures, ReportData, ScopeMonths};
 use crate::time::{civil_from_days, month_start};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,52 +15,6 @@ const PROFILES: [(&str, &str); 4] = [
     ("Teacher", "teachers"),
     ("Personnel", "staff"),
 ];
-
-/// One month of one scope.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct MonthFigures {
-    /// First day of the month.
-    pub month: i32,
-    /// `LOGIN` events.
-    pub connections: i64,
-    /// Distinct visitors, by profile name (and `All`).
-    pub visitors: BTreeMap<&'static str, i64>,
-}
-
-/// Monthly figures of one scope: the platform or a segment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScopeMonths {
-    /// `platform` or the segment's name.
-    pub label: String,
-    /// Months in order.
-    pub months: Vec<MonthFigures>,
-}
-
-/// Collects the monthly rows of the platform and of each segment.
-pub fn monthly(t: &Tables) -> Vec<ScopeMonths> {
-    let mut by_scope: BTreeMap<ScopeKey, BTreeMap<i32, MonthFigures>> = BTreeMap::new();
-    for (k, m) in &t.audience {
-        if k.grain != Grain::Month || matches!(k.scope.scope(), Scope::Structure(_)) {
-            continue;
-        }
-        let fig = by_scope.entry(k.scope).or_default().entry(k.period).or_default();
-        fig.month = k.period;
-        if k.profile.is_none() {
-            fig.connections = m.connections;
-        }
-        fig.visitors.insert(profile_name(k.profile), m.unique_visitors);
-    }
-    let mut out: Vec<ScopeMonths> = by_scope
-        .into_iter()
-        .map(|(scope, months)| ScopeMonths {
-            label: t.segment_name(scope).unwrap_or("platform").to_string(),
-            months: months.into_values().collect(),
-        })
-        .collect();
-    // The platform first, then segments by name.
-    out.sort_by(|a, b| (a.label != "platform", &a.label).cmp(&(b.label != "platform", &b.label)));
-    out
-}
 
 /// Growth of `months[i]` against the previous month and against the mean
 /// of all the other months, in percent (`None` when undefined).
@@ -78,17 +32,19 @@ pub fn growth(months: &[MonthFigures], i: usize) -> (Option<f64>, Option<f64>) {
     (prev, pct(now, mean))
 }
 
-/// Renders the summary of a run.
-pub fn render(t: &Tables, tz: &str) -> String {
+/// Renders the summary of `d`; `month` (first day) picks the month the
+/// details are about (default: the latest); `bold` emphasises headings
+/// with terminal escapes (only for a terminal).
+pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool) -> String {
     let mut out = String::new();
-    let scopes = monthly(t);
-    if scopes.is_empty() {
+    if d.scopes.is_empty() {
         return "No connections found.\n".to_string();
     }
-    let _ = writeln!(out, "Monthly audience (periods in {tz})");
-    let peaks = peak_hours(t);
-    for s in &scopes {
-        let _ = writeln!(out, "\n{}", s.label);
+    let (b0, b1) = if bold { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
+    let _ = writeln!(out, "{b0}Monthly audience{b1} (periods in {tz})");
+    let peaks = peak_hours(d);
+    for s in &d.scopes {
+        let _ = writeln!(out, "\n{b0}{}{b1}", s.label);
         let _ = write!(
             out,
             "  {:<8} {:>12} {:>8} {:>9} {:>10}",
@@ -122,30 +78,45 @@ pub fn render(t: &Tables, tz: &str) -> String {
             out.push('\n');
         }
     }
-    out.push('\n');
-    let latest = scopes[0].months.last().map_or(0, |m| m.month);
-    let top = top_apps(t, latest, 5);
-    if !top.is_empty() {
-        let (y, mo, _) = civil_from_days(latest);
-        let _ = write!(out, "Top apps, {} {y}:", MONTHS[mo as usize - 1]);
-        for (i, (name, access, users)) in top.iter().enumerate() {
-            let sep = if i == 0 { " " } else { ", " };
-            let _ = write!(out, "{sep}{name} {} ({} users)", thousands(*access), thousands(*users));
-        }
-        out.push_str(".\n\n");
+    let chosen = month.or_else(|| d.months().last().copied()).unwrap_or(0);
+    let name = month_name(chosen);
+    let _ = writeln!(out, "\n{b0}{name}{b1}");
+    if let Some(h) = peaks.get(&chosen) {
+        let _ = writeln!(out, "  peak hour: {h:02}:00-{h:02}:59");
     }
-    for s in &scopes {
-        let _ = writeln!(out, "{}", sentence(s));
+    if let Some(apps) = d.apps.get(&chosen) {
+        let _ = write!(out, "  top apps:");
+        for (i, (app, access, users)) in apps.iter().take(5).enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            let _ = write!(out, "{sep}{app} {} ({} users)", thousands(*access), thousands(*users));
+        }
+        out.push('\n');
+    }
+    if let Some(v) = d.visits.iter().find(|v| v.month == chosen && v.profile == "All") {
+        let _ = writeln!(
+            out,
+            "  visits: {}, duration median {}, p90 {}, p99 {}",
+            thousands(v.visits),
+            duration(v.seconds[0]),
+            duration(v.seconds[1]),
+            duration(v.seconds[2]),
+        );
+    }
+    out.push('\n');
+    for s in &d.scopes {
+        if let Some(i) = s.months.iter().position(|m| m.month == chosen) {
+            let _ = writeln!(out, "{}", sentence(s, i));
+        }
     }
     out
 }
 
 /// The local hour with the most connections in each month (the earliest
 /// hour on a tie).
-pub fn peak_hours(t: &Tables) -> BTreeMap<i32, u8> {
+pub fn peak_hours(d: &ReportData) -> BTreeMap<i32, u8> {
     let mut by_month: BTreeMap<i32, [i64; 24]> = BTreeMap::new();
-    for r in t.hourly.iter().filter(|r| r.profile.is_none()) {
-        by_month.entry(month_start(r.day)).or_insert([0; 24])[usize::from(r.hour)] += r.connections;
+    for (&(day, hour), &n) in &d.hourly {
+        by_month.entry(month_start(day)).or_insert([0; 24])[usize::from(hour % 24)] += n;
     }
     by_month
         .into_iter()
@@ -156,35 +127,34 @@ pub fn peak_hours(t: &Tables) -> BTreeMap<i32, u8> {
         .collect()
 }
 
-/// The `n` applications with the most `ACCESS` events in the month
-/// starting on `month`: (name, access, distinct users).
-pub fn top_apps(t: &Tables, month: i32, n: usize) -> Vec<(String, i64, i64)> {
-    let mut apps: Vec<(String, i64, i64)> = t
-        .apps
-        .iter()
-        .filter(|(k, _)| k.grain == Grain::Month && k.period == month && k.profile.is_none())
-        .map(|(k, m)| (t.dims.apps[k.app as usize].name.clone(), m.access, m.unique_users))
-        .collect();
-    apps.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    apps.truncate(n);
-    apps
+/// `12 min 5 s`, `45 s`.
+fn duration(seconds: i64) -> String {
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min {} s", seconds / 60, seconds % 60)
+    }
 }
 
-/// The operator's sentence about the latest month of a scope.
-pub fn sentence(s: &ScopeMonths) -> String {
-    let i = s.months.len() - 1;
+/// `March 2020`.
+pub fn month_name(day: i32) -> String {
+    let (y, m, _) = civil_from_days(day);
+    format!("{} {y}", MONTHS[m as usize - 1])
+}
+
+/// The operator's sentence about month `i` of a scope.
+pub fn sentence(s: &ScopeMonths, i: usize) -> String {
     let m = &s.months[i];
-    let (y, mo, _) = civil_from_days(m.month);
     let (_, others) = growth(&s.months, i);
     let mut text = format!(
-        "{}, {} {y}: {} connections ({} vs the mean of the other months)",
+        "{}, {}: {} connections ({} vs the mean of the other months)",
         s.label,
-        MONTHS[mo as usize - 1],
+        month_name(m.month),
         thousands(m.connections),
         percent(others),
     );
     for (p, word) in &PROFILES[..2] {
-        let n = m.visitors.get(p).copied().unwrap_or(0);
+        let n = m.visitors.get(*p).copied().unwrap_or(0);
         let _ = write!(text, ", {} distinct {word}", thousands(n));
     }
     text.push('.');

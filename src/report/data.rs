@@ -1,0 +1,316 @@
+//! What the reports show, gathered either from the tables of a run just
+//! made or from the Parquet files of a finished run, so that `analyze` and
+//! `report` print the same thing.
+
+use crate::aggregate::finish::{Grain, Tables, profile_name};
+use crate::aggregate::scope::Scope;
+use crate::error::{Error, Result};
+use arrow_array::{Array, Date32Array, Int64Array, RecordBatch, StringArray};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One month of one scope.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MonthFigures {
+    /// First day of the month.
+    pub month: i32,
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// Distinct visitors, by profile name (and `All`).
+    pub visitors: BTreeMap<String, i64>,
+}
+
+/// Monthly figures of one scope: the platform or a segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeMonths {
+    /// `platform` or the segment's name.
+    pub label: String,
+    /// Months in order.
+    pub months: Vec<MonthFigures>,
+}
+
+/// One school in one month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct School {
+    /// First day of the month.
+    pub month: i32,
+    /// Structure id.
+    pub id: String,
+    /// School code, when known.
+    pub uai: Option<String>,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// Distinct pupils with a `LOGIN`.
+    pub pupils: i64,
+    /// Distinct parents with a `LOGIN`.
+    pub parents: i64,
+}
+
+/// Visits of one month and profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitFigures {
+    /// First day of the month.
+    pub month: i32,
+    /// Profile name or `All`.
+    pub profile: String,
+    /// Visits.
+    pub visits: i64,
+    /// Duration percentiles 50, 90, 99 and the maximum, seconds.
+    pub seconds: [i64; 4],
+}
+
+/// Everything a report shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportData {
+    /// The platform first, then each segment by name.
+    pub scopes: Vec<ScopeMonths>,
+    /// Platform connections by local day and profile name.
+    pub daily: BTreeMap<i32, BTreeMap<String, i64>>,
+    /// Platform connections by (local day, hour), all profiles.
+    pub hourly: BTreeMap<(i32, u8), i64>,
+    /// Applications by month: (name, access, distinct users).
+    pub apps: BTreeMap<i32, Vec<(String, i64, i64)>>,
+    /// Visit durations by month and profile.
+    pub visits: Vec<VisitFigures>,
+    /// Schools by month.
+    pub schools: Vec<School>,
+}
+
+impl ReportData {
+    /// Gathers the report of the tables of a run.
+    pub fn from_tables(t: &Tables) -> ReportData {
+        let mut d = Collector::default();
+        for (k, m) in &t.audience {
+            let kind = match k.scope.scope() {
+                Scope::Platform => "platform",
+                Scope::Segment(_) => "segment",
+                Scope::Structure(_) => "structure",
+            };
+            let structure = match k.scope.scope() {
+                Scope::Structure(s) => Some(&t.dims.structures[s as usize]),
+                _ => None,
+            };
+            d.audience(AudienceRow {
+                grain: k.grain.name(),
+                period: k.period,
+                scope: kind,
+                segment: t.segment_name(k.scope),
+                structure_id: structure.map(|s| s.id.as_str()),
+                uai: structure.and_then(|s| s.uai.as_deref()),
+                name: structure.and_then(|s| s.name.as_deref()),
+                profile: profile_name(k.profile),
+                connections: m.connections,
+                unique_visitors: m.unique_visitors,
+            });
+        }
+        for r in t.hourly.iter().filter(|r| r.profile.is_none()) {
+            *d.data.hourly.entry((r.day, r.hour)).or_default() += r.connections;
+        }
+        for (k, m) in &t.apps {
+            if k.grain == Grain::Month && k.profile.is_none() {
+                let name = t.dims.apps[k.app as usize].name.clone();
+                d.data.apps.entry(k.period).or_default().push((name, m.access, m.unique_users));
+            }
+        }
+        for v in &t.visits {
+            let h = &v.histogram;
+            let q = |x| h.value_at_quantile(x) as i64;
+            d.data.visits.push(VisitFigures {
+                month: v.month,
+                profile: profile_name(v.profile).to_string(),
+                visits: h.len() as i64,
+                seconds: [q(0.5), q(0.9), q(0.99), h.max() as i64],
+            });
+        }
+        d.finish()
+    }
+
+    /// Reads the report of a finished run from the Parquet tables in `dir`.
+    pub fn load(dir: &Path) -> Result<ReportData> {
+        let mut d = Collector::default();
+        for b in batches(&dir.join("audience.parquet"))? {
+            let (b, path) = (b, dir.join("audience.parquet"));
+            let s = |n| strings(&b, n, &path);
+            let (grain, scope, segment, sid, uai, name, profile) = (
+                s("grain")?,
+                s("scope")?,
+                s("segment")?,
+                s("structure_id")?,
+                s("uai")?,
+                s("structure_name")?,
+                s("profile")?,
+            );
+            let period = dates(&b, "period_start", &path)?;
+            let connections = ints(&b, "connections", &path)?;
+            let unique = ints(&b, "unique_visitors", &path)?;
+            for i in 0..b.num_rows() {
+                fn text(a: &StringArray, i: usize) -> Option<&str> {
+                    (!a.is_null(i)).then(|| a.value(i))
+                }
+                d.audience(AudienceRow {
+                    grain: grain.value(i),
+                    period: period.value(i),
+                    scope: scope.value(i),
+                    segment: text(segment, i),
+                    structure_id: text(sid, i),
+                    uai: text(uai, i),
+                    name: text(name, i),
+                    profile: profile.value(i),
+                    connections: connections.value(i),
+                    unique_visitors: unique.value(i),
+                });
+            }
+        }
+        let path = dir.join("hourly.parquet");
+        for b in batches(&path)? {
+            let (day, hour) = (dates(&b, "day", &path)?, ints(&b, "hour", &path)?);
+            let (profile, n) = (strings(&b, "profile", &path)?, ints(&b, "connections", &path)?);
+            for i in (0..b.num_rows()).filter(|&i| profile.value(i) == "All") {
+                *d.data.hourly.entry((day.value(i), hour.value(i) as u8)).or_default() +=
+                    n.value(i);
+            }
+        }
+        let path = dir.join("modules.parquet");
+        for b in batches(&path)? {
+            let (grain, period) = (strings(&b, "grain", &path)?, dates(&b, "period_start", &path)?);
+            let (profile, module) = (strings(&b, "profile", &path)?, strings(&b, "module", &path)?);
+            let (access, users) = (ints(&b, "access", &path)?, ints(&b, "unique_users", &path)?);
+            for i in 0..b.num_rows() {
+                if grain.value(i) == "month" && profile.value(i) == "All" {
+                    let row = (module.value(i).to_string(), access.value(i), users.value(i));
+                    d.data.apps.entry(period.value(i)).or_default().push(row);
+                }
+            }
+        }
+        let path = dir.join("visits.parquet");
+        for b in batches(&path)? {
+            let (month, profile) = (dates(&b, "month", &path)?, strings(&b, "profile", &path)?);
+            let visits = ints(&b, "visits", &path)?;
+            let cols = ["p50_seconds", "p90_seconds", "p99_seconds", "max_seconds"]
+                .map(|c| ints(&b, c, &path));
+            let [p50, p90, p99, max] = cols;
+            let (p50, p90, p99, max) = (p50?, p90?, p99?, max?);
+            for i in 0..b.num_rows() {
+                d.data.visits.push(VisitFigures {
+                    month: month.value(i),
+                    profile: profile.value(i).to_string(),
+                    visits: visits.value(i),
+                    seconds: [p50.value(i), p90.value(i), p99.value(i), max.value(i)],
+                });
+            }
+        }
+        Ok(d.finish())
+    }
+
+    /// The months observed, in order.
+    pub fn months(&self) -> Vec<i32> {
+        self.scopes.first().map(|s| s.months.iter().map(|m| m.month).collect()).unwrap_or_default()
+    }
+}
+
+/// One audience row, borrowed from wherever it was read.
+struct AudienceRow<'a> {
+    grain: &'a str,
+    period: i32,
+    scope: &'a str,
+    segment: Option<&'a str>,
+    structure_id: Option<&'a str>,
+    uai: Option<&'a str>,
+    name: Option<&'a str>,
+    profile: &'a str,
+    connections: i64,
+    unique_visitors: i64,
+}
+
+#[derive(Default)]
+struct Collector {
+    data: ReportData,
+    scopes: BTreeMap<(bool, String), BTreeMap<i32, MonthFigures>>,
+    schools: BTreeMap<(i32, String), School>,
+}
+
+impl Collector {
+    fn audience(&mut self, r: AudienceRow<'_>) {
+        if r.grain == "day" && r.scope == "platform" && r.profile != "All" {
+            *self.data.daily.entry(r.period).or_default().entry(r.profile.into()).or_default() +=
+                r.connections;
+        }
+        if r.grain != "month" {
+            return;
+        }
+        if r.scope == "structure" {
+            let id = r.structure_id.unwrap_or_default().to_string();
+            let s = self.schools.entry((r.period, id.clone())).or_insert_with(|| School {
+                month: r.period,
+                id,
+                uai: r.uai.map(str::to_string),
+                name: r.name.map(str::to_string),
+                connections: 0,
+                pupils: 0,
+                parents: 0,
+            });
+            match r.profile {
+                "All" => s.connections = r.connections,
+                "Student" => s.pupils = r.unique_visitors,
+                "Relative" => s.parents = r.unique_visitors,
+                _ => {}
+            }
+            return;
+        }
+        let label = if r.scope == "platform" { "platform" } else { r.segment.unwrap_or("?") };
+        let key = (r.scope != "platform", label.to_string());
+        let fig = self.scopes.entry(key).or_default().entry(r.period).or_default();
+        fig.month = r.period;
+        if r.profile == "All" {
+            fig.connections = r.connections;
+        }
+        fig.visitors.insert(r.profile.to_string(), r.unique_visitors);
+    }
+
+    fn finish(mut self) -> ReportData {
+        self.data.scopes = self
+            .scopes
+            .into_iter()
+            .map(|((_, label), months)| ScopeMonths {
+                label,
+                months: months.into_values().collect(),
+            })
+            .collect();
+        self.data.schools = self.schools.into_values().collect();
+        for apps in self.data.apps.values_mut() {
+            apps.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
+        self.data.visits.sort_by(|a, b| (a.month, &a.profile).cmp(&(b.month, &b.profile)));
+        self.data
+    }
+}
+
+/// Every record batch of a Parquet file.
+fn batches(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::output(path, e))?;
+    reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::output(path, e))
+}
+
+fn column<'b, T: 'static>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| Error::output(path, format!("column {name} is missing or of another type")))
+}
+
+fn strings<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b StringArray> {
+    column(b, name, path)
+}
+
+fn ints<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Int64Array> {
+    column(b, name, path)
+}
+
+fn dates<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Date32Array> {
+    column(b, name, path)
+}

@@ -1,0 +1,337 @@
+//! The HTML report: one self-contained file (inline CSS, SVG charts drawn
+//! here from the data, a few lines of script to sort the school table), so
+//! it opens offline in any browser and can be mailed to members. The markup
+//! is also well-formed XML.
+
+use super::data::{ReportData, School};
+use super::summary::{growth, month_name, peak_hours, percent, sentence, thousands};
+use crate::time::{format_day, month_start, week_start};
+use std::fmt::Write;
+
+/// Profiles drawn, in stacking order, with their colours.
+const PROFILES: [(&str, &str); 6] = [
+    ("Student", "#4e79a7"),
+    ("Relative", "#f28e2b"),
+    ("Teacher", "#59a14f"),
+    ("Personnel", "#b07aa1"),
+    ("Guest", "#9c755f"),
+    ("Unknown", "#bab0ac"),
+];
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// Escapes text for HTML and XML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Renders the report; `month` (first day) is the month the details are
+/// about (default: the latest).
+pub fn render(d: &ReportData, tz: &str, month: Option<i32>) -> String {
+    let chosen = month.or_else(|| d.months().last().copied()).unwrap_or(0);
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\
+         <title>entlog report: {}</title><style>{STYLE}</style></head><body>\n",
+        esc(&month_name(chosen))
+    );
+    let _ = writeln!(h, "<h1>ENT audience, {}</h1>", esc(&month_name(chosen)));
+    let _ = writeln!(h, "<p class=\"note\">Periods cut at local midnight in {}.</p><ul>", esc(tz));
+    for s in &d.scopes {
+        if let Some(i) = s.months.iter().position(|m| m.month == chosen) {
+            let _ = writeln!(h, "<li>{}</li>", esc(&sentence(s, i)));
+        }
+    }
+    h.push_str("</ul>\n");
+    monthly(&mut h, d);
+    daily(&mut h, d);
+    heatmap(&mut h, d, chosen);
+    apps(&mut h, d, chosen);
+    visits(&mut h, d, chosen);
+    schools(&mut h, d, chosen);
+    let _ = write!(h, "<script>//<![CDATA[\n{SCRIPT}\n//]]></script>\n</body></html>\n");
+    h
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222;max-width:1200px}\
+h2{margin-top:2em;border-bottom:1px solid #ccc}table{border-collapse:collapse}\
+td,th{padding:2px 8px;text-align:right}th{background:#eee;cursor:pointer}\
+td.t,th.t{text-align:left}.note{color:#666}svg text{font-size:11px}\
+.legend span{display:inline-block;margin-right:1em}\
+.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}";
+
+/// Sorts the school table by the clicked column (numbers as numbers), and
+/// marks the page ready (the headless browser test looks for it).
+const SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var down = th.getAttribute('data-down') !== '1';
+      th.setAttribute('data-down', down ? '1' : '0');
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
+        var nx = Number(x), ny = Number(y);
+        var c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+        return down ? -c : c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+document.body.setAttribute('data-ready', '1');";
+
+fn legend(h: &mut String) {
+    h.push_str("<p class=\"legend\">");
+    for (p, c) in PROFILES {
+        let _ = write!(h, "<span><i style=\"background:{c}\"></i>{p}</span>");
+    }
+    h.push_str("</p>\n");
+}
+
+/// Monthly connections (bars) and distinct users (line), with growth.
+fn monthly(h: &mut String, d: &ReportData) {
+    let Some(platform) = d.scopes.first() else { return };
+    let months = &platform.months;
+    let (w, ht, pad) = (900.0, 260.0, 40.0);
+    let max_c = months.iter().map(|m| m.connections).max().unwrap_or(1).max(1) as f64;
+    let users = |m: &super::data::MonthFigures| m.visitors.get("All").copied().unwrap_or(0);
+    let max_u = months.iter().map(users).max().unwrap_or(1).max(1) as f64;
+    let step = (w - 2.0 * pad) / months.len().max(1) as f64;
+    h.push_str("<h2>Monthly connections and distinct users</h2>\n");
+    let _ = write!(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{ht}\">");
+    let mut line = String::new();
+    for (i, m) in months.iter().enumerate() {
+        let x = pad + step * i as f64;
+        let bh = (ht - 2.0 * pad) * m.connections as f64 / max_c;
+        let (_, others) = growth(months, i);
+        let _ = write!(
+            h,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#4e79a7\">\
+             <title>{}: {} connections</title></rect>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x + step * 0.1,
+            ht - pad - bh,
+            step * 0.8,
+            esc(&month_name(m.month)),
+            thousands(m.connections),
+            x + step / 2.0,
+            ht - pad + 14.0,
+            &format_day(m.month)[..7],
+            x + step / 2.0,
+            ht - pad - bh - 4.0,
+            esc(&percent(others)),
+        );
+        let uy = ht - pad - (ht - 2.0 * pad) * users(m) as f64 / max_u;
+        let _ = write!(line, "{:.1},{uy:.1} ", x + step / 2.0);
+    }
+    let _ = write!(
+        h,
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#e15759\" stroke-width=\"2\"/></svg>\n\
+         <p class=\"note\">Bars: connections, labelled with the growth against the mean of \
+         the other months. Red line: distinct users (All).</p>\n",
+        line.trim_end()
+    );
+    h.push_str("<table><tr><th class=\"t\">month</th><th>connections</th><th>vs prev</th><th>vs others</th><th>distinct users</th></tr>");
+    for (i, m) in months.iter().enumerate() {
+        let (prev, others) = growth(months, i);
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            &format_day(m.month)[..7],
+            thousands(m.connections),
+            esc(&percent(prev)),
+            esc(&percent(others)),
+            thousands(users(m))
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// Daily connections, stacked by profile.
+fn daily(h: &mut String, d: &ReportData) {
+    if d.daily.is_empty() {
+        return;
+    }
+    let (w, ht, pad) = (1100.0, 280.0, 30.0);
+    let first = *d.daily.keys().next().unwrap_or(&0);
+    let last = *d.daily.keys().last().unwrap_or(&0);
+    let n = (last - first + 1) as f64;
+    let max = d.daily.values().map(|p| p.values().sum::<i64>()).max().unwrap_or(1).max(1) as f64;
+    let bw = (w - 2.0 * pad) / n;
+    h.push_str("<h2>Daily connections by profile</h2>\n");
+    legend(h);
+    let _ = write!(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{ht}\">");
+    for (&day, by_profile) in &d.daily {
+        let x = pad + bw * (day - first) as f64;
+        let mut y = ht - pad;
+        for (p, c) in PROFILES {
+            let v = by_profile.get(p).copied().unwrap_or(0);
+            if v == 0 {
+                continue;
+            }
+            let bh = (ht - 2.0 * pad) * v as f64 / max;
+            y -= bh;
+            let _ = write!(
+                h,
+                "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{bh:.2}\" fill=\"{c}\"><title>{} {p}: {}</title></rect>",
+                bw.max(0.5),
+                format_day(day),
+                thousands(v)
+            );
+        }
+        if day == month_start(day) {
+            let _ = write!(
+                h,
+                "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
+                ht - pad + 14.0,
+                &format_day(day)[..7]
+            );
+        }
+    }
+    h.push_str("</svg>\n");
+}
+
+/// Connections by hour of day and weekday, in the chosen month.
+fn heatmap(h: &mut String, d: &ReportData, month: i32) {
+    let mut cells = [[0i64; 24]; 7];
+    for (&(day, hour), &n) in d.hourly.range((month, 0)..) {
+        if month_start(day) != month {
+            break;
+        }
+        cells[(day - week_start(day)) as usize][usize::from(hour % 24)] += n;
+    }
+    let max = cells.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    let peak = peak_hours(d).get(&month).copied();
+    let _ = writeln!(h, "<h2>Connections by hour and weekday, {}</h2>", esc(&month_name(month)));
+    if let Some(p) = peak {
+        let _ = writeln!(h, "<p>Peak hour: {p:02}:00-{p:02}:59.</p>");
+    }
+    let (cw, ch) = (36.0, 22.0);
+    let _ = write!(
+        h,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">",
+        40.0 + 24.0 * cw,
+        20.0 + 7.0 * ch
+    );
+    for (wd, row) in cells.iter().enumerate() {
+        let y = 20.0 + wd as f64 * ch;
+        let _ = write!(h, "<text x=\"0\" y=\"{:.1}\">{}</text>", y + 15.0, WEEKDAYS[wd]);
+        for (hour, &n) in row.iter().enumerate() {
+            let a = n as f64 / max;
+            let _ = write!(
+                h,
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#e15759\" fill-opacity=\"{a:.3}\"><title>{} {hour:02}h: {}</title></rect>",
+                40.0 + hour as f64 * cw,
+                cw - 2.0,
+                ch - 2.0,
+                WEEKDAYS[wd],
+                thousands(n)
+            );
+        }
+    }
+    for hour in (0..24).step_by(3) {
+        let _ = write!(h, "<text x=\"{:.1}\" y=\"12\">{hour:02}h</text>", 40.0 + hour as f64 * cw);
+    }
+    h.push_str("</svg>\n");
+}
+
+/// Top applications of the month.
+fn apps(h: &mut String, d: &ReportData, month: i32) {
+    let Some(apps) = d.apps.get(&month) else { return };
+    let top = &apps[..apps.len().min(10)];
+    let max = top.first().map_or(1, |a| a.1).max(1) as f64;
+    let _ = writeln!(h, "<h2>Top applications, {}</h2>", esc(&month_name(month)));
+    let _ = write!(
+        h,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"{}\">",
+        24 * top.len() + 4
+    );
+    for (i, (name, access, users)) in top.iter().enumerate() {
+        let y = 4 + 24 * i;
+        let bw = 500.0 * *access as f64 / max;
+        let _ = write!(
+            h,
+            "<text x=\"0\" y=\"{}\">{}</text><rect x=\"130\" y=\"{y}\" width=\"{bw:.1}\" height=\"18\" fill=\"#59a14f\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{} ({} users)</text>",
+            y + 14,
+            esc(name),
+            136.0 + bw,
+            y + 14,
+            thousands(*access),
+            thousands(*users)
+        );
+    }
+    h.push_str("</svg>\n");
+}
+
+/// Visit duration percentiles of the month.
+fn visits(h: &mut String, d: &ReportData, month: i32) {
+    let rows: Vec<_> = d.visits.iter().filter(|v| v.month == month).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(h, "<h2>Visit durations, {} (seconds)</h2>", esc(&month_name(month)));
+    h.push_str("<table><tr><th class=\"t\">profile</th><th>visits</th><th>median</th><th>p90</th><th>p99</th><th>max</th></tr>");
+    for v in rows {
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\">{}</td><td>{}</td>",
+            esc(&v.profile),
+            thousands(v.visits)
+        );
+        for s in v.seconds {
+            let _ = write!(h, "<td>{}</td>", thousands(s));
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>\n");
+}
+
+/// Schools of the month, sortable.
+fn schools(h: &mut String, d: &ReportData, month: i32) {
+    let rows: Vec<&School> = d.schools.iter().filter(|s| s.month == month).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<h2>Schools, {} ({} structures; click a column to sort)</h2>",
+        esc(&month_name(month)),
+        rows.len()
+    );
+    h.push_str("<table class=\"sortable\"><thead><tr><th class=\"t\">UAI</th><th class=\"t\">name</th><th>connections</th><th>distinct pupils</th><th>distinct parents</th></tr></thead><tbody>");
+    for s in rows {
+        let uai = s.uai.as_deref().unwrap_or("");
+        let name = s.name.as_deref().unwrap_or(&s.id);
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\" data-v=\"{0}\">{0}</td><td class=\"t\" data-v=\"{1}\">{1}</td>\
+             <td data-v=\"{2}\">{3}</td><td data-v=\"{4}\">{5}</td><td data-v=\"{6}\">{7}</td></tr>",
+            esc(uai),
+            esc(name),
+            s.connections,
+            thousands(s.connections),
+            s.pupils,
+            thousands(s.pupils),
+            s.parents,
+            thousands(s.parents)
+        );
+    }
+    h.push_str("</tbody></table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("École \"A\" & <B>'s"), "École &quot;A&quot; &amp; &lt;B&gt;&#39;s");
+    }
+}
