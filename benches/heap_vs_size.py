@@ -2,8 +2,9 @@
 
 Builds, from a generated dump, an input holding every event once (1x) and
 one holding every event four times (4x: same users, same days, four times
-the bytes), analyzes each, and prints wall time and peak anonymous memory
-(RssAnon sampled from /proc: the heap, not the mapped file's pages).
+the bytes), analyzes each with and without visits, and prints wall time and
+peak anonymous memory (RssAnon sampled from /proc: the heap, not the mapped
+file's pages).
 
 usage: python3 benches/heap_vs_size.py DUMP_DIR [--threads 2]
 """
@@ -25,8 +26,8 @@ def main():
     a = ap.parse_args()
     files = sorted(glob.glob(f"{a.dump}/events/*.json"))
     with tempfile.TemporaryDirectory(prefix="entlog-heap-") as tmp:
-        print("| input | size (MB) | wall (s) | peak heap (MiB) |")
-        print("|---|---|---|---|")
+        print("| input | size (MB) | visits | wall (s) | peak heap (MiB) |")
+        print("|---|---|---|---|---|")
         for copies in (1, 4):
             path = os.path.join(tmp, f"x{copies}.json")
             with open(path, "wb") as out:
@@ -38,9 +39,11 @@ def main():
             size = os.path.getsize(path)
             # Read once so both runs find the file in the page cache.
             subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
-            wall, heap = run([ENTLOG, "analyze", path, "--out", os.path.join(tmp, "out"),
-                              "--threads", a.threads, "-q"])
-            print(f"| {copies}x | {size / 1e6:.0f} | {wall:.2f} | {heap:.0f} |")
+            for visits in ([], ["--no-visits"]):
+                wall, heap = run([ENTLOG, "analyze", path, "--out", os.path.join(tmp, "out"),
+                                  "--threads", a.threads, "-q", *visits])
+                kept = "no" if visits else "yes"
+                print(f"| {copies}x | {size / 1e6:.0f} | {kept} | {wall:.2f} | {heap:.0f} |")
             os.remove(path)
 
 
