@@ -109,22 +109,24 @@ pub fn count_shard(shard: FastMap<AppFactKey, u32>) -> FastMap<AppRowKey, AppMet
     let mut facts: Vec<(AppFactKey, u32)> = shard.into_iter().collect();
     facts.sort_unstable_by_key(|(k, _)| *k);
     let mut rows: FastMap<AppRowKey, AppMetrics> = FastMap::default();
-    let mut keys = Vec::new();
+    let mut keys: Vec<(AppRowKey, u32)> = Vec::new();
     for user_facts in facts.chunk_by(|a, b| a.0.user == b.0.user) {
+        // The user's rows with their access counts; then one update per
+        // distinct row, where the user counts once.
         keys.clear();
         for &(k, n) in user_facts {
             for grain in Grain::ALL {
                 for profile in [Some(k.profile), None] {
                     let key = AppRowKey { grain, period: grain.period(k.day), profile, app: k.app };
-                    rows.entry(key).or_default().access += i64::from(n);
-                    keys.push(key);
+                    keys.push((key, n));
                 }
             }
         }
-        keys.sort_unstable();
-        keys.dedup();
-        for k in &keys {
-            rows.entry(*k).or_default().unique_users += 1;
+        keys.sort_unstable_by_key(|(k, _)| *k);
+        for same in keys.chunk_by(|a, b| a.0 == b.0) {
+            let row = rows.entry(same[0].0).or_default();
+            row.access += same.iter().map(|&(_, n)| i64::from(n)).sum::<i64>();
+            row.unique_users += 1;
         }
     }
     rows
