@@ -9,6 +9,7 @@ Markdown table: wall time, MB/s, events/s, peak anonymous memory (heap,
 sampled from /proc, not the mapped file's pages) and the ratio.
 
 usage: python3 benches/compare_duckdb.py DUMP_DIR [--threads 2] [--runs 3]
+                                         [--entlog-args=--no-visits]
   DUMP_DIR: written by `entlog generate` (events/ and structures.csv)
 """
 import argparse
@@ -82,6 +83,8 @@ def main():
     ap.add_argument("dump")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--entlog-args", default="",
+                    help="extra arguments of entlog analyze, e.g. --no-visits")
     a = ap.parse_args()
     files = sorted(glob.glob(f"{a.dump}/events/*.json"))
     size = sum(os.path.getsize(f) for f in files)
@@ -99,7 +102,8 @@ def main():
     runs = {"entlog": [], "duckdb": []}
     for _ in range(a.runs):
         runs["entlog"].append(run([ENTLOG, "analyze", f"{a.dump}/events", "--referential",
-                                     a.dump, "--out", out, "--threads", a.threads, "-q"]))
+                                     a.dump, "--out", out, "--threads", a.threads, "-q",
+                                   *a.entlog_args.split()]))
         runs["duckdb"].append(run([sys.executable, job, f"{a.dump}/events", a.dump,
                                      a.threads, duck_out]))
     check(out, duck_out)
