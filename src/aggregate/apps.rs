@@ -3,6 +3,7 @@
 
 use super::AppFactKey;
 use super::finish::Grain;
+use super::intern::{Intern, LocalCache};
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use std::collections::BTreeSet;
@@ -63,21 +64,13 @@ impl Apps {
 }
 
 /// A worker's cache in front of [`Apps`].
-#[derive(Debug, Default, Clone)]
-pub struct LocalApps {
-    cache: FastMap<Vec<u8>, AppId>,
-}
+pub type LocalApps = LocalCache<Apps>;
 
-impl LocalApps {
-    /// The application of the raw module name `raw`.
-    #[inline]
-    pub fn get(&mut self, shared: &Apps, raw: &[u8]) -> AppId {
-        if let Some(&id) = self.cache.get(raw) {
-            return id;
-        }
-        let id = shared.intern(raw);
-        self.cache.insert(raw.to_vec(), id);
-        id
+impl Intern for Apps {
+    type Value = AppId;
+
+    fn intern(&self, raw: &[u8]) -> AppId {
+        Apps::intern(self, raw)
     }
 }
 

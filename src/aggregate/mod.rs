@@ -19,6 +19,7 @@
 pub mod apps;
 pub mod finish;
 mod grid;
+pub mod intern;
 pub mod scope;
 pub mod visits;
 

@@ -9,6 +9,7 @@
 //! by the ids' text.
 
 use super::apps::{AppEntry, Apps};
+use super::intern::{Intern, LocalCache};
 use crate::hash::FastMap;
 use crate::referential::Referential;
 use std::sync::Mutex;
@@ -149,21 +150,13 @@ impl Interner {
 }
 
 /// A worker's cache in front of the shared [`Interner`].
-#[derive(Debug, Default, Clone)]
-pub struct LocalInterner {
-    cache: FastMap<Vec<u8>, (StructureId, Option<SegmentId>)>,
-}
+pub type LocalInterner = LocalCache<Interner>;
 
-impl LocalInterner {
-    /// Returns the index and segment of structure `id`.
-    #[inline]
-    pub fn get(&mut self, shared: &Interner, id: &[u8]) -> (StructureId, Option<SegmentId>) {
-        if let Some(&hit) = self.cache.get(id) {
-            return hit;
-        }
-        let v = shared.intern(id);
-        self.cache.insert(id.to_vec(), v);
-        v
+impl Intern for Interner {
+    type Value = (StructureId, Option<SegmentId>);
+
+    fn intern(&self, id: &[u8]) -> Self::Value {
+        Interner::intern(self, id)
     }
 }
 
