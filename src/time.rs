@@ -111,11 +111,6 @@ impl LocalDays {
         LocalDays { tz, slots: Box::new([CachedDay::default(); SLOTS]) }
     }
 
-    /// The time zone this mapper cuts days in.
-    pub fn time_zone(&self) -> &TimeZone {
-        &self.tz
-    }
-
     /// Returns the local day number holding the instant `ms`, or `None`
     /// when the instant is outside the range the calendar supports.
     #[inline]

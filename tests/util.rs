@@ -74,14 +74,13 @@ pub fn row(
     profile: &str,
 ) -> Option<Metrics> {
     t.audience.iter().find_map(|(k, m)| {
-        let (kind, text) = match k.scope.scope() {
-            Scope::Platform => ("platform", None),
-            Scope::Segment(_) => ("segment", t.segment_name(k.scope)),
-            Scope::Structure(_) => ("structure", t.structure_id(k.scope)),
+        let text = match k.scope.scope() {
+            Scope::Segment(_) => t.segment_name(k.scope),
+            _ => t.structure_id(k.scope),
         };
         (k.grain.name() == grain
             && format_day(k.period) == period
-            && kind == scope
+            && k.scope.scope().name() == scope
             && text == name
             && profile_name(k.profile) == profile)
             .then_some(*m)

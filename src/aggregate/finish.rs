@@ -8,7 +8,7 @@
 
 use super::apps::{self, AppMetrics, AppRowKey};
 use super::grid::{self, Layout};
-use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey};
+use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::visits::{self, NationalMetrics};
 use super::{Agg, Fact, FactKey, SHARDS};
 use crate::hash::FastMap;
@@ -195,12 +195,17 @@ impl Tables {
         seg.map(|s| self.dims.segments[s as usize].as_str())
     }
 
-    /// The structure id of a row, when its scope is a structure.
-    pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
+    /// The structure of a row, when its scope is a structure.
+    pub fn structure(&self, scope: ScopeKey) -> Option<&StructureEntry> {
         match scope.scope() {
-            Scope::Structure(s) => Some(self.dims.structures[s as usize].id.as_str()),
+            Scope::Structure(s) => Some(&self.dims.structures[s as usize]),
             _ => None,
         }
+    }
+
+    /// The structure id of a row, when its scope is a structure.
+    pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
+        self.structure(scope).map(|s| s.id.as_str())
     }
 }
 
@@ -414,11 +419,7 @@ fn hourly_rows(hourly: &FastMap<(i32, u8, Profile), u64>) -> Vec<HourlyRow> {
 /// id, profile, all by their written text.
 fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
     let text = |k: &RowKey| {
-        let kind = match k.scope.scope() {
-            Scope::Platform => 0,
-            Scope::Segment(_) => 1,
-            Scope::Structure(_) => 2,
-        };
+        let kind = k.scope.scope().name();
         (kind, t.segment_name(k.scope), t.structure_id(k.scope), profile_name(k.profile))
     };
     (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))

@@ -41,6 +41,18 @@ pub enum Scope {
     Structure(StructureId),
 }
 
+impl Scope {
+    /// The name written in output tables (`platform`, `segment`,
+    /// `structure`); alphabetical order is the order of the kinds.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Platform => "platform",
+            Scope::Segment(_) => "segment",
+            Scope::Structure(_) => "structure",
+        }
+    }
+}
+
 impl ScopeKey {
     /// The platform scope.
     pub const PLATFORM: ScopeKey = ScopeKey(0);

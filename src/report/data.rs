@@ -3,7 +3,6 @@
 //! `report` print the same thing.
 
 use crate::aggregate::finish::{Grain, Tables, profile_name};
-use crate::aggregate::scope::Scope;
 use crate::error::{Error, Result};
 use arrow_array::{Array, Date32Array, Int64Array, RecordBatch, StringArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -84,19 +83,11 @@ impl ReportData {
     pub fn from_tables(t: &Tables) -> ReportData {
         let mut d = Collector::default();
         for (k, m) in &t.audience {
-            let kind = match k.scope.scope() {
-                Scope::Platform => "platform",
-                Scope::Segment(_) => "segment",
-                Scope::Structure(_) => "structure",
-            };
-            let structure = match k.scope.scope() {
-                Scope::Structure(s) => Some(&t.dims.structures[s as usize]),
-                _ => None,
-            };
+            let structure = t.structure(k.scope);
             d.audience(AudienceRow {
                 grain: k.grain.name(),
                 period: k.period,
-                scope: kind,
+                scope: k.scope.scope().name(),
                 segment: t.segment_name(k.scope),
                 structure_id: structure.map(|s| s.id.as_str()),
                 uai: structure.and_then(|s| s.uai.as_deref()),

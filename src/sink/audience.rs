@@ -2,7 +2,6 @@
 
 use super::{BATCH_ROWS, TableLayout, write_parquet};
 use crate::aggregate::finish::{Metrics, RowKey, Tables, profile_name};
-use crate::aggregate::scope::Scope;
 use crate::error::{Error, Result};
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -49,20 +48,11 @@ fn batch(path: &Path, t: &Tables, rows: &[(RowKey, Metrics)]) -> Result<RecordBa
     let int = |f: fn(&Metrics) -> i64| -> ArrayRef {
         Arc::new(rows.iter().map(|(_, m)| f(m)).collect::<Int64Array>())
     };
-    let structure = |k: &RowKey| match k.scope.scope() {
-        Scope::Structure(s) => Some(&t.dims.structures[s as usize]),
-        _ => None,
-    };
+    let structure = |k: &RowKey| t.structure(k.scope);
     let columns: Vec<ArrayRef> = vec![
         strings(rows, |k| Some(k.grain.name())),
         Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.period))),
-        strings(rows, |k| {
-            Some(match k.scope.scope() {
-                Scope::Platform => "platform",
-                Scope::Segment(_) => "segment",
-                Scope::Structure(_) => "structure",
-            })
-        }),
+        strings(rows, |k| Some(k.scope.scope().name())),
         strings(rows, |k| t.segment_name(k.scope)),
         strings(rows, |k| t.structure_id(k.scope)),
         strings(rows, |k| structure(k).and_then(|s| s.uai.as_deref())),
