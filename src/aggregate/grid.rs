@@ -119,11 +119,11 @@ impl Layout {
 }
 
 /// Adds `b` into `a`, cell by cell.
-pub fn add(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
+pub fn add<T: Copy + std::ops::AddAssign>(mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
     if a.is_empty() {
         return b;
     }
-    for (x, y) in a.iter_mut().zip(&b) {
+    for (x, &y) in a.iter_mut().zip(&b) {
         *x += y;
     }
     a

@@ -280,15 +280,8 @@ impl Agg {
 
     /// Combines two states; the result is the state of the events of both.
     pub fn merge(mut self, mut other: Agg) -> Agg {
-        if self.counters.len() < other.counters.len() {
-            std::mem::swap(&mut self.counters, &mut other.counters);
-        }
-        for (k, v) in other.counters {
-            *self.counters.entry(k).or_default() += v;
-        }
-        for (k, v) in other.hourly {
-            *self.hourly.entry(k).or_default() += v;
-        }
+        merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
+        merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
         self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
             merge_maps(a, b, |x, y| x.merge(y));
         });

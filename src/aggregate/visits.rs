@@ -15,7 +15,7 @@
 //! top of the facts: about 170 MB for the 6.7 million events of the
 //! scale-1 scenario.
 
-use super::grid::Layout;
+use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::hash::FastMap;
 use crate::parse::Profile;
@@ -69,11 +69,11 @@ pub fn sessionize(
     let mut v = Visit::default();
     for e in events {
         let Some(day) = days.day_of(e.time_ms) else { continue };
-        let open = v.profile.is_some();
-        if open && (e.time_ms - v.end_ms > gap_ms || day != v.day) {
-            emit(&v);
-        }
-        if !open || e.time_ms - v.end_ms > gap_ms || day != v.day {
+        let continues = v.profile.is_some() && e.time_ms - v.end_ms <= gap_ms && day == v.day;
+        if !continues {
+            if v.profile.is_some() {
+                emit(&v);
+            }
             v.day = day;
             v.start_ms = e.time_ms;
             v.profile = Some(e.profile);
@@ -144,12 +144,8 @@ impl Partial {
         if self.visits.is_empty() {
             return other;
         }
-        for (a, b) in self.visits.iter_mut().zip(&other.visits) {
-            *a += b;
-        }
-        for (a, b) in self.seconds.iter_mut().zip(&other.seconds) {
-            *a += b;
-        }
+        self.visits = grid::add(self.visits, other.visits);
+        self.seconds = grid::add(self.seconds, other.seconds);
         for (k, h) in other.histograms {
             match self.histograms.get_mut(&k) {
                 // Same bounds everywhere, so addition cannot fail.
