@@ -6,6 +6,7 @@ use entlog::cli::{Cli, Command, ReportArgs};
 use entlog::report::data::ReportData;
 use entlog::report::summary;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -32,16 +33,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts = args.options(std::env::var("ENTLOG_SALT").ok())?;
             let analysis = entlog::analyze::analyze(&opts)?;
             let failed = report_failures(&analysis.report);
-            if !args.quiet {
-                let data = ReportData::from_tables(&analysis.tables);
-                let text = summary::render(&data, &opts.tz, None, std::io::stdout().is_terminal());
-                std::io::stdout().write_all(text.as_bytes())?;
-            }
-            if let Some(path) = &args.html {
-                let data = ReportData::from_tables(&analysis.tables);
-                entlog::report::write_html(path, &data, &opts.tz, None)?;
-            }
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            let data = ReportData::from_tables(&analysis.tables);
+            show(&data, &opts.tz, None, !args.quiet, args.html.as_deref())?;
+            Ok(exit_code(failed))
         }
         Command::Generate(args) => {
             let opts = args.options();
@@ -76,13 +70,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             let failed = report_failures(&demo.analysis.report);
             let data = ReportData::from_tables(&demo.analysis.tables);
-            let text =
-                summary::render(&data, "Europe/Paris", None, std::io::stdout().is_terminal());
-            std::io::stdout().write_all(text.as_bytes())?;
-            if let Some(path) = &args.html {
-                entlog::report::write_html(path, &data, "Europe/Paris", None)?;
-            }
-            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            show(&data, &demo.analysis.report.options.tz, None, true, args.html.as_deref())?;
+            Ok(exit_code(failed))
         }
     }
 }
@@ -91,12 +80,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let tz = entlog::report::run_time_zone(&args.dir)?;
     let data = ReportData::load(&args.dir)?;
-    let text = summary::render(&data, &tz, args.month, std::io::stdout().is_terminal());
-    std::io::stdout().write_all(text.as_bytes())?;
-    if let Some(path) = &args.html {
-        entlog::report::write_html(path, &data, &tz, args.month)?;
-    }
+    show(&data, &tz, args.month, true, args.html.as_deref())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the summary (if `print`) and writes the HTML report (if asked).
+fn show(
+    data: &ReportData,
+    tz: &str,
+    month: Option<i32>,
+    print: bool,
+    html: Option<&Path>,
+) -> anyhow::Result<()> {
+    if print {
+        let text = summary::render(data, tz, month, std::io::stdout().is_terminal());
+        std::io::stdout().write_all(text.as_bytes())?;
+    }
+    if let Some(path) = html {
+        entlog::report::write_html(path, data, tz, month)?;
+    }
+    Ok(())
+}
+
+/// 1 when some input could not be read, 0 otherwise.
+fn exit_code(failed_inputs: bool) -> ExitCode {
+    if failed_inputs { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 /// Runs `f` on a thread pool of `threads` threads (0: one per core).

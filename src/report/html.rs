@@ -4,7 +4,7 @@
 //! is also well-formed XML.
 
 use super::data::{ReportData, School};
-use super::summary::{growth, month_name, peak_hours, percent, sentence, thousands};
+use super::summary::{growth, month_label, month_name, peak_hours, percent, sentence, thousands};
 use crate::time::{format_day, month_start, week_start};
 use std::fmt::Write;
 
@@ -122,7 +122,7 @@ fn monthly(h: &mut String, d: &ReportData) {
             thousands(m.connections),
             x + step / 2.0,
             ht - pad + 14.0,
-            &format_day(m.month)[..7],
+            month_label(m.month),
             x + step / 2.0,
             ht - pad - bh - 4.0,
             esc(&percent(others)),
@@ -143,7 +143,7 @@ fn monthly(h: &mut String, d: &ReportData) {
         let _ = write!(
             h,
             "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            &format_day(m.month)[..7],
+            month_label(m.month),
             thousands(m.connections),
             esc(&percent(prev)),
             esc(&percent(others)),
@@ -190,7 +190,7 @@ fn daily(h: &mut String, d: &ReportData) {
                 h,
                 "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
                 ht - pad + 14.0,
-                &format_day(day)[..7]
+                month_label(day)
             );
         }
     }

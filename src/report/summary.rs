@@ -176,7 +176,8 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn month_label(day: i32) -> String {
+/// `2020-03`.
+pub fn month_label(day: i32) -> String {
     let (y, m, _) = civil_from_days(day);
     format!("{y:04}-{m:02}")
 }
