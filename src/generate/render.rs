@@ -126,7 +126,7 @@ pub fn render_day(
     }
     evs.sort_by_key(|e| e.ms);
     let mut out = Vec::with_capacity(evs.len() * 330);
-    let mut w = Writer { out: &mut out, rng: &mut rng, pop };
+    let mut w = Writer { out: &mut out, rng: &mut rng, pop, fields: Vec::with_capacity(12) };
     for e in &evs {
         w.event(e);
     }
@@ -137,6 +137,8 @@ struct Writer<'a> {
     out: &'a mut Vec<u8>,
     rng: &'a mut Rng,
     pop: &'a Population,
+    /// The fields of the event being written, reused from event to event.
+    fields: Vec<Field>,
 }
 
 #[derive(Clone, Copy)]
@@ -171,7 +173,9 @@ impl Writer<'_> {
         // Quirks are rare and independent of the figures.
         let reorder = r < 0.01;
         let nested = (0.01..0.015).contains(&r);
-        let mut fields = vec![Field::Id, Field::Type, Field::Module, Field::Date, Field::User];
+        let mut fields = std::mem::take(&mut self.fields);
+        fields.clear();
+        fields.extend([Field::Id, Field::Type, Field::Module, Field::Date, Field::User]);
         if user.profile != 4 || self.rng.chance(0.6) {
             fields.push(Field::Profil);
         }
@@ -200,6 +204,7 @@ impl Writer<'_> {
             }
             self.field(f, e, user);
         }
+        self.fields = fields;
         self.out.push(b'}');
         let end = self.rng.unit();
         if end < 0.003 {
