@@ -1,6 +1,6 @@
 //! Exit codes and the handling of unreadable inputs.
 
-use crate::util::{entlog, fixture};
+use crate::util::{analyze, entlog, fixture};
 
 #[test]
 fn unreadable_inputs_are_reported_and_the_rest_is_processed() {
@@ -41,25 +41,11 @@ fn fatal_errors_exit_2_and_leave_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let input = fixture("quirks/events.json");
-    let o = entlog(&[
-        "analyze",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tz",
-        "Mars/Olympus",
-    ]);
+    let o = analyze(&input, &out, &["--tz", "Mars/Olympus"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("Mars/Olympus"));
     assert!(!out.join("audience.parquet").exists());
-    let o = entlog(&[
-        "analyze",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--referential",
-        "/nonexistent",
-    ]);
+    let o = analyze(&input, &out, &["--referential", "/nonexistent"]);
     assert_eq!(o.status.code(), Some(2));
     let o = entlog(&["analyze", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));

@@ -1,7 +1,7 @@
 //! The same data plain, gzip, zstd, multi-member, through stdin: the same
 //! aggregates.
 
-use crate::util::{entlog, fixture, generate};
+use crate::util::{analyze, fixture, generate};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,8 +12,8 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-fn analyze(input: &Path, out: &Path) {
-    let o = entlog(&["analyze", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+fn analyze_quietly(input: &Path, out: &Path) {
+    let o = analyze(input, out, &["-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -42,7 +42,7 @@ fn every_codec_gives_the_same_tables() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let out = dir.path().join(format!("out-{name}"));
-        analyze(&path, &out);
+        analyze_quietly(&path, &out);
         assert_eq!(tables(&out), tables(&reference), "{name}");
     }
     // stdin, compressed.
@@ -65,7 +65,7 @@ fn generated_dumps_in_every_codec_give_the_same_tables() {
         let dump = dir.path().join(format!("dump-{codec}"));
         generate(&dump, "0.01", "7", &["--compress", codec]);
         let out = dir.path().join(format!("out-{codec}"));
-        analyze(&dump.join("events"), &out);
+        analyze_quietly(&dump.join("events"), &out);
         outs.push(tables(&out));
     }
     assert_eq!(outs[0], outs[1]);

@@ -1,6 +1,6 @@
 //! Identical outputs whatever the thread count or the way files are read.
 
-use crate::util::{entlog, generate};
+use crate::util::{analyze, generate};
 
 #[test]
 fn thread_count_and_mmap_do_not_change_the_tables() {
@@ -16,10 +16,9 @@ fn thread_count_and_mmap_do_not_change_the_tables() {
         ("t3", vec!["--threads", "3", "--no-mmap"]),
     ] {
         let out = dir.path().join(name);
-        let mut args =
-            vec!["analyze", events.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"];
+        let mut args = vec!["-q"];
         args.extend(extra);
-        let o = entlog(&args);
+        let o = analyze(&events, &out, &args);
         assert_eq!(o.status.code(), Some(0));
         results.push((
             std::fs::read(out.join("audience.parquet")).unwrap(),
@@ -50,17 +49,11 @@ fn shuffled_input_gives_the_same_tables_including_visits() {
     std::fs::write(&shuffled, lines.join(&b'\n')).unwrap();
     let tables = |input: &std::path::Path, name: &str| {
         let out = dir.path().join(name);
-        let o = entlog(&[
-            "analyze",
-            input.to_str().unwrap(),
-            "--referential",
-            dump.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--threads",
-            "2",
-            "-q",
-        ]);
+        let o = analyze(
+            input,
+            &out,
+            &["--referential", dump.to_str().unwrap(), "--threads", "2", "-q"],
+        );
         assert_eq!(o.status.code(), Some(0));
         [
             "audience.parquet",

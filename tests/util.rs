@@ -48,17 +48,17 @@ pub fn generate(dir: &Path, scale: &str, seed: &str, extra: &[&str]) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Runs `entlog analyze INPUT --out OUT EXTRA...`.
+pub fn analyze(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["analyze", input.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    entlog(&args)
+}
+
 /// Analyzes a generated dump (its `events/` with its referential) into
 /// `out`, and returns the summary printed on stdout.
 pub fn analyze_dump(dump: &Path, out: &Path) -> String {
-    let o = entlog(&[
-        "analyze",
-        dump.join("events").to_str().unwrap(),
-        "--referential",
-        dump.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = analyze(&dump.join("events"), out, &["--referential", dump.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap()
 }
