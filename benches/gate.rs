@@ -6,9 +6,8 @@
 //! so they can fail a CI build on a shared machine. Run alone, it prints
 //! what each stage produced (a check that it did the work).
 
-use entlog::aggregate::apps::Apps;
 use entlog::aggregate::finish::{Settings, Tables, finish};
-use entlog::aggregate::scope::{Dimensions, Interner};
+use entlog::aggregate::scope::Dimensions;
 use entlog::aggregate::{Agg, Context, Worker};
 use entlog::generate::{Compress, GenerateOptions, generate};
 use entlog::keys::{DEFAULT_SALT, UserKeyer};
@@ -76,13 +75,11 @@ fn main() {
             Format::EntcoreJson.parse(l, &mut ev).ok().map(|()| ev)
         })
         .collect();
-    let ctx = Context {
-        keyer: UserKeyer::new(DEFAULT_SALT),
-        interner: Interner::new(Referential::load(&dump).unwrap()),
-        apps: Apps::default(),
-        days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
-        visits: true,
-    };
+    let ctx = Context::new(
+        UserKeyer::new(DEFAULT_SALT),
+        Referential::load(&dump).unwrap(),
+        LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+    );
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
     let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &settings(&ctx));
     let out = dir.path().join("out");

@@ -12,9 +12,7 @@
 //! ```
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use entlog::aggregate::apps::Apps;
 use entlog::aggregate::finish::{Settings, finish};
-use entlog::aggregate::scope::Interner;
 use entlog::aggregate::{Context, Worker};
 use entlog::analyze::{AnalyzeOptions, analyze};
 use entlog::generate::{Compress, GenerateOptions, generate};
@@ -49,13 +47,11 @@ fn data() -> Data {
 }
 
 fn context() -> Context {
-    Context {
-        keyer: UserKeyer::new(DEFAULT_SALT),
-        interner: Interner::new(Referential::empty()),
-        apps: Apps::default(),
-        days: LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
-        visits: true,
-    }
+    Context::new(
+        UserKeyer::new(DEFAULT_SALT),
+        Referential::empty(),
+        LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+    )
 }
 
 fn stages(c: &mut Criterion) {
@@ -101,7 +97,7 @@ fn stages(c: &mut Criterion) {
             let mut w = Worker::new(&ctx);
             let records: u64 = chunks(&d.march, CHUNK_SIZE)
                 .iter()
-                .map(|c| scan_chunk(&mut w, Format::EntcoreJson, c).records)
+                .map(|c| scan_chunk(&mut w, &Format::EntcoreJson, c).records)
                 .sum();
             assert_eq!(records, d.records);
             w.agg
@@ -109,7 +105,7 @@ fn stages(c: &mut Criterion) {
     });
     let mut w = Worker::new(&ctx);
     for c in chunks(&d.march, CHUNK_SIZE) {
-        scan_chunk(&mut w, Format::EntcoreJson, c);
+        scan_chunk(&mut w, &Format::EntcoreJson, c);
     }
     let agg = w.agg;
     g.bench_function("finish", |b| {

@@ -1,17 +1,16 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
-use crate::aggregate::apps::Apps;
 use crate::aggregate::finish::{Settings, Tables, finish};
-use crate::aggregate::scope::Interner;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::UserKeyer;
 use crate::parse::Format;
+use crate::parse::access::LoginRule;
 use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::{audience, hourly, modules, national, run_json, user_activity, visits};
+use crate::sink::{audience, hourly, http, modules, national, run_json, user_activity, visits};
 use crate::time::LocalDays;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -67,6 +66,8 @@ pub struct AnalyzeOptions {
     pub visits: bool,
     /// Show a progress bar on stderr (the caller checks it is a terminal).
     pub progress: bool,
+    /// Which requests of access logs are logins.
+    pub login: LoginRule,
 }
 
 impl AnalyzeOptions {
@@ -85,6 +86,7 @@ impl AnalyzeOptions {
             visit_gap_ms: 30 * 60 * 1000,
             visits: true,
             progress: false,
+            login: LoginRule::default(),
         }
     }
 }
@@ -100,12 +102,13 @@ pub struct Analysis {
 
 /// Names of the tables `analyze` writes, in the order written; `run.json`
 /// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 8] = [
+pub const OUTPUTS: [&str; 9] = [
     "audience.parquet",
     "user_activity.parquet",
     "hourly.parquet",
     "modules.parquet",
     "visits.parquet",
+    "http.parquet",
     "national_weekly.csv",
     "national_weekly.parquet",
     "run.json",
@@ -134,13 +137,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
-    let ctx = Context {
-        keyer: UserKeyer::new(&opts.salt),
-        interner: Interner::new(referential),
-        apps: Apps::default(),
-        days: LocalDays::new(tz),
-        visits: opts.visits,
-    };
+    let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
+    ctx.visits = opts.visits;
+    ctx.login = opts.login.clone();
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
     let (files, walk_errors) = input::expand(&opts.inputs);
     let mut inputs: Vec<InputReport> = walk_errors
@@ -152,7 +151,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
         match input::open(&path, opts.mmap) {
             Ok(input) => {
-                scan_input(&pool, &mut workers, input, opts.format, &mut report, &progress)
+                scan_input(&pool, &mut workers, input, opts.format.as_ref(), &mut report, &progress)
             }
             Err(e) => report.error = Some(e.to_string()),
         }
@@ -172,11 +171,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     hourly::write(&opts.out.join(OUTPUTS[2]), &tables)?;
     modules::write(&opts.out.join(OUTPUTS[3]), &tables)?;
     visits::write(&opts.out.join(OUTPUTS[4]), &tables)?;
+    http::write(&opts.out.join(OUTPUTS[5]), &tables)?;
     national::write(&opts.out, &tables)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let report = run_report(opts, threads, inputs, wall, phases);
-    run_json::write(&opts.out.join(OUTPUTS[7]), &report)?;
+    run_json::write(&opts.out.join(OUTPUTS[8]), &report)?;
     Ok(Analysis { tables, report })
 }
 
@@ -209,7 +209,7 @@ fn run_report(
     RunReport {
         version: env!("CARGO_PKG_VERSION"),
         options: RunOptions {
-            format: opts.format.map_or("auto", Format::name).to_string(),
+            format: opts.format.as_ref().map_or("auto", Format::name).to_string(),
             tz: opts.tz.clone(),
             threads,
             referential: opts.referential.as_ref().map(|p| p.display().to_string()),

@@ -4,6 +4,7 @@ use crate::analyze::{AnalyzeOptions, SaltSource};
 use crate::error::{Error, Result};
 use crate::generate::{Compress, GenerateOptions};
 use crate::parse::Format;
+use crate::parse::access::LoginRule;
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -121,13 +122,21 @@ pub struct AnalyzeArgs {
     /// Output directory for the tables and run.json.
     #[arg(long)]
     pub out: PathBuf,
-    /// Log format: `auto` detects it per input from its first lines.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "entcore-json"])]
+    /// Log format: `auto` detects it per input from its first lines;
+    /// otherwise `entcore-json`, `entcore-pg-csv`, `common`, `combined`, or
+    /// `nginx:'<log_format>'` with the log_format of nginx.conf.
+    #[arg(long, default_value = "auto")]
     pub format: String,
+    /// Which access log requests are logins (answered 2xx or 3xx): a
+    /// method and a path, the query string not compared.
+    #[arg(long, default_value = "POST /auth/login", value_parser = LoginRule::parse)]
+    pub login_request: LoginRule,
     /// Time zone in which days, weeks and months are cut.
     #[arg(long, default_value = "Europe/Paris")]
     pub tz: String,
-    /// Directory holding structures.csv (id,uai,name[,type]).
+    /// Directory holding structures.csv (id,uai,name[,type]) and,
+    /// optionally, users.csv (id,profile,structures; structures separated
+    /// by `;`) for logs that do not say who users are.
     #[arg(long)]
     pub referential: Option<PathBuf>,
     /// Worker threads (0: one per core).
@@ -163,12 +172,12 @@ impl AnalyzeArgs {
         let mut o = AnalyzeOptions::new(self.inputs.clone(), self.out.clone());
         o.format = match self.format.as_str() {
             "auto" => None,
-            name => Some(
-                Format::from_name(name)
-                    .ok_or_else(|| Error::usage(format!("unknown format {name:?}")))?,
-            ),
+            name => {
+                Some(Format::from_name(name).map_err(|e| Error::usage(format!("--format: {e}")))?)
+            }
         };
         o.tz = self.tz.clone();
+        o.login = self.login_request.clone();
         o.referential = self.referential.clone();
         o.threads = self.threads;
         o.mmap = !self.no_mmap;

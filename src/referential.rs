@@ -1,8 +1,11 @@
 //! The platform's referential: what the event store does not say about a
-//! structure (its school code, name and type).
+//! structure (its school code, name and type), and, for logs that do not
+//! carry them (access logs, PostgreSQL exports), users' profiles and
+//! structures.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::FastMap;
+use crate::parse::Profile;
 use std::path::Path;
 
 /// What the referential says of one structure.
@@ -17,10 +20,24 @@ pub struct StructureInfo {
     pub segment: Option<String>,
 }
 
-/// Structures by id, read from `structures.csv`.
+/// What the referential says of one user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserInfo {
+    /// The user's id, as the logs write it.
+    pub id: Vec<u8>,
+    /// The user's profile.
+    pub profile: Profile,
+    /// Ids of the user's structures.
+    pub structures: Vec<Vec<u8>>,
+}
+
+/// Structures by id, read from `structures.csv`, and users from
+/// `users.csv` when there is one.
 #[derive(Clone, Debug, Default)]
 pub struct Referential {
     structures: FastMap<Vec<u8>, StructureInfo>,
+    /// Users of `users.csv`, in file order.
+    pub users: Vec<UserInfo>,
 }
 
 impl Referential {
@@ -32,47 +49,37 @@ impl Referential {
     /// Reads `DIR/structures.csv`: a header row naming at least `id`,
     /// `uai` and `name` (and optionally `type`), then one structure per
     /// row. Empty cells are unknown values.
+    /// and, when it exists, `DIR/users.csv`: a header naming `id`,
+    /// `profile` and `structures` (structure ids separated by `;`).
     pub fn load(dir: &Path) -> Result<Referential> {
         let path = dir.join("structures.csv");
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        Referential::read(&path, file)
+        let mut referential = Referential::read(&path, file)?;
+        let users = dir.join("users.csv");
+        match std::fs::File::open(&users) {
+            Ok(file) => referential.users = read_users(&users, file)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&users, e)),
+        }
+        Ok(referential)
     }
 
     fn read(path: &Path, input: impl std::io::Read) -> Result<Referential> {
-        let bad = |line: u64, message: String| -> Error {
-            ErrorKind::Referential { path: path.to_path_buf(), line, message }.into()
-        };
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let headers = rdr.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-        let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-        let (Some(id), Some(uai), Some(name)) = (col("id"), col("uai"), col("name")) else {
-            return Err(bad(1, "header must name the columns id, uai, name".into()));
-        };
-        let kind = col("type");
         let mut structures = FastMap::default();
-        for row in rdr.records() {
-            let row = row.map_err(|e| {
-                let line = e.position().map_or(0, |p| p.line());
-                bad(line, e.to_string())
-            })?;
-            let line = row.position().map_or(0, |p| p.line());
-            let cell = |i: Option<usize>| {
-                i.and_then(|i| row.get(i))
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
+        read_rows(path, input, &["id", "uai", "name"], &["type"], |line, cell| {
+            let Some(key) = cell(0) else {
+                return Err(bad(path, line, "empty structure id"));
             };
-            let Some(key) = cell(Some(id)) else {
-                return Err(bad(line, "empty structure id".into()));
-            };
-            let info =
-                StructureInfo { uai: cell(Some(uai)), name: cell(Some(name)), segment: cell(kind) };
+            let info = StructureInfo { uai: cell(1), name: cell(2), segment: cell(3) };
             structures.insert(key.into_bytes(), info);
-        }
-        Ok(Referential { structures })
+            Ok(())
+        })?;
+        Ok(Referential { structures, users: Vec::new() })
     }
 
     /// What is known of the structure `id`, if anything.
+    ///
+    /// (Users are read separately, see [`Referential::load`].)
     pub fn structure(&self, id: &[u8]) -> Option<&StructureInfo> {
         self.structures.get(id)
     }
@@ -86,6 +93,67 @@ impl Referential {
     pub fn is_empty(&self) -> bool {
         self.structures.is_empty()
     }
+}
+
+fn bad(path: &Path, line: u64, message: impl Into<String>) -> Error {
+    ErrorKind::Referential { path: path.to_path_buf(), line, message: message.into() }.into()
+}
+
+/// Reads a CSV file with a header naming the `required` columns (and
+/// perhaps the `optional` ones), calling `row` with each row's line number
+/// and a getter of its trimmed, non-empty cells by column (required ones
+/// first, then optional ones).
+fn read_rows(
+    path: &Path,
+    input: impl std::io::Read,
+    required: &[&str],
+    optional: &[&str],
+    mut row: impl FnMut(u64, &dyn Fn(usize) -> Option<String>) -> Result<()>,
+) -> Result<()> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let headers = rdr.headers().map_err(|e| bad(path, 1, e.to_string()))?.clone();
+    let col = |name: &&str| headers.iter().position(|h| h.trim() == *name);
+    let columns: Vec<Option<usize>> = required.iter().chain(optional).map(col).collect();
+    if columns[..required.len()].iter().any(Option::is_none) {
+        return Err(bad(path, 1, format!("header must name the columns {}", required.join(", "))));
+    }
+    for record in rdr.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            bad(path, line, e.to_string())
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |i: usize| {
+            columns[i]
+                .and_then(|c| record.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        row(line, &cell)?;
+    }
+    Ok(())
+}
+
+/// Reads `users.csv`: `id,profile,structures`.
+fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
+    let mut users = Vec::new();
+    read_rows(path, input, &["id", "profile", "structures"], &[], |line, cell| {
+        let Some(id) = cell(0) else {
+            return Err(bad(path, line, "empty user id"));
+        };
+        let profile = Profile::from_name(cell(1).unwrap_or_default().as_bytes());
+        let structures = cell(2)
+            .unwrap_or_default()
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
+        users.push(UserInfo { id: id.into_bytes(), profile, structures });
+        Ok(())
+    })?;
+    Ok(users)
 }
 
 #[cfg(test)]
@@ -120,5 +188,18 @@ mod tests {
         assert!(e.to_string().contains("structures.csv:1"), "{e}");
         let e = read("id,uai,name\n,0801234A,A\n").unwrap_err();
         assert!(e.to_string().contains("structures.csv:2"), "{e}");
+    }
+
+    #[test]
+    fn reads_users() {
+        let path = Path::new("users.csv");
+        let text = "id,profile,structures\nu1,Student,s1; s2\nu2,Relative,\nu3,Alien,s1\n";
+        let users = read_users(path, text.as_bytes()).unwrap();
+        assert_eq!(users.len(), 3);
+        assert_eq!(users[0].structures, vec![b"s1".to_vec(), b"s2".to_vec()]);
+        assert_eq!((users[1].profile, users[1].structures.len()), (Profile::Relative, 0));
+        assert_eq!(users[2].profile, Profile::Unknown);
+        let e = read_users(path, "id,profile\nu1,Student\n".as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("users.csv:1"), "{e}");
     }
 }

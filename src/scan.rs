@@ -55,20 +55,23 @@ impl ChunkStats {
 }
 
 /// Parses every line of `chunk` and folds the records into `w`.
-pub fn scan_chunk(w: &mut Worker<'_>, format: Format, chunk: &[u8]) -> ChunkStats {
+pub fn scan_chunk(w: &mut Worker<'_>, format: &Format, chunk: &[u8]) -> ChunkStats {
     let mut st = ChunkStats { bytes: chunk.len() as u64, ..ChunkStats::default() };
     let mut ev = Event::default();
     let (mut first, mut last) = (i64::MAX, i64::MIN);
+    let header = format.header();
     for (i, line) in split::lines(chunk).enumerate() {
         st.lines += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        if line.iter().all(u8::is_ascii_whitespace)
+            || header.is_some_and(|h| line.trim_ascii() == h)
+        {
             continue;
         }
         match format.parse(line, &mut ev).and_then(|()| w.consume(&ev)) {
-            Ok(()) => {
+            Ok(time_ms) => {
                 st.records += 1;
-                first = first.min(ev.time_ms);
-                last = last.max(ev.time_ms);
+                first = first.min(time_ms);
+                last = last.max(time_ms);
             }
             Err(e) => st.reject(i as u64, e),
         }
@@ -87,7 +90,7 @@ pub fn scan_input(
     pool: &ThreadPool,
     workers: &mut [Worker<'_>],
     input: Input,
-    format: Option<Format>,
+    format: Option<&Format>,
     report: &mut InputReport,
     progress: &ProgressBar,
 ) {
@@ -98,6 +101,7 @@ pub fn scan_input(
         Source::Mapped(map) => {
             let data: &[u8] = map.as_deref().unwrap_or(&[]);
             let Some(format) = choose(format, data, report) else { return };
+            let format = &format;
             let chunks = split::chunks(data, CHUNK_SIZE);
             let next = AtomicUsize::new(0);
             pool.in_place_scope(|s| {
@@ -124,6 +128,7 @@ pub fn scan_input(
                 }
             };
             let Some(format) = choose(format, head, report) else { return };
+            let format = &format;
             let (tx, rx) = sync_channel::<(usize, Vec<u8>)>(workers.len());
             let rx = Mutex::new(rx);
             pool.in_place_scope(|s| {
@@ -169,18 +174,24 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The format to parse with: the one given, or the one detected from
 /// `head`. Records the choice, or the failure to choose, in `report`.
-fn choose(given: Option<Format>, head: &[u8], report: &mut InputReport) -> Option<Format> {
+fn choose(given: Option<&Format>, head: &[u8], report: &mut InputReport) -> Option<Format> {
     if head.iter().all(u8::is_ascii_whitespace) {
         // Nothing to parse: an empty input is not an error.
         report.format = given.map(|f| f.name().to_string());
         return None;
     }
-    let format = given.or_else(|| Format::detect(head));
-    match format {
-        Some(f) => report.format = Some(f.name().to_string()),
-        None => report.error = Some("cannot detect the log format; pass --format".to_string()),
+    let Some(format) = given.cloned().or_else(|| Format::detect(head)) else {
+        report.error = Some("cannot detect the log format; pass --format".to_string());
+        return None;
+    };
+    report.format = Some(format.name().to_string());
+    match format.bind(head) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            report.error = Some(e);
+            None
+        }
     }
-    format
 }
 
 /// Folds chunk statistics into the input's report, turning chunk-local

@@ -8,7 +8,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 
 /// Milliseconds in a standard day.
 const MS_PER_DAY: i64 = 86_400_000;
@@ -63,6 +63,16 @@ pub fn next_month_start(day: i32) -> i32 {
     if m == 12 { days_from_civil(y + 1, 1, 1) } else { days_from_civil(y, m + 1, 1) }
 }
 
+/// Number of days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// Formats a day number as `YYYY-MM-DD`.
 pub fn format_day(day: i32) -> String {
     let (y, m, d) = civil_from_days(day);
@@ -103,12 +113,21 @@ pub struct LocalDays {
     /// sessionization, which walks each user's events over months, hits it
     /// as often as the scan of a time-ordered dump does.
     slots: Box<[CachedDay; SLOTS]>,
+    /// Last wall-clock hour converted by [`LocalDays::naive_to_ms`] (hours
+    /// since 1970-01-01 00:00 local) and its UTC offset.
+    naive_hour: i64,
+    naive_offset_ms: i64,
 }
 
 impl LocalDays {
     /// Creates a mapper for `tz`.
     pub fn new(tz: TimeZone) -> LocalDays {
-        LocalDays { tz, slots: Box::new([CachedDay::default(); SLOTS]) }
+        LocalDays {
+            tz,
+            slots: Box::new([CachedDay::default(); SLOTS]),
+            naive_hour: i64::MIN,
+            naive_offset_ms: 0,
+        }
     }
 
     /// Returns the local day number holding the instant `ms`, or `None`
@@ -172,6 +191,37 @@ impl LocalDays {
         let ts = self.tz.to_ambiguous_timestamp(dt).compatible().ok()?;
         Some(ts.as_millisecond())
     }
+
+    /// Converts a wall-clock time given as milliseconds since 1970-01-01
+    /// 00:00 *local* (a `timestamp without time zone`) to epoch ms, with
+    /// the rules of [`LocalDays::local_to_ms`]. Whole hours with one
+    /// unambiguous offset are cached, so a time-ordered input asks the
+    /// time zone database about once an hour.
+    #[inline]
+    pub fn naive_to_ms(&mut self, naive_ms: i64) -> Option<i64> {
+        let hour = naive_ms.div_euclid(3_600_000);
+        if hour == self.naive_hour {
+            return Some(naive_ms - self.naive_offset_ms);
+        }
+        let wall = |ms: i64| -> Option<DateTime> {
+            Some(TimeZone::UTC.to_datetime(Timestamp::from_millisecond(ms).ok()?))
+        };
+        let offset = |ms: i64| -> Option<i64> {
+            match self.tz.to_ambiguous_timestamp(wall(ms)?).offset() {
+                AmbiguousOffset::Unambiguous { offset } => Some(i64::from(offset.seconds()) * 1000),
+                _ => None,
+            }
+        };
+        let start = hour * 3_600_000;
+        match (offset(start), offset(start + 3_599_999)) {
+            (Some(a), Some(b)) if a == b => {
+                (self.naive_hour, self.naive_offset_ms) = (hour, a);
+                Some(naive_ms - a)
+            }
+            // An hour a DST change cuts: each time on its own.
+            _ => self.local_to_ms(wall(naive_ms)?),
+        }
+    }
 }
 
 /// Parses an ISO-8601 / RFC 3339 instant as written by `mongoexport`
@@ -223,14 +273,19 @@ pub fn parse_iso_ms(s: &[u8]) -> Option<i64> {
     }
     let offset_min: i64 = match &s[i..] {
         b"" | b"Z" | b"z" => 0,
-        rest if rest.len() == 6 && rest[3] == b':' || rest.len() == 5 => {
+        rest if rest.len() == 6 && rest[3] == b':' || rest.len() == 5 || rest.len() == 3 => {
             let sign = match rest[0] {
                 b'+' => 1,
                 b'-' => -1,
                 _ => return None,
             };
             let h = num(i + 1, i + 3)?;
-            let m = if rest.len() == 6 { num(i + 4, i + 6)? } else { num(i + 3, i + 5)? };
+            let m = match rest.len() {
+                6 => num(i + 4, i + 6)?,
+                5 => num(i + 3, i + 5)?,
+                // PostgreSQL writes whole-hour offsets as `+01`.
+                _ => 0,
+            };
             sign * i64::from(h * 60 + m)
         }
         _ => return None,
@@ -293,6 +348,7 @@ mod tests {
         assert_eq!(ms("1970-01-01T01:00:00+01:00"), 0);
         assert_eq!(ms("1970-01-01T01:00:00+0100"), 0);
         assert_eq!(ms("1969-12-31T23:00:00-01:00"), 0);
+        assert_eq!(ms("1970-01-01 01:00:00+01"), 0);
         assert_eq!(ms("2020-03-16T08:00:00"), 1_584_345_600_000);
         for bad in [
             "",
@@ -380,5 +436,25 @@ mod tests {
         assert_eq!(days.local_to_ms(gap), Some(ms("2020-03-29T01:30:00Z")));
         let fold = date(2020, 10, 25).at(2, 30, 0, 0);
         assert_eq!(days.local_to_ms(fold), Some(ms("2020-10-25T00:30:00Z")));
+    }
+
+    #[test]
+    fn naive_times_convert_like_local_to_ms() {
+        let mut days = paris();
+        // Naive ms of a wall-clock time: the same digits read as UTC.
+        let naive = |s: &str| ms(&format!("{s}Z"));
+        for (wall, utc) in [
+            ("2020-03-16T08:12:33.5", "2020-03-16T07:12:33.5Z"),
+            ("2020-03-16T08:59:59", "2020-03-16T07:59:59Z"),
+            ("2020-03-29T01:59:59", "2020-03-29T00:59:59Z"),
+            // In the spring gap: moved forward by the gap.
+            ("2020-03-29T02:30:00", "2020-03-29T01:30:00Z"),
+            ("2020-03-29T03:00:00", "2020-03-29T01:00:00Z"),
+            // In the autumn fold: the first (summer time) instant.
+            ("2020-10-25T02:30:00", "2020-10-25T00:30:00Z"),
+            ("2020-10-25T03:00:00", "2020-10-25T02:00:00Z"),
+        ] {
+            assert_eq!(days.naive_to_ms(naive(wall)), Some(ms(utc)), "{wall}");
+        }
     }
 }

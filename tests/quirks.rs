@@ -27,9 +27,9 @@ fn quirks_fixture_figures() {
             (24, "not a JSON object"),
             (25, "no date"),
             (26, "date is not a readable time"),
-            (27, "no userId"),
-            (28, "no userId"),
-            (29, "no userId"),
+            (27, "no user id"),
+            (28, "no user id"),
+            (29, "no user id"),
             (30, "not valid JSON"),
         ]
     );

@@ -8,6 +8,7 @@
 
 use super::apps::{self, AppMetrics, AppRowKey};
 use super::grid::{self, Layout};
+use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::visits::{self, NationalMetrics};
 use super::{Agg, Fact, FactKey, SHARDS};
@@ -179,6 +180,8 @@ pub struct Tables {
     pub audience: Vec<(RowKey, Metrics)>,
     /// `user_activity.parquet` rows, sorted.
     pub user_activity: Vec<UserActivityRow>,
+    /// `http.parquet` rows, sorted by grain, period and profile.
+    pub http: Vec<HttpRow>,
     /// Names of structures and segments.
     pub dims: Dimensions,
 }
@@ -321,6 +324,7 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
         user_activity: Vec::new(),
         hourly: Vec::new(),
         apps: Vec::new(),
+        http: agg.http.rows(),
         dims,
     };
     hourly.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));

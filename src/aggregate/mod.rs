@@ -19,15 +19,19 @@
 pub mod apps;
 pub mod finish;
 mod grid;
+pub mod http;
 pub mod intern;
 pub mod scope;
 pub mod visits;
 
 use crate::hash::FastMap;
 use crate::keys::UserKeyer;
+use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
+use crate::referential::Referential;
 use crate::time::LocalDays;
 use apps::{AppId, Apps, LocalApps};
+use http::HttpAgg;
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use std::ops::AddAssign;
@@ -167,6 +171,8 @@ pub struct Agg {
     visit_events: Vec<Vec<Vec<VisitEvent>>>,
     /// Whether `visit_events` is kept (it is the largest part of the state).
     keep_visits: bool,
+    /// Figures of HTTP access logs.
+    pub http: HttpAgg,
 }
 
 /// Two states are equal when they hold the same figures: visit events are
@@ -187,6 +193,7 @@ impl PartialEq for Agg {
             && self.facts == o.facts
             && self.app_facts == o.app_facts
             && sorted(&self.visit_events) == sorted(&o.visit_events)
+            && self.http == o.http
     }
 }
 
@@ -206,6 +213,7 @@ impl Agg {
             app_facts: vec![FastMap::default(); SHARDS],
             visit_events: vec![vec![Vec::new()]; SHARDS],
             keep_visits: true,
+            http: HttpAgg::default(),
         }
     }
 
@@ -291,6 +299,7 @@ impl Agg {
         for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
             a.extend(b);
         }
+        self.http.merge(other.http);
         self
     }
 
@@ -320,6 +329,15 @@ fn merge_maps<K: Eq + std::hash::Hash, V>(
     }
 }
 
+/// What the users referential says of a user, resolved for the hot path.
+#[derive(Clone, Debug)]
+pub struct KnownUser {
+    /// The user's profile.
+    pub profile: Profile,
+    /// The user's distinct structures, with their segments.
+    pub structures: Vec<(StructureId, Option<SegmentId>)>,
+}
+
 /// What every worker shares: the salt's keyer, the structure table and
 /// the time zone.
 pub struct Context {
@@ -333,6 +351,42 @@ pub struct Context {
     pub days: LocalDays,
     /// Whether to keep what visits need.
     pub visits: bool,
+    /// Users of the referential, by key: they give the profile and
+    /// structures of records that do not carry them.
+    pub users: FastMap<u64, KnownUser>,
+    /// Which HTTP requests are logins.
+    pub login: LoginRule,
+}
+
+impl Context {
+    /// A context with visits on and the default login rule; structures
+    /// and users come from `referential`.
+    pub fn new(keyer: UserKeyer, mut referential: Referential, days: LocalDays) -> Context {
+        let users = std::mem::take(&mut referential.users);
+        let interner = Interner::new(referential);
+        let users = users
+            .into_iter()
+            .map(|u| {
+                let mut structures: Vec<(StructureId, Option<SegmentId>)> = Vec::new();
+                for s in &u.structures {
+                    let id = interner.intern(s);
+                    if !structures.contains(&id) {
+                        structures.push(id);
+                    }
+                }
+                (keyer.key(&u.id), KnownUser { profile: u.profile, structures })
+            })
+            .collect();
+        Context {
+            keyer,
+            interner,
+            apps: Apps::default(),
+            days,
+            visits: true,
+            users,
+            login: LoginRule::default(),
+        }
+    }
 }
 
 /// A worker: its caches and its aggregate state.
@@ -359,15 +413,36 @@ impl<'c> Worker<'c> {
         }
     }
 
-    /// Folds one parsed event in. Fails only when the event's instant is
-    /// outside the calendar's range.
+    /// Folds one parsed event in and returns its instant (a wall-clock
+    /// time is converted in the run's time zone). Fails only when the
+    /// instant is outside the calendar's range.
     #[inline]
-    pub fn consume(&mut self, ev: &Event<'_>) -> Result<(), ParseError> {
-        let (day, hour) = self.days.locate(ev.time_ms).ok_or(ParseError::InvalidDate)?;
+    pub fn consume(&mut self, ev: &Event<'_>) -> Result<i64, ParseError> {
+        let time_ms = if ev.naive_time {
+            self.days.naive_to_ms(ev.time_ms).ok_or(ParseError::InvalidDate)?
+        } else {
+            ev.time_ms
+        };
+        let (day, hour) = self.days.locate(time_ms).ok_or(ParseError::InvalidDate)?;
         if ev.kind == EventKind::Admin {
-            return Ok(());
+            return Ok(time_ms);
         }
-        let user = self.ctx.keyer.key(&ev.user);
+        // Access logs have requests without a logged user: they count in
+        // the HTTP figures only.
+        let user = (!ev.user.is_empty()).then(|| self.ctx.keyer.key(&ev.user));
+        let known = user.and_then(|u| self.ctx.users.get(&u));
+        let profile = match (ev.profile, known) {
+            (Profile::Unknown, Some(k)) => k.profile,
+            (p, _) => p,
+        };
+        let mut kind = ev.kind;
+        if let Some(h) = &ev.http {
+            self.agg.http.add(day, profile, h, user);
+            if self.ctx.login.matches(h) {
+                kind = EventKind::Login;
+            }
+        }
+        let Some(user) = user else { return Ok(time_ms) };
         self.scratch.clear();
         for s in &ev.structures {
             let (id, seg) = self.structures.get(&self.ctx.interner, s);
@@ -375,18 +450,13 @@ impl<'c> Worker<'c> {
                 self.scratch.push((id, seg));
             }
         }
-        let app = (ev.kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
-        self.agg.add(&Record {
-            user,
-            day,
-            hour,
-            profile: ev.profile,
-            kind: ev.kind,
-            time_ms: ev.time_ms,
-            structures: &self.scratch,
-            app,
-        });
-        Ok(())
+        let structures = match known {
+            Some(k) if self.scratch.is_empty() => &k.structures,
+            _ => &self.scratch,
+        };
+        let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
+        self.agg.add(&Record { user, day, hour, profile, kind, time_ms, structures, app });
+        Ok(time_ms)
     }
 }
 
@@ -394,17 +464,14 @@ impl<'c> Worker<'c> {
 mod tests {
     use super::*;
     use crate::parse::Format;
-    use crate::referential::Referential;
     use jiff::tz::TimeZone;
 
     fn context() -> Context {
-        Context {
-            keyer: UserKeyer::new("test"),
-            interner: Interner::new(Referential::empty()),
-            apps: Apps::default(),
-            days: LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
-            visits: true,
-        }
+        Context::new(
+            UserKeyer::new("test"),
+            Referential::empty(),
+            LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
+        )
     }
 
     fn fold(ctx: &Context, lines: &[String]) -> Agg {

@@ -5,8 +5,13 @@
 //! the input, and the caller reuses one `Event` for every line of a chunk.
 //! Only strings holding JSON escapes are decoded into owned buffers.
 
+pub mod access;
 mod entcore_json;
 pub mod json;
+mod pg_csv;
+
+pub use access::Layout;
+pub use pg_csv::Columns;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -120,6 +125,30 @@ pub struct Event<'a> {
     /// Structure ids the event is attached to, as given (duplicates
     /// possible).
     pub structures: Vec<Cow<'a, [u8]>>,
+    /// `time_ms` is a wall-clock time in the run's time zone (milliseconds
+    /// since 1970-01-01 00:00 local), not an instant: the aggregator
+    /// converts it.
+    pub naive_time: bool,
+    /// What an HTTP access log says of the request.
+    pub http: Option<Http<'a>>,
+}
+
+/// One HTTP request of an access log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Http<'a> {
+    /// The client address (first X-Forwarded-For address when given).
+    pub client: &'a [u8],
+    /// Request method, empty when the request line is garbage.
+    pub method: &'a [u8],
+    /// Request target (path and query), empty when the request line is
+    /// garbage.
+    pub path: &'a [u8],
+    /// Response status.
+    pub status: u16,
+    /// Body bytes sent.
+    pub bytes: u64,
+    /// Request time in microseconds, when the format carries it.
+    pub latency_us: Option<u64>,
 }
 
 impl Default for Event<'_> {
@@ -131,6 +160,8 @@ impl Default for Event<'_> {
             profile: Profile::Unknown,
             module: Cow::Borrowed(b""),
             structures: Vec::with_capacity(8),
+            naive_time: false,
+            http: None,
         }
     }
 }
@@ -144,6 +175,8 @@ impl Event<'_> {
         self.profile = Profile::Unknown;
         self.module = Cow::Borrowed(b"");
         self.structures.clear();
+        self.naive_time = false;
+        self.http = None;
     }
 }
 
@@ -165,6 +198,14 @@ pub enum ParseError {
     InvalidDate,
     /// No `userId`, or an empty or non-string one.
     MissingUser,
+    /// An access log line that does not have the shape of its format.
+    Mismatch,
+    /// A quoted field without its closing quote.
+    UnterminatedQuote,
+    /// An HTTP status that is not three digits.
+    InvalidStatus,
+    /// A CSV row without as many fields as its header.
+    CsvFields,
 }
 
 impl fmt::Display for ParseError {
@@ -176,49 +217,123 @@ impl fmt::Display for ParseError {
             ParseError::InvalidUtf8 => "invalid UTF-8 in a string",
             ParseError::MissingDate => "no date",
             ParseError::InvalidDate => "date is not a readable time",
-            ParseError::MissingUser => "no userId",
+            ParseError::MissingUser => "no user id",
+            ParseError::Mismatch => "line does not match the log format",
+            ParseError::UnterminatedQuote => "quoted field without closing quote",
+            ParseError::InvalidStatus => "HTTP status is not three digits",
+            ParseError::CsvFields => "CSV row does not have the header's fields",
         })
     }
 }
 
 /// A log format the engine reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Entcore event store, one JSON object per line (`mongoexport`).
     EntcoreJson,
+    /// An HTTP access log: `common`, `combined` or an nginx `log_format`.
+    Access(Layout),
+    /// A CSV export of Entcore's PostgreSQL event tables; the columns are
+    /// known once the input's header row is read ([`Format::bind`]).
+    EntcorePgCsv(Option<Columns>),
 }
+
+/// Lines of an input's head that detection looks at.
+const DETECT_LINES: usize = 10;
 
 impl Format {
     /// The name used on the command line and in `run.json`.
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Format::EntcoreJson => "entcore-json",
+            Format::Access(layout) => layout.name(),
+            Format::EntcorePgCsv(_) => "entcore-pg-csv",
         }
     }
 
-    /// Looks a format up by its command-line name.
-    pub fn from_name(name: &str) -> Option<Format> {
+    /// Reads a format given on the command line: `entcore-json`,
+    /// `entcore-pg-csv`, `common`, `combined`, or `nginx:<log_format>`.
+    pub fn from_name(name: &str) -> Result<Format, String> {
         match name {
-            "entcore-json" => Some(Format::EntcoreJson),
-            _ => None,
+            "entcore-json" => Ok(Format::EntcoreJson),
+            "entcore-pg-csv" => Ok(Format::EntcorePgCsv(None)),
+            "combined" => Ok(Format::Access(Layout::combined())),
+            "common" => Ok(Format::Access(Layout::common())),
+            _ => match name.strip_prefix("nginx:") {
+                Some(f) => Layout::nginx(f).map(Format::Access).map_err(|e| e.to_string()),
+                None => Err(format!("unknown format {name:?}")),
+            },
         }
     }
 
     /// Guesses the format from the first bytes of an input (after
-    /// decompression), or `None` when nothing matches.
+    /// decompression), or `None` when nothing matches: JSON objects are the
+    /// event store, a header row naming `date` and `user_id` a PostgreSQL
+    /// export, and otherwise the access log format that reads most of the
+    /// first lines (`combined` before `common`).
     pub fn detect(head: &[u8]) -> Option<Format> {
-        let first = head.split(|&b| b == b'\n').map(<[u8]>::trim_ascii).find(|l| !l.is_empty())?;
+        // The head may end inside a line: only whole lines are read, unless
+        // there is a single line.
+        let whole = match head.iter().rposition(|&b| b == b'\n') {
+            Some(i) => &head[..i],
+            None => head,
+        };
+        let mut lines =
+            whole.split(|&b| b == b'\n').map(<[u8]>::trim_ascii).filter(|l| !l.is_empty());
+        let first = lines.next()?;
         if first.starts_with(b"{") {
             return Some(Format::EntcoreJson);
         }
-        None
+        if Columns::from_header(first).is_some() {
+            return Some(Format::EntcorePgCsv(None));
+        }
+        let sample: Vec<&[u8]> = std::iter::once(first).chain(lines).take(DETECT_LINES).collect();
+        let mut ev = Event::default();
+        let mut best: Option<(usize, Layout)> = None;
+        for layout in [Layout::combined(), Layout::common()] {
+            let ok = sample.iter().filter(|l| layout.parse(l, &mut ev).is_ok()).count();
+            if ok > best.as_ref().map_or(0, |(b, _)| *b) {
+                best = Some((ok, layout));
+            }
+        }
+        best.map(|(_, layout)| Format::Access(layout))
+    }
+
+    /// The format ready for one input whose first bytes are `head`: a
+    /// PostgreSQL export learns its columns from its header row.
+    pub fn bind(self, head: &[u8]) -> Result<Format, String> {
+        match self {
+            Format::EntcorePgCsv(None) => {
+                let first = head
+                    .split(|&b| b == b'\n')
+                    .map(<[u8]>::trim_ascii)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or(b"");
+                Columns::from_header(first).map(|c| Format::EntcorePgCsv(Some(c))).ok_or_else(
+                    || "the CSV export has no header row naming date and user_id".to_string(),
+                )
+            }
+            f => Ok(f),
+        }
+    }
+
+    /// A line to skip wherever it appears (the header row of a CSV export,
+    /// repeated when exports are concatenated).
+    pub fn header(&self) -> Option<&[u8]> {
+        match self {
+            Format::EntcorePgCsv(Some(c)) => Some(c.header()),
+            _ => None,
+        }
     }
 
     /// Parses one line (without its terminator) into `ev`.
     #[inline]
-    pub fn parse<'a>(self, line: &'a [u8], ev: &mut Event<'a>) -> Result<(), ParseError> {
+    pub fn parse<'a>(&self, line: &'a [u8], ev: &mut Event<'a>) -> Result<(), ParseError> {
         match self {
             Format::EntcoreJson => entcore_json::parse(line, ev),
+            Format::Access(layout) => layout.parse(line, ev),
+            Format::EntcorePgCsv(Some(c)) => c.parse(line, ev),
+            Format::EntcorePgCsv(None) => Err(ParseError::CsvFields),
         }
     }
 }
@@ -228,10 +343,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn detects_json() {
+    fn detects_formats() {
         assert_eq!(Format::detect(b"\n  \n{\"a\":1}\n"), Some(Format::EntcoreJson));
         assert_eq!(Format::detect(b"127.0.0.1 - - [..."), None);
         assert_eq!(Format::detect(b""), None);
+        let csv = b"id,date,user_id,profile\n1,2020-03-16 08:00:00,u,Student\n";
+        assert_eq!(Format::detect(csv).map(|f| f.name()), Some("entcore-pg-csv"));
+        let common = b"::1 - - [16/Mar/2020:08:12:33 +0100] \"GET / HTTP/1.1\" 200 5\n";
+        assert_eq!(Format::detect(common).map(|f| f.name()), Some("common"));
+        let combined = [&common[..common.len() - 1], b" \"-\" \"ua\"\n"].concat();
+        assert_eq!(Format::detect(&combined).map(|f| f.name()), Some("combined"));
+        // A line cut by the end of the head is not held against a format.
+        let cut = [&combined[..], &combined[..40]].concat();
+        assert_eq!(Format::detect(&cut).map(|f| f.name()), Some("combined"));
+    }
+
+    #[test]
+    fn format_names() {
+        for name in ["entcore-json", "entcore-pg-csv", "common", "combined"] {
+            assert_eq!(Format::from_name(name).unwrap().name(), name);
+        }
+        let nginx = Format::from_name("nginx:$msec \"$request\" $status").unwrap();
+        assert_eq!(nginx.name(), "nginx");
+        assert!(Format::from_name("nginx:$status").is_err());
+        assert!(Format::from_name("apache").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod audience;
 pub mod hourly;
+pub mod http;
 pub mod modules;
 pub mod national;
 pub mod run_json;

@@ -1,0 +1,215 @@
+//! Figures of HTTP access logs: requests, status classes, bytes, distinct
+//! clients and users, and request-time histograms, by local day and
+//! profile. Weeks, months and the `All` profile are derived at the end:
+//! counts and histograms add up, distinct clients and users are recounted
+//! from their keys.
+
+use super::finish::Grain;
+use crate::hash::{FastMap, FastSet, FixedState};
+use crate::parse::{Http, Profile};
+use hdrhistogram::Histogram;
+use std::hash::BuildHasher;
+
+/// Largest request time a histogram holds, µs (one hour); longer ones are
+/// recorded as this.
+const MAX_LATENCY_US: u64 = 3_600_000_000;
+
+/// A request-time histogram: 1 µs to one hour, 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+        .unwrap_or_else(|e| unreachable!("constant bounds are valid: {e}"))
+}
+
+/// Additive figures of one (day, profile).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HttpCounts {
+    /// Requests.
+    pub requests: u64,
+    /// Requests by status class: 1xx to 5xx.
+    pub status: [u64; 5],
+    /// Body bytes sent.
+    pub bytes: u64,
+    /// Request times, µs, when the log carries them.
+    pub latency: Option<Histogram<u64>>,
+}
+
+impl HttpCounts {
+    fn add(&mut self, o: &HttpCounts) {
+        self.requests += o.requests;
+        for (a, b) in self.status.iter_mut().zip(o.status) {
+            *a += b;
+        }
+        self.bytes += o.bytes;
+        if let Some(h) = &o.latency {
+            let mine = self.latency.get_or_insert_with(latency_histogram);
+            // Same bounds on both sides: adding cannot fail.
+            let _ = mine.add(h);
+        }
+    }
+}
+
+/// One worker's HTTP figures.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HttpAgg {
+    counts: FastMap<(i32, Profile), HttpCounts>,
+    /// (day, profile, client key): distinct clients.
+    clients: FastSet<(i32, Profile, u64)>,
+    /// (day, profile, user key): distinct logged users.
+    users: FastSet<(i32, Profile, u64)>,
+}
+
+impl HttpAgg {
+    /// Folds one request in.
+    #[inline]
+    pub fn add(&mut self, day: i32, profile: Profile, h: &Http<'_>, user: Option<u64>) {
+        let c = self.counts.entry((day, profile)).or_default();
+        c.requests += 1;
+        if let Some(class) = (h.status / 100).checked_sub(1).filter(|c| *c < 5) {
+            c.status[usize::from(class)] += 1;
+        }
+        c.bytes += h.bytes;
+        if let Some(us) = h.latency_us {
+            c.latency.get_or_insert_with(latency_histogram).saturating_record(us.max(1));
+        }
+        // Client addresses stay in memory as 64-bit hashes only.
+        self.clients.insert((day, profile, FixedState::default().hash_one(h.client)));
+        if let Some(u) = user {
+            self.users.insert((day, profile, u));
+        }
+    }
+
+    /// Combines two workers' figures.
+    pub fn merge(&mut self, mut o: HttpAgg) {
+        super::merge_maps(&mut self.counts, &mut o.counts, HttpCounts::add);
+        merge_sets(&mut self.clients, o.clients);
+        merge_sets(&mut self.users, o.users);
+    }
+
+    /// Whether any request was seen.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The rows of `http.parquet`, sorted by grain, period and profile
+    /// (`None` is `All`).
+    pub fn rows(&self) -> Vec<HttpRow> {
+        let mut rows = Vec::new();
+        for grain in Grain::ALL {
+            let mut by: FastMap<(i32, Option<Profile>), HttpRow> = FastMap::default();
+            for (&(day, p), c) in &self.counts {
+                let period = grain.period(day);
+                for profile in [Some(p), None] {
+                    row(&mut by, grain, period, profile).counts.add(c);
+                }
+            }
+            for ((period, profile), n) in distinct(&self.clients, grain) {
+                row(&mut by, grain, period, profile).clients = n;
+            }
+            for ((period, profile), n) in distinct(&self.users, grain) {
+                row(&mut by, grain, period, profile).users = n;
+            }
+            let mut grain_rows: Vec<HttpRow> = by.into_values().collect();
+            grain_rows.sort_by_key(|r| (r.period, r.profile.map_or("All", Profile::name)));
+            rows.extend(grain_rows);
+        }
+        rows
+    }
+}
+
+/// The row of (period, profile), added empty on first use.
+fn row(
+    by: &mut FastMap<(i32, Option<Profile>), HttpRow>,
+    grain: Grain,
+    period: i32,
+    profile: Option<Profile>,
+) -> &mut HttpRow {
+    by.entry((period, profile)).or_insert_with(|| HttpRow {
+        grain,
+        period,
+        profile,
+        counts: HttpCounts::default(),
+        clients: 0,
+        users: 0,
+    })
+}
+
+fn merge_sets<T: Eq + std::hash::Hash>(a: &mut FastSet<T>, mut b: FastSet<T>) {
+    if a.len() < b.len() {
+        std::mem::swap(a, &mut b);
+    }
+    a.extend(b);
+}
+
+/// Distinct keys per (period, profile) and per (period, `All`).
+fn distinct(
+    set: &FastSet<(i32, Profile, u64)>,
+    grain: Grain,
+) -> FastMap<(i32, Option<Profile>), u64> {
+    let mut seen: FastSet<(i32, Option<Profile>, u64)> = FastSet::default();
+    let mut counts = FastMap::default();
+    for &(day, p, key) in set {
+        let period = grain.period(day);
+        for profile in [Some(p), None] {
+            if seen.insert((period, profile, key)) {
+                *counts.entry((period, profile)).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// One row of `http.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRow {
+    /// Grain of the period.
+    pub grain: Grain,
+    /// First local day of the period.
+    pub period: i32,
+    /// The profile, `None` for `All`.
+    pub profile: Option<Profile>,
+    /// Additive figures.
+    pub counts: HttpCounts,
+    /// Distinct clients.
+    pub clients: u64,
+    /// Distinct logged users.
+    pub users: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(client: &[u8], status: u16, latency_us: Option<u64>) -> Http<'_> {
+        Http { client, status, bytes: 10, latency_us, ..Http::default() }
+    }
+
+    #[test]
+    fn rolls_up_days_profiles_and_distincts() {
+        let mut a = HttpAgg::default();
+        let mut b = HttpAgg::default();
+        // 2020-03-16 and 17 (a Monday and a Tuesday).
+        let (mon, tue) = (18_337, 18_338);
+        a.add(mon, Profile::Student, &req(b"1.1.1.1", 200, Some(1000)), Some(7));
+        a.add(mon, Profile::Teacher, &req(b"1.1.1.1", 302, Some(3000)), Some(8));
+        b.add(tue, Profile::Student, &req(b"2.2.2.2", 503, Some(2000)), Some(7));
+        b.add(tue, Profile::Unknown, &req(b"1.1.1.1", 999, None), None);
+        a.merge(b);
+        let rows = a.rows();
+        let week_all = rows.iter().find(|r| r.grain == Grain::Week && r.profile.is_none()).unwrap();
+        assert_eq!(week_all.counts.requests, 4);
+        assert_eq!(week_all.counts.status, [0, 1, 1, 0, 1]);
+        assert_eq!(week_all.counts.bytes, 40);
+        assert_eq!((week_all.clients, week_all.users), (2, 2));
+        let h = week_all.counts.latency.as_ref().unwrap();
+        assert_eq!((h.len(), h.max()), (3, 3001));
+        let mon_student = rows
+            .iter()
+            .find(|r| {
+                r.grain == Grain::Day && r.period == mon && r.profile == Some(Profile::Student)
+            })
+            .unwrap();
+        assert_eq!((mon_student.clients, mon_student.users), (1, 1));
+        // Day, month and week rows: 2 days x (3 + All) profiles seen.
+        assert_eq!(rows.iter().filter(|r| r.grain == Grain::Day).count(), 2 * 3);
+    }
+}

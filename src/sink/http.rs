@@ -1,0 +1,98 @@
+//! `http.parquet`: requests of HTTP access logs by grain, period and
+//! profile, with status classes, bytes, distinct clients and users, and
+//! request-time percentiles with the histogram itself.
+
+use super::{TableLayout, write_parquet};
+use crate::aggregate::finish::{Tables, profile_name};
+use crate::aggregate::http::HttpRow;
+use crate::error::{Error, Result};
+use arrow_array::{
+    ArrayRef, BinaryArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The table's schema, as documented in the README.
+pub fn schema() -> SchemaRef {
+    let i = |n| Field::new(n, DataType::Int64, false);
+    let ms = |n| Field::new(n, DataType::Float64, true);
+    Arc::new(Schema::new(vec![
+        Field::new("grain", DataType::Utf8, false),
+        Field::new("period_start", DataType::Date32, false),
+        Field::new("profile", DataType::Utf8, false),
+        i("requests"),
+        i("unique_clients"),
+        i("unique_users"),
+        i("status_1xx"),
+        i("status_2xx"),
+        i("status_3xx"),
+        i("status_4xx"),
+        i("status_5xx"),
+        i("bytes_sent"),
+        i("latency_count"),
+        ms("latency_p50_ms"),
+        ms("latency_p90_ms"),
+        ms("latency_p99_ms"),
+        ms("latency_max_ms"),
+        Field::new("latency_hdr", DataType::Binary, true),
+    ]))
+}
+
+const LAYOUT: TableLayout =
+    TableLayout { sorted_by: &["grain", "period_start", "profile"], plain: &["latency_hdr"] };
+
+/// Writes the HTTP rows of `tables` to `path`.
+pub fn write(path: &Path, tables: &Tables) -> Result<()> {
+    write_parquet(path, schema(), &LAYOUT, [batch(path, &tables.http)])
+}
+
+fn batch(path: &Path, rows: &[HttpRow]) -> Result<RecordBatch> {
+    let int = |f: &dyn Fn(&HttpRow) -> u64| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| f(r) as i64)))
+    };
+    // Request times are held in µs; the table gives milliseconds.
+    let ms = |f: &dyn Fn(&hdrhistogram::Histogram<u64>) -> u64| -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|r| r.counts.latency.as_ref().map(|h| f(h) as f64 / 1000.0))
+                .collect::<Float64Array>(),
+        )
+    };
+    let mut ser = V2DeflateSerializer::new();
+    let mut encoded = Vec::with_capacity(rows.len());
+    for r in rows {
+        let bytes = match &r.counts.latency {
+            Some(h) => {
+                let mut bytes = Vec::new();
+                ser.serialize(h, &mut bytes).map_err(|e| Error::output(path, format!("{e:?}")))?;
+                Some(bytes)
+            }
+            None => None,
+        };
+        encoded.push(bytes);
+    }
+    let status = |class: usize| int(&move |r: &HttpRow| r.counts.status[class]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(rows.iter().map(|r| Some(r.grain.name())).collect::<StringArray>()),
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.period))),
+        Arc::new(rows.iter().map(|r| Some(profile_name(r.profile))).collect::<StringArray>()),
+        int(&|r| r.counts.requests),
+        int(&|r| r.clients),
+        int(&|r| r.users),
+        status(0),
+        status(1),
+        status(2),
+        status(3),
+        status(4),
+        int(&|r| r.counts.bytes),
+        int(&|r| r.counts.latency.as_ref().map_or(0, |h| h.len())),
+        ms(&|h| h.value_at_quantile(0.5)),
+        ms(&|h| h.value_at_quantile(0.9)),
+        ms(&|h| h.value_at_quantile(0.99)),
+        ms(&|h| h.max()),
+        Arc::new(encoded.iter().map(|b| b.as_deref()).collect::<BinaryArray>()),
+    ];
+    RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
+}
