@@ -9,7 +9,7 @@
 use entlog::aggregate::finish::{Settings, Tables, finish};
 use entlog::aggregate::scope::Dimensions;
 use entlog::aggregate::{Agg, Context, Worker};
-use entlog::generate::{Compress, GenerateOptions, generate};
+use entlog::generate::{Compress, GenerateOptions, Output, generate};
 use entlog::keys::{DEFAULT_SALT, UserKeyer};
 use entlog::parse::{Event, Format};
 use entlog::referential::Referential;
@@ -60,8 +60,13 @@ fn main() {
     };
     let dump = PathBuf::from(dump);
     if !dump.join("structures.csv").exists() {
-        let opts =
-            GenerateOptions { out: dump.clone(), seed: 8, scale: 0.005, compress: Compress::None };
+        let opts = GenerateOptions {
+            out: dump.clone(),
+            seed: 8,
+            scale: 0.005,
+            compress: Compress::None,
+            output: Output::EventStore,
+        };
         generate(&opts).unwrap();
     }
     let dir = tempfile::tempdir().unwrap();

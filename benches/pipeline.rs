@@ -15,7 +15,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use entlog::aggregate::finish::{Settings, finish};
 use entlog::aggregate::{Context, Worker};
 use entlog::analyze::{AnalyzeOptions, analyze};
-use entlog::generate::{Compress, GenerateOptions, generate};
+use entlog::generate::{Compress, GenerateOptions, Output, generate};
 use entlog::keys::{DEFAULT_SALT, UserKeyer};
 use entlog::parse::{Event, Format};
 use entlog::referential::Referential;
@@ -36,8 +36,13 @@ struct Data {
 fn data() -> Data {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    let opts =
-        GenerateOptions { out: root.clone(), seed: 2020, scale: 0.01, compress: Compress::None };
+    let opts = GenerateOptions {
+        out: root.clone(),
+        seed: 2020,
+        scale: 0.01,
+        compress: Compress::None,
+        output: Output::EventStore,
+    };
     generate(&opts).unwrap();
     let march = std::fs::read(root.join("events/2020-03.json")).unwrap();
     let mut ev = Event::default();

@@ -2,7 +2,7 @@
 
 use crate::analyze::{AnalyzeOptions, SaltSource};
 use crate::error::{Error, Result};
-use crate::generate::{Compress, GenerateOptions};
+use crate::generate::{Compress, GenerateOptions, Output, Style};
 use crate::parse::Format;
 use crate::parse::access::LoginRule;
 use clap::{Args, Parser, Subcommand};
@@ -74,6 +74,11 @@ pub struct GenerateArgs {
     /// Compress the dumps.
     #[arg(long, default_value = "none", value_parser = ["none", "gz", "zst"])]
     pub compress: String,
+    /// Write the event store (`entcore-json`), or the front's access log
+    /// as `combined` or `nginx` (with X-Forwarded-For and request times;
+    /// its log_format is written to DIR/log_format.conf) and users.csv.
+    #[arg(long, default_value = "entcore-json", value_parser = ["entcore-json", "combined", "nginx"])]
+    pub format: String,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -87,7 +92,18 @@ impl GenerateArgs {
             "zst" => Compress::Zstd,
             _ => Compress::None,
         };
-        GenerateOptions { out: self.out.clone(), seed: self.seed, scale: self.scale, compress }
+        let output = match self.format.as_str() {
+            "combined" => Output::AccessLog(Style::Combined),
+            "nginx" => Output::AccessLog(Style::Nginx),
+            _ => Output::EventStore,
+        };
+        GenerateOptions {
+            out: self.out.clone(),
+            seed: self.seed,
+            scale: self.scale,
+            compress,
+            output,
+        }
     }
 }
 

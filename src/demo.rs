@@ -3,7 +3,7 @@
 
 use crate::analyze::{Analysis, AnalyzeOptions, analyze};
 use crate::error::{Error, Result};
-use crate::generate::{Compress, GenerateOptions, Generated, generate};
+use crate::generate::{Compress, GenerateOptions, Generated, Output, generate};
 use std::path::{Path, PathBuf};
 
 /// What the demo did.
@@ -34,8 +34,13 @@ pub fn demo(out: Option<&Path>, scale: f64, seed: u64, threads: usize) -> Result
         }
     };
     let dump = root.join("dump");
-    let generated =
-        generate(&GenerateOptions { out: dump.clone(), seed, scale, compress: Compress::None })?;
+    let generated = generate(&GenerateOptions {
+        out: dump.clone(),
+        seed,
+        scale,
+        compress: Compress::None,
+        output: Output::EventStore,
+    })?;
     let mut opts = AnalyzeOptions::new(vec![dump.join("events")], root.clone());
     opts.referential = Some(dump.clone());
     opts.threads = threads;

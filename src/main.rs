@@ -42,9 +42,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let start = Instant::now();
             let done = with_threads(args.threads, || entlog::generate::generate(&opts))??;
             let secs = start.elapsed().as_secs_f64();
+            let (what, format) = match opts.output {
+                entlog::generate::Output::EventStore => ("events", "JSON"),
+                entlog::generate::Output::AccessLog(_) => ("requests", "access log"),
+            };
             println!(
-                "generated {} events ({:.0} MB of JSON) for {} users in {} structures into {} \
-                 in {secs:.1} s: {:.0} events/s, {:.0} MB/s",
+                "generated {} {what} ({:.0} MB of {format}) for {} users in {} structures into {} \
+                 in {secs:.1} s: {:.0} {what}/s, {:.0} MB/s",
                 done.events,
                 done.bytes as f64 / 1e6,
                 done.users,

@@ -5,6 +5,7 @@ mod codecs;
 mod crosscheck;
 mod demo;
 mod determinism;
+mod formats;
 mod generate;
 mod quirks;
 mod report;

@@ -13,11 +13,49 @@ use std::hash::BuildHasher;
 /// Largest request time a histogram holds, µs (one hour); longer ones are
 /// recorded as this.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
+/// Bits of a value a 3-significant-digit HDR histogram tells apart.
+const HDR_BITS: u32 = 11;
 
-/// A request-time histogram: 1 µs to one hour, 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
-        .unwrap_or_else(|e| unreachable!("constant bounds are valid: {e}"))
+/// Request times of one cell, µs, as counts by HDR bucket.
+///
+/// A dense HDR histogram spanning 1 µs to an hour is 360 KiB, and there is
+/// one per day and profile; this map holds only the buckets used (a few
+/// thousand at most), merges in proportion to them, and becomes the
+/// equivalent histogram at the end: each value is stored as the lowest
+/// value of its bucket, which records into the same bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Latencies(FastMap<u64, u64>);
+
+impl Latencies {
+    /// Records one request time.
+    #[inline]
+    pub fn record(&mut self, us: u64) {
+        let v = us.clamp(1, MAX_LATENCY_US);
+        let shift = (u64::BITS - v.leading_zeros()).saturating_sub(HDR_BITS);
+        *self.0.entry((v >> shift) << shift).or_default() += 1;
+    }
+
+    /// Whether no time was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn add(&mut self, o: &Latencies) {
+        for (&v, &n) in &o.0 {
+            *self.0.entry(v).or_default() += n;
+        }
+    }
+
+    /// The HDR histogram (1 µs to one hour, 3 significant digits) of the
+    /// recorded times.
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut h = Histogram::new_with_bounds(1, MAX_LATENCY_US, 3)
+            .unwrap_or_else(|e| unreachable!("constant bounds are valid: {e}"));
+        for (&v, &n) in &self.0 {
+            h.saturating_record_n(v, n);
+        }
+        h
+    }
 }
 
 /// Additive figures of one (day, profile).
@@ -29,8 +67,8 @@ pub struct HttpCounts {
     pub status: [u64; 5],
     /// Body bytes sent.
     pub bytes: u64,
-    /// Request times, µs, when the log carries them.
-    pub latency: Option<Histogram<u64>>,
+    /// Request times, when the log carries them.
+    pub latency: Latencies,
 }
 
 impl HttpCounts {
@@ -40,11 +78,7 @@ impl HttpCounts {
             *a += b;
         }
         self.bytes += o.bytes;
-        if let Some(h) = &o.latency {
-            let mine = self.latency.get_or_insert_with(latency_histogram);
-            // Same bounds on both sides: adding cannot fail.
-            let _ = mine.add(h);
-        }
+        self.latency.add(&o.latency);
     }
 }
 
@@ -69,7 +103,7 @@ impl HttpAgg {
         }
         c.bytes += h.bytes;
         if let Some(us) = h.latency_us {
-            c.latency.get_or_insert_with(latency_histogram).saturating_record(us.max(1));
+            c.latency.record(us);
         }
         // Client addresses stay in memory as 64-bit hashes only.
         self.clients.insert((day, profile, FixedState::default().hash_one(h.client)));
@@ -184,6 +218,21 @@ mod tests {
     }
 
     #[test]
+    fn sparse_latencies_make_the_same_histogram() {
+        let mut sparse = Latencies::default();
+        let mut dense = Latencies::default().histogram();
+        let mut x = 7u64;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let us = (x >> 40) % 5_000_000_000;
+            sparse.record(us);
+            dense.saturating_record(us.clamp(1, MAX_LATENCY_US));
+        }
+        assert_eq!(sparse.histogram(), dense);
+        assert!(sparse.0.len() < 30_000);
+    }
+
+    #[test]
     fn rolls_up_days_profiles_and_distincts() {
         let mut a = HttpAgg::default();
         let mut b = HttpAgg::default();
@@ -200,7 +249,7 @@ mod tests {
         assert_eq!(week_all.counts.status, [0, 1, 1, 0, 1]);
         assert_eq!(week_all.counts.bytes, 40);
         assert_eq!((week_all.clients, week_all.users), (2, 2));
-        let h = week_all.counts.latency.as_ref().unwrap();
+        let h = week_all.counts.latency.histogram();
         assert_eq!((h.len(), h.max()), (3, 3001));
         let mon_student = rows
             .iter()

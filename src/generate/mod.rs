@@ -11,10 +11,13 @@
 //! distinct pupils and 22,437 distinct parents.
 //!
 //! Output: `DIR/events/YYYY-MM.json` (one `mongoexport` dump per month,
-//! optionally gzip or zstd) and `DIR/structures.csv`. The same seed gives
+//! optionally gzip or zstd) and `DIR/structures.csv`; or, as the front's
+//! access log, `DIR/access/YYYY-MM.log` (combined, or nginx with
+//! [`NGINX_LOG_FORMAT`]) with the users referential `DIR/users.csv`. The same seed gives
 //! the same bytes, whatever the thread count: each day is drawn from its
 //! own random stream and days are written in order.
 
+mod access_log;
 mod calendar;
 mod population;
 mod render;
@@ -29,7 +32,17 @@ use rng::Rng;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+pub use access_log::{NGINX_LOG_FORMAT, Style};
 pub use population::{MARCH_CONNECTIONS, MARCH_PARENTS, MARCH_PUPILS};
+
+/// What the scenario is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The event store (`events/YYYY-MM.json`).
+    EventStore,
+    /// The front's access log (`access/YYYY-MM.log`), with `users.csv`.
+    AccessLog(Style),
+}
 
 /// Compression of generated dumps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,11 +56,11 @@ pub enum Compress {
 }
 
 impl Compress {
-    fn extension(self) -> &'static str {
+    fn suffix(self) -> &'static str {
         match self {
-            Compress::None => "json",
-            Compress::Gzip => "json.gz",
-            Compress::Zstd => "json.zst",
+            Compress::None => "",
+            Compress::Gzip => ".gz",
+            Compress::Zstd => ".zst",
         }
     }
 }
@@ -63,6 +76,8 @@ pub struct GenerateOptions {
     pub scale: f64,
     /// Compression of the dumps.
     pub compress: Compress,
+    /// Event store or access log.
+    pub output: Output,
 }
 
 /// What was generated.
@@ -93,10 +108,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
         )));
     }
     let tz = jiff::tz::TimeZone::get("Europe/Paris").map_err(|e| Error::usage(e.to_string()))?;
-    let days = LocalDays::new(tz);
+    let days = LocalDays::new(tz.clone());
     let pop = Population::new(&mut Rng::new(opts.seed, 0), opts.scale);
     let plan = schedule::schedule(&pop, &mut Rng::new(opts.seed, 1), opts.scale);
-    let events_dir = opts.out.join("events");
+    let (dir, extension) = match opts.output {
+        Output::EventStore => ("events", "json"),
+        Output::AccessLog(_) => ("access", "log"),
+    };
+    let events_dir = opts.out.join(dir);
     std::fs::create_dir_all(&events_dir).map_err(|e| Error::io(&events_dir, e))?;
     write_structures(&opts.out.join("structures.csv"), &pop)?;
     let mut done = Generated {
@@ -105,6 +124,19 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
         files: vec![opts.out.join("structures.csv")],
         ..Generated::default()
     };
+    if let Output::AccessLog(_) = opts.output {
+        // Access logs do not say who users are: the referential does.
+        write_users(&opts.out.join("users.csv"), &pop)?;
+        done.files.push(opts.out.join("users.csv"));
+    }
+    if opts.output == Output::AccessLog(Style::Nginx) {
+        let path = opts.out.join("log_format.conf");
+        let directive = format!("log_format entlog '{NGINX_LOG_FORMAT}';\n");
+        crate::sink::atomic_write(&path, |f| {
+            f.write_all(directive.as_bytes()).map_err(|e| Error::io(&path, e))
+        })?;
+        done.files.push(path);
+    }
     let n_days = plan.by_day.len();
     let mut day = 0;
     while day < n_days {
@@ -112,7 +144,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
         // parallel, so memory holds a few days, not a month.
         let month = month_start(plan.first_day + day as i32);
         let (y, m, _) = civil_from_days(month);
-        let path = events_dir.join(format!("{y:04}-{m:02}.{}", opts.compress.extension()));
+        let path = events_dir.join(format!("{y:04}-{m:02}.{extension}{}", opts.compress.suffix()));
         let month_days: Vec<usize> = (day..n_days)
             .take_while(|&d| month_start(plan.first_day + d as i32) == month)
             .collect();
@@ -123,14 +155,30 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
                     .par_iter()
                     .map(|&d| {
                         let date = plan.first_day + d as i32;
-                        let out = render::render_day(
-                            &pop,
-                            date,
-                            &plan.by_day[d],
-                            &plan.first_login,
-                            opts.seed,
-                            &days,
-                        );
+                        let users = &plan.by_day[d];
+                        let out = match opts.output {
+                            Output::EventStore => render::render_day(
+                                &pop,
+                                date,
+                                users,
+                                &plan.first_login,
+                                opts.seed,
+                                &days,
+                            ),
+                            Output::AccessLog(style) => {
+                                let (evs, mut rng) = render::day_events(
+                                    &pop,
+                                    date,
+                                    users,
+                                    &plan.first_login,
+                                    opts.seed,
+                                    &days,
+                                );
+                                let (bytes, events) =
+                                    access_log::render(&pop, &evs, &mut rng, style, &tz);
+                                render::DayOutput { bytes, events }
+                            }
+                        };
                         let mut bytes = out.bytes;
                         // The dump's very last line has no newline, as
                         // when a file is cut by hand.
@@ -171,6 +219,32 @@ fn compress(how: Compress, bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
         }
         Compress::Zstd => zstd::encode_all(&bytes[..], 3),
     }
+}
+
+/// The users referential: `id,profile,structures`.
+fn write_users(path: &Path, pop: &Population) -> Result<()> {
+    const PROFILES: [&str; 5] = ["Student", "Relative", "Teacher", "Personnel", "Guest"];
+    crate::sink::atomic_write(path, |file| {
+        let mut w = csv::Writer::from_writer(BufWriter::new(file));
+        let err = |e: csv::Error| Error::output(path, e);
+        w.write_record(["id", "profile", "structures"]).map_err(err)?;
+        let mut structures = String::new();
+        for u in &pop.users {
+            structures.clear();
+            for (i, &s) in u.structures.iter().enumerate() {
+                if i > 0 {
+                    structures.push(';');
+                }
+                structures.push_str(
+                    std::str::from_utf8(&pop.structures[s as usize].id).unwrap_or_default(),
+                );
+            }
+            let id = std::str::from_utf8(&u.id).unwrap_or_default();
+            w.write_record([id, PROFILES[usize::from(u.profile.min(4))], &structures])
+                .map_err(err)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
 }
 
 /// The referential: `id,uai,name,type`.

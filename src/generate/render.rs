@@ -21,7 +21,7 @@ const APPS: [(&str, f64); 9] = [
     ("Rack", 0.03),
 ];
 const CONNECTORS: [&str; 3] = ["Pronote", "Educ'Horus", "BRNE"];
-const USER_AGENTS: [&str; 5] = [
+pub(super) const USER_AGENTS: [&str; 5] = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.132 Safari/537.36",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:74.0) Gecko/20100101 Firefox/74.0",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 13_3_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.5 Mobile/15E148 Safari/604.1",
@@ -37,7 +37,7 @@ const NESTED: &str = r#""meta":{"tags":["}{",{"k":"]["}],"n":null,"ok":true,"x":
 const PROFILES: [&str; 5] = ["Student", "Relative", "Teacher", "Personnel", "Guest"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Login,
     Access,
     Activation,
@@ -55,23 +55,25 @@ impl Kind {
     }
 }
 
-struct Ev {
-    ms: i64,
-    kind: Kind,
-    user: u32,
-    module: &'static str,
+/// One event of the scenario, before it is written in some format.
+pub(super) struct Ev {
+    pub ms: i64,
+    pub kind: Kind,
+    pub user: u32,
+    pub module: &'static str,
 }
 
 /// What a day produced.
 pub struct DayOutput {
-    /// The JSON lines.
+    /// The lines.
     pub bytes: Vec<u8>,
-    /// Events written (valid lines).
+    /// Valid lines written (events, or requests of an access log).
     pub events: u64,
 }
 
-/// Renders one day: the logins of `users`, each with the application
-/// accesses, connector uses and activations that go with it, in time order.
+/// Renders one day as the event store: the logins of `users`, each with
+/// the application accesses, connector uses and activations that go with
+/// it, in time order.
 pub fn render_day(
     pop: &Population,
     day: i32,
@@ -80,6 +82,25 @@ pub fn render_day(
     seed: u64,
     days: &LocalDays,
 ) -> DayOutput {
+    let (evs, mut rng) = day_events(pop, day, users, first_login, seed, days);
+    let mut out = Vec::with_capacity(evs.len() * 330);
+    let mut w = Writer { out: &mut out, rng: &mut rng, pop, fields: Vec::with_capacity(12) };
+    for e in &evs {
+        w.event(e);
+    }
+    DayOutput { events: evs.len() as u64, bytes: out }
+}
+
+/// The events of one day, in time order, and the day's random stream for
+/// the rendering that follows.
+pub(super) fn day_events(
+    pop: &Population,
+    day: i32,
+    users: &[u32],
+    first_login: &[i32],
+    seed: u64,
+    days: &LocalDays,
+) -> (Vec<Ev>, Rng) {
     let mut rng = Rng::new(seed, 1_000_000 + day as u64);
     let closure = day >= calendar::closure_day();
     let hours: Vec<Vec<f64>> =
@@ -125,12 +146,7 @@ pub fn render_day(
         }
     }
     evs.sort_by_key(|e| e.ms);
-    let mut out = Vec::with_capacity(evs.len() * 330);
-    let mut w = Writer { out: &mut out, rng: &mut rng, pop, fields: Vec::with_capacity(12) };
-    for e in &evs {
-        w.event(e);
-    }
-    DayOutput { events: evs.len() as u64, bytes: out }
+    (evs, rng)
 }
 
 struct Writer<'a> {
@@ -353,7 +369,7 @@ impl Writer<'_> {
 }
 
 /// Decimal digits of `n` without allocating.
-fn itoa_buf(n: i64) -> DigitBuf {
+pub(super) fn itoa_buf(n: i64) -> DigitBuf {
     let mut buf = DigitBuf { bytes: [0; 20], start: 20 };
     let neg = n < 0;
     let mut v = n.unsigned_abs();
@@ -372,13 +388,13 @@ fn itoa_buf(n: i64) -> DigitBuf {
     buf
 }
 
-struct DigitBuf {
+pub(super) struct DigitBuf {
     bytes: [u8; 20],
     start: usize,
 }
 
 impl DigitBuf {
-    fn as_mut_slice(&mut self) -> &mut [u8] {
+    pub(super) fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.bytes[self.start..]
     }
 }

@@ -52,27 +52,28 @@ fn batch(path: &Path, rows: &[HttpRow]) -> Result<RecordBatch> {
     let int = |f: &dyn Fn(&HttpRow) -> u64| -> ArrayRef {
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| f(r) as i64)))
     };
-    // Request times are held in µs; the table gives milliseconds.
-    let ms = |f: &dyn Fn(&hdrhistogram::Histogram<u64>) -> u64| -> ArrayRef {
-        Arc::new(
-            rows.iter()
-                .map(|r| r.counts.latency.as_ref().map(|h| f(h) as f64 / 1000.0))
-                .collect::<Float64Array>(),
-        )
-    };
+    // One histogram at a time: each is large while it lives.
     let mut ser = V2DeflateSerializer::new();
     let mut encoded = Vec::with_capacity(rows.len());
+    // Count, then p50, p90, p99, max: times are held in µs, written in ms.
+    let mut figures: Vec<(i64, [Option<f64>; 4])> = Vec::with_capacity(rows.len());
     for r in rows {
-        let bytes = match &r.counts.latency {
-            Some(h) => {
-                let mut bytes = Vec::new();
-                ser.serialize(h, &mut bytes).map_err(|e| Error::output(path, format!("{e:?}")))?;
-                Some(bytes)
-            }
-            None => None,
-        };
-        encoded.push(bytes);
+        if r.counts.latency.is_empty() {
+            encoded.push(None);
+            figures.push((0, [None; 4]));
+            continue;
+        }
+        let h = r.counts.latency.histogram();
+        let mut bytes = Vec::new();
+        ser.serialize(&h, &mut bytes).map_err(|e| Error::output(path, format!("{e:?}")))?;
+        encoded.push(Some(bytes));
+        let ms = |us: u64| Some(us as f64 / 1000.0);
+        let quantiles = [0.5, 0.9, 0.99].map(|q| ms(h.value_at_quantile(q)));
+        figures.push((h.len() as i64, [quantiles[0], quantiles[1], quantiles[2], ms(h.max())]));
     }
+    let ms = |i: usize| -> ArrayRef {
+        Arc::new(figures.iter().map(|f| f.1[i]).collect::<Float64Array>())
+    };
     let status = |class: usize| int(&move |r: &HttpRow| r.counts.status[class]);
     let columns: Vec<ArrayRef> = vec![
         Arc::new(rows.iter().map(|r| Some(r.grain.name())).collect::<StringArray>()),
@@ -87,11 +88,11 @@ fn batch(path: &Path, rows: &[HttpRow]) -> Result<RecordBatch> {
         status(3),
         status(4),
         int(&|r| r.counts.bytes),
-        int(&|r| r.counts.latency.as_ref().map_or(0, |h| h.len())),
-        ms(&|h| h.value_at_quantile(0.5)),
-        ms(&|h| h.value_at_quantile(0.9)),
-        ms(&|h| h.value_at_quantile(0.99)),
-        ms(&|h| h.max()),
+        Arc::new(Int64Array::from_iter_values(figures.iter().map(|f| f.0))),
+        ms(0),
+        ms(1),
+        ms(2),
+        ms(3),
         Arc::new(encoded.iter().map(|b| b.as_deref()).collect::<BinaryArray>()),
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
