@@ -8,6 +8,7 @@ use super::finish::Grain;
 use crate::hash::{FastMap, FastSet, FixedState};
 use crate::parse::{Http, Profile};
 use hdrhistogram::Histogram;
+use rayon::slice::ParallelSliceMut;
 use std::hash::BuildHasher;
 
 /// Largest request time a histogram holds, µs (one hour); longer ones are
@@ -83,13 +84,24 @@ impl HttpCounts {
 }
 
 /// One worker's HTTP figures.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct HttpAgg {
     counts: FastMap<(i32, Profile), HttpCounts>,
     /// (day, profile, client key): distinct clients.
     clients: FastSet<(i32, Profile, u64)>,
     /// (day, profile, user key): distinct logged users.
     users: FastSet<(i32, Profile, u64)>,
+    /// The last client and user inserted: a page is many requests of one
+    /// client in a row, and a set lookup costs more than this check.
+    last_client: Option<(i32, Profile, u64)>,
+    last_user: Option<(i32, Profile, u64)>,
+}
+
+/// Equal figures; the caches of the last insertions do not count.
+impl PartialEq for HttpAgg {
+    fn eq(&self, o: &HttpAgg) -> bool {
+        self.counts == o.counts && self.clients == o.clients && self.users == o.users
+    }
 }
 
 impl HttpAgg {
@@ -106,9 +118,15 @@ impl HttpAgg {
             c.latency.record(us);
         }
         // Client addresses stay in memory as 64-bit hashes only.
-        self.clients.insert((day, profile, FixedState::default().hash_one(h.client)));
-        if let Some(u) = user {
-            self.users.insert((day, profile, u));
+        let client = Some((day, profile, FixedState::default().hash_one(h.client)));
+        if client != self.last_client {
+            self.clients.extend(client);
+            self.last_client = client;
+        }
+        let user = user.map(|u| (day, profile, u));
+        if user.is_some() && user != self.last_user {
+            self.users.extend(user);
+            self.last_user = user;
         }
     }
 
@@ -127,6 +145,8 @@ impl HttpAgg {
     /// The rows of `http.parquet`, sorted by grain, period and profile
     /// (`None` is `All`).
     pub fn rows(&self) -> Vec<HttpRow> {
+        let clients = Distinct::new(&self.clients);
+        let users = Distinct::new(&self.users);
         let mut rows = Vec::new();
         for grain in Grain::ALL {
             let mut by: FastMap<(i32, Option<Profile>), HttpRow> = FastMap::default();
@@ -136,10 +156,10 @@ impl HttpAgg {
                     row(&mut by, grain, period, profile).counts.add(c);
                 }
             }
-            for ((period, profile), n) in distinct(&self.clients, grain) {
+            for (period, profile, n) in clients.count(grain) {
                 row(&mut by, grain, period, profile).clients = n;
             }
-            for ((period, profile), n) in distinct(&self.users, grain) {
+            for (period, profile, n) in users.count(grain) {
                 row(&mut by, grain, period, profile).users = n;
             }
             let mut grain_rows: Vec<HttpRow> = by.into_values().collect();
@@ -147,6 +167,68 @@ impl HttpAgg {
             rows.extend(grain_rows);
         }
         rows
+    }
+}
+
+/// Distinct keys by period and profile, from (day, profile, key) triples.
+///
+/// The triples are sorted by key, then day: a key's days then come in
+/// order, so each period's profiles of a key are gathered in a bit set
+/// and counted once, in one pass per grain, with no hash set of what was
+/// seen.
+struct Distinct {
+    /// (key, day, profile code), sorted.
+    sorted: Vec<(u64, i32, u8)>,
+    first_day: i32,
+    last_day: i32,
+}
+
+/// Slots per period in the dense counts: six profiles and `All`.
+const SLOTS: usize = Profile::ALL.len() + 1;
+
+impl Distinct {
+    fn new(set: &FastSet<(i32, Profile, u64)>) -> Distinct {
+        let mut sorted: Vec<(u64, i32, u8)> = set.iter().map(|&(d, p, k)| (k, d, p.code())).collect();
+        sorted.par_sort_unstable();
+        let first_day = sorted.iter().map(|e| e.1).min().unwrap_or(0);
+        let last_day = sorted.iter().map(|e| e.1).max().unwrap_or(0);
+        Distinct { sorted, first_day, last_day }
+    }
+
+    /// (period, profile or `None` for All, distinct keys), non-zero only.
+    fn count(&self, grain: Grain) -> Vec<(i32, Option<Profile>, u64)> {
+        if self.sorted.is_empty() {
+            return Vec::new();
+        }
+        let base = grain.period(self.first_day);
+        let periods = (grain.period(self.last_day) - base + 1) as usize;
+        let mut counts = vec![0u64; periods * SLOTS];
+        let mut flush = |period: i32, mask: u8| {
+            if mask == 0 {
+                return;
+            }
+            let at = (period - base) as usize * SLOTS;
+            for p in 0..Profile::ALL.len() {
+                counts[at + p] += u64::from(mask >> p & 1);
+            }
+            counts[at + SLOTS - 1] += 1;
+        };
+        let (mut key, mut period, mut mask) = (None, 0, 0u8);
+        for &(k, day, p) in &self.sorted {
+            let per = grain.period(day);
+            if key != Some(k) || per != period {
+                flush(period, mask);
+                (key, period, mask) = (Some(k), per, 0);
+            }
+            mask |= 1 << p;
+        }
+        flush(period, mask);
+        let mut out = Vec::new();
+        for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let period = base + (i / SLOTS) as i32;
+            out.push((period, Profile::ALL.get(i % SLOTS).copied(), n));
+        }
+        out
     }
 }
 
@@ -172,24 +254,6 @@ fn merge_sets<T: Eq + std::hash::Hash>(a: &mut FastSet<T>, mut b: FastSet<T>) {
         std::mem::swap(a, &mut b);
     }
     a.extend(b);
-}
-
-/// Distinct keys per (period, profile) and per (period, `All`).
-fn distinct(
-    set: &FastSet<(i32, Profile, u64)>,
-    grain: Grain,
-) -> FastMap<(i32, Option<Profile>), u64> {
-    let mut seen: FastSet<(i32, Option<Profile>, u64)> = FastSet::default();
-    let mut counts = FastMap::default();
-    for &(day, p, key) in set {
-        let period = grain.period(day);
-        for profile in [Some(p), None] {
-            if seen.insert((period, profile, key)) {
-                *counts.entry((period, profile)).or_default() += 1;
-            }
-        }
-    }
-    counts
 }
 
 /// One row of `http.parquet`.

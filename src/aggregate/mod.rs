@@ -396,6 +396,9 @@ pub struct Worker<'c> {
     structures: LocalInterner,
     apps: LocalApps,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
+    /// The last user id keyed and its key: access logs write a user's
+    /// requests in runs, and comparing is cheaper than keying.
+    last_user: (Vec<u8>, u64),
     /// The state folded so far.
     pub agg: Agg,
 }
@@ -409,6 +412,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
+            last_user: (Vec::with_capacity(64), 0),
             agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
         }
     }
@@ -429,7 +433,14 @@ impl<'c> Worker<'c> {
         }
         // Access logs have requests without a logged user: they count in
         // the HTTP figures only.
-        let user = (!ev.user.is_empty()).then(|| self.ctx.keyer.key(&ev.user));
+        let user = (!ev.user.is_empty()).then(|| {
+            if *ev.user != *self.last_user.0 || self.last_user.0.is_empty() {
+                self.last_user.0.clear();
+                self.last_user.0.extend_from_slice(&ev.user);
+                self.last_user.1 = self.ctx.keyer.key(&ev.user);
+            }
+            self.last_user.1
+        });
         let known = user.and_then(|u| self.ctx.users.get(&u));
         let profile = match (ev.profile, known) {
             (Profile::Unknown, Some(k)) => k.profile,
