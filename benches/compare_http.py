@@ -77,7 +77,8 @@ def main():
         for f in sorted(glob.glob(f"{a.dump}/access/*.log")):
             with open(f, "rb") as fh:
                 for line in fh:
-                    if line.rstrip(b"\r\n").endswith(b'"'):
+                    quotes = line.count(b'"') - line.count(b'\\"')
+                    if line.rstrip(b"\r\n").endswith(b'"') and quotes == 6:
                         out.write(line)
                     else:
                         dropped += 1

@@ -75,9 +75,11 @@ pub struct GenerateArgs {
     #[arg(long, default_value = "none", value_parser = ["none", "gz", "zst"])]
     pub compress: String,
     /// Write the event store (`entcore-json`), or the front's access log
-    /// as `combined` or `nginx` (with X-Forwarded-For and request times;
-    /// its log_format is written to DIR/log_format.conf) and users.csv.
-    #[arg(long, default_value = "entcore-json", value_parser = ["entcore-json", "combined", "nginx"])]
+    /// as `combined`, `nginx` (with X-Forwarded-For and request times; its
+    /// log_format is written to DIR/log_format.conf) or `entcore-access`,
+    /// with users.csv.
+    #[arg(long, default_value = "entcore-json",
+          value_parser = ["entcore-json", "combined", "nginx", "entcore-access"])]
     pub format: String,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -95,6 +97,7 @@ impl GenerateArgs {
         let output = match self.format.as_str() {
             "combined" => Output::AccessLog(Style::Combined),
             "nginx" => Output::AccessLog(Style::Nginx),
+            "entcore-access" => Output::AccessLog(Style::EntcoreAccess),
             _ => Output::EventStore,
         };
         GenerateOptions {

@@ -188,7 +188,8 @@ const SLOTS: usize = Profile::ALL.len() + 1;
 
 impl Distinct {
     fn new(set: &FastSet<(i32, Profile, u64)>) -> Distinct {
-        let mut sorted: Vec<(u64, i32, u8)> = set.iter().map(|&(d, p, k)| (k, d, p.code())).collect();
+        let mut sorted: Vec<(u64, i32, u8)> =
+            set.iter().map(|&(d, p, k)| (k, d, p.code())).collect();
         sorted.par_sort_unstable();
         let first_day = sorted.iter().map(|e| e.1).min().unwrap_or(0);
         let last_day = sorted.iter().map(|e| e.1).max().unwrap_or(0);

@@ -25,6 +25,9 @@ pub enum Style {
     Combined,
     /// [`NGINX_LOG_FORMAT`]: behind a load balancer, with request times.
     Nginx,
+    /// `entcore-access`: combined, request times, and the user id header
+    /// instead of `$remote_user`.
+    EntcoreAccess,
 }
 
 /// The address of the load balancer in front of nginx.
@@ -173,13 +176,13 @@ impl LineWriter<'_> {
         self.s(" \"https://ent.somme.example/\" \"");
         self.s(USER_AGENTS[rng.below(USER_AGENTS.len() as u64) as usize]);
         self.s("\"");
-        self.suffix(r.client, r.work_ms, rng);
+        self.suffix(r.client, r.user, r.work_ms, rng);
     }
 
     /// A request line that is not HTTP (logged as nginx does, escaped).
     fn raw_line(&mut self, ms: i64, addr: &str, request: &str, status: u16) {
         match self.style {
-            Style::Combined => self.s(addr),
+            Style::Combined | Style::EntcoreAccess => self.s(addr),
             Style::Nginx => self.s(BALANCER),
         }
         self.s(" - - ");
@@ -189,52 +192,71 @@ impl LineWriter<'_> {
         self.s("\" ");
         self.num(i64::from(status));
         self.s(" 157 \"-\" \"-\"");
-        if self.style == Style::Nginx {
-            self.s(" \"");
-            self.s(addr);
-            self.s("\" 0.001 -\n");
-        } else {
-            self.s("\n");
+        match self.style {
+            Style::Combined => self.s("\n"),
+            Style::Nginx => {
+                self.s(" \"");
+                self.s(addr);
+                self.s("\" 0.001 -\n");
+            }
+            Style::EntcoreAccess => self.s(" 0.001 - -\n"),
         }
     }
 
     fn prefix(&mut self, client: u32, user: Option<&[u8; 36]>, ms: i64) {
         match self.style {
-            Style::Combined => self.address(client),
+            Style::Combined | Style::EntcoreAccess => self.address(client),
             Style::Nginx => self.s(BALANCER),
         }
         self.s(" - ");
         match user {
-            Some(id) => self.out.extend_from_slice(id),
-            None => self.s("-"),
+            Some(id) if self.style != Style::EntcoreAccess => self.out.extend_from_slice(id),
+            _ => self.s("-"),
         }
         self.s(" ");
         self.time(ms);
         self.s(" ");
     }
 
-    fn suffix(&mut self, client: u32, work_ms: f64, rng: &mut Rng) {
-        if self.style == Style::Nginx {
-            self.s(" \"");
-            self.address(client);
-            self.s(", ");
-            self.s(BALANCER);
-            self.s("\" ");
-            // A heavy tail: most requests near their typical time, a few
-            // far slower.
-            let u = rng.unit().max(1e-9);
-            let ms = work_ms * (0.3 + 0.7 / u.sqrt());
-            let request_ms = (ms.min(120_000.0)).round() as i64;
-            self.seconds(request_ms);
-            if work_ms < 1.0 {
-                // Static files are served by nginx itself.
-                self.s(" -");
-            } else {
+    fn suffix(&mut self, client: u32, user: Option<&[u8; 36]>, work_ms: f64, rng: &mut Rng) {
+        match self.style {
+            Style::Combined => {}
+            Style::Nginx => {
+                self.s(" \"");
+                self.address(client);
+                self.s(", ");
+                self.s(BALANCER);
+                self.s("\" ");
+                self.times(work_ms, rng);
+            }
+            Style::EntcoreAccess => {
                 self.s(" ");
-                self.seconds((request_ms - 1).max(0));
+                self.times(work_ms, rng);
+                self.s(" ");
+                match user {
+                    Some(id) => self.out.extend_from_slice(id),
+                    None => self.s("-"),
+                }
             }
         }
         self.s("\n");
+    }
+
+    /// `$request_time $upstream_response_time`.
+    fn times(&mut self, work_ms: f64, rng: &mut Rng) {
+        // A heavy tail: most requests near their typical time, a few far
+        // slower.
+        let u = rng.unit().max(1e-9);
+        let ms = work_ms * (0.3 + 0.7 / u.sqrt());
+        let request_ms = (ms.min(120_000.0)).round() as i64;
+        self.seconds(request_ms);
+        if work_ms < 1.0 {
+            // Static files are served by nginx itself.
+            self.s(" -");
+        } else {
+            self.s(" ");
+            self.seconds((request_ms - 1).max(0));
+        }
     }
 
     /// Milliseconds as nginx writes seconds: `0.123`.

@@ -18,6 +18,10 @@ pub enum Field {
     RemoteAddr,
     /// `$remote_user` / `%u`: the logged user, `-` when none.
     RemoteUser,
+    /// A header carrying the logged user's id (any variable whose name
+    /// ends in `user_id`, such as `$upstream_http_x_user_id`); when set,
+    /// it is the user rather than `$remote_user`.
+    UserId,
     /// `$time_local` / `%t`: `16/Mar/2020:08:12:33 +0100`.
     TimeLocal,
     /// `$time_iso8601`: `2020-03-16T08:12:33+01:00`.
@@ -56,6 +60,7 @@ impl Field {
             "http_x_forwarded_for" => Field::ForwardedFor,
             "request_time" => Field::RequestTime,
             "upstream_response_time" => Field::UpstreamTime,
+            n if n.to_ascii_lowercase().ends_with("user_id") => Field::UserId,
             _ => Field::Skip,
         }
     }
@@ -127,6 +132,9 @@ impl std::fmt::Display for LayoutError {
 
 /// nginx's predefined `combined` format, which is Apache's too.
 const COMBINED: &str = r#"$remote_addr $ident $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+/// Entcore's front: combined, then the request times and the id of the
+/// logged user that the platform returns in a response header.
+const ENTCORE_ACCESS: &str = r#"$remote_addr $ident $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time $upstream_response_time $upstream_http_x_user_id"#;
 /// NCSA common: combined without referer and user agent.
 const COMMON: &str =
     r#"$remote_addr $ident $remote_user [$time_local] "$request" $status $body_bytes_sent"#;
@@ -142,6 +150,12 @@ impl Layout {
     /// are ignored.
     pub fn common() -> Layout {
         Layout { name: "common", trailing: true, ..Layout::ncsa(COMMON) }
+    }
+
+    /// The access log of Entcore's front ([`ENTCORE_ACCESS`]): combined,
+    /// `$request_time`, `$upstream_response_time` and the user id header.
+    pub fn entcore_access() -> Layout {
+        Layout { name: "entcore-access", ..Layout::ncsa(ENTCORE_ACCESS) }
     }
 
     /// A preset; `$ident` (Apache's `%l`, `-` in practice but free text)
@@ -269,7 +283,12 @@ impl Layout {
             match field {
                 Field::RemoteAddr => addr = value,
                 Field::RemoteUser => {
-                    if value != b"-" {
+                    if value != b"-" && ev.user.is_empty() {
+                        ev.user = value.into();
+                    }
+                }
+                Field::UserId => {
+                    if value != b"-" && !value.is_empty() {
                         ev.user = value.into();
                     }
                 }
@@ -521,6 +540,19 @@ mod tests {
         assert_eq!(parse(&layout, &upstream_only).unwrap().http.unwrap().latency_us, Some(123_000));
         let cut = &line[..line.find(" \"198").unwrap()];
         assert_eq!(parse(&layout, cut).unwrap_err(), ParseError::Mismatch);
+    }
+
+    #[test]
+    fn entcore_access_takes_the_user_header() {
+        let e = Layout::entcore_access();
+        let line = r#"203.0.113.7 - - [16/Mar/2020:08:12:33 +0100] "GET /timeline HTTP/1.1" 200 5 "-" "ua" 0.012 0.010 ext-42"#;
+        let ev = parse(&e, line).unwrap();
+        assert_eq!((&*ev.user, ev.http.unwrap().latency_us), (&b"ext-42"[..], Some(12_000)));
+        let anonymous = line.replace(" ext-42", " -");
+        assert!(parse(&e, &anonymous).unwrap().user.is_empty());
+        // A plain combined line is not this format.
+        let combined = &line[..line.find(" 0.012").unwrap()];
+        assert_eq!(parse(&e, combined).unwrap_err(), ParseError::Mismatch);
     }
 
     #[test]

@@ -252,13 +252,15 @@ impl Format {
     }
 
     /// Reads a format given on the command line: `entcore-json`,
-    /// `entcore-pg-csv`, `common`, `combined`, or `nginx:<log_format>`.
+    /// `entcore-pg-csv`, `entcore-access`, `common`, `combined`, or
+    /// `nginx:<log_format>`.
     pub fn from_name(name: &str) -> Result<Format, String> {
         match name {
             "entcore-json" => Ok(Format::EntcoreJson),
             "entcore-pg-csv" => Ok(Format::EntcorePgCsv(None)),
             "combined" => Ok(Format::Access(Layout::combined())),
             "common" => Ok(Format::Access(Layout::common())),
+            "entcore-access" => Ok(Format::Access(Layout::entcore_access())),
             _ => match name.strip_prefix("nginx:") {
                 Some(f) => Layout::nginx(f).map(Format::Access).map_err(|e| e.to_string()),
                 None => Err(format!("unknown format {name:?}")),
@@ -270,7 +272,8 @@ impl Format {
     /// decompression), or `None` when nothing matches: JSON objects are the
     /// event store, a header row naming `date` and `user_id` a PostgreSQL
     /// export, and otherwise the access log format that reads most of the
-    /// first lines (`combined` before `common`).
+    /// first lines (on a tie, the most specific: `entcore-access`, then
+    /// `combined`, then `common`, which read extra fields as trailing).
     pub fn detect(head: &[u8]) -> Option<Format> {
         // The head may end inside a line: only whole lines are read, unless
         // there is a single line.
@@ -290,7 +293,7 @@ impl Format {
         let sample: Vec<&[u8]> = std::iter::once(first).chain(lines).take(DETECT_LINES).collect();
         let mut ev = Event::default();
         let mut best: Option<(usize, Layout)> = None;
-        for layout in [Layout::combined(), Layout::common()] {
+        for layout in [Layout::entcore_access(), Layout::combined(), Layout::common()] {
             let ok = sample.iter().filter(|l| layout.parse(l, &mut ev).is_ok()).count();
             if ok > best.as_ref().map_or(0, |(b, _)| *b) {
                 best = Some((ok, layout));
@@ -353,6 +356,8 @@ mod tests {
         assert_eq!(Format::detect(common).map(|f| f.name()), Some("common"));
         let combined = [&common[..common.len() - 1], b" \"-\" \"ua\"\n"].concat();
         assert_eq!(Format::detect(&combined).map(|f| f.name()), Some("combined"));
+        let entcore = [&combined[..combined.len() - 1], b" 0.012 0.010 ext-42\n"].concat();
+        assert_eq!(Format::detect(&entcore).map(|f| f.name()), Some("entcore-access"));
         // A line cut by the end of the head is not held against a format.
         let cut = [&combined[..], &combined[..40]].concat();
         assert_eq!(Format::detect(&cut).map(|f| f.name()), Some("combined"));
@@ -360,7 +365,7 @@ mod tests {
 
     #[test]
     fn format_names() {
-        for name in ["entcore-json", "entcore-pg-csv", "common", "combined"] {
+        for name in ["entcore-json", "entcore-pg-csv", "entcore-access", "common", "combined"] {
             assert_eq!(Format::from_name(name).unwrap().name(), name);
         }
         let nginx = Format::from_name("nginx:$msec \"$request\" $status").unwrap();

@@ -3,7 +3,7 @@ reading of the raw access log lines with Python's re and zoneinfo, and
 decodes every serialized latency histogram with the `hdrhistogram`
 package.
 
-usage: http_crosscheck.py OUT_DIR TZ combined|nginx LOG...
+usage: http_crosscheck.py OUT_DIR TZ combined|nginx|entcore-access LOG...
 
 Prints "ok: ..." and exits 0 when every figure agrees.
 """
@@ -26,6 +26,8 @@ COMBINED = (
 )
 # The log_format `entlog generate --format nginx` writes.
 NGINX = COMBINED + " " + QUOTED + r" (\S+) (.+)$"
+# entcore-access: request time, upstream time, user id header.
+ENTCORE = COMBINED + r" (\S+) (.+) (\S+)$"
 
 
 def instant(text):
@@ -33,7 +35,8 @@ def instant(text):
 
 
 def read(paths, style, tz):
-    pattern = re.compile(NGINX if style == "nginx" else COMBINED + "(.*)$")
+    pattern = re.compile(
+        {"nginx": NGINX, "entcore-access": ENTCORE}.get(style, COMBINED + "(.*)$"))
     days = defaultdict(
         lambda: {"requests": 0, "clients": set(), "users": set(), "status": [0] * 5,
                  "bytes": 0, "latency": []}
@@ -59,6 +62,9 @@ def read(paths, style, tz):
                     if forwarded and forwarded != "-":
                         client = forwarded
                     d["latency"].append(round(float(m.group(10)) * 1e6))
+                elif style == "entcore-access":
+                    d["latency"].append(round(float(m.group(9)) * 1e6))
+                    user = m.group(11)
                 d["clients"].add(client)
                 if user != "-":
                     d["users"].add(user)
