@@ -88,9 +88,9 @@ impl HttpCounts {
 pub struct HttpAgg {
     counts: FastMap<(i32, Profile), HttpCounts>,
     /// (day, profile, client key): distinct clients.
-    clients: FastSet<(i32, Profile, u64)>,
+    clients: DaySets,
     /// (day, profile, user key): distinct logged users.
-    users: FastSet<(i32, Profile, u64)>,
+    users: DaySets,
     /// The last client and user inserted: a page is many requests of one
     /// client in a row, and a set lookup costs more than this check.
     last_client: Option<(i32, Profile, u64)>,
@@ -120,12 +120,12 @@ impl HttpAgg {
         // Client addresses stay in memory as 64-bit hashes only.
         let client = Some((day, profile, FixedState::default().hash_one(h.client)));
         if client != self.last_client {
-            self.clients.extend(client);
+            self.clients.insert(client);
             self.last_client = client;
         }
         let user = user.map(|u| (day, profile, u));
         if user.is_some() && user != self.last_user {
-            self.users.extend(user);
+            self.users.insert(user);
             self.last_user = user;
         }
     }
@@ -133,8 +133,8 @@ impl HttpAgg {
     /// Combines two workers' figures.
     pub fn merge(&mut self, mut o: HttpAgg) {
         super::merge_maps(&mut self.counts, &mut o.counts, HttpCounts::add);
-        merge_sets(&mut self.clients, o.clients);
-        merge_sets(&mut self.users, o.users);
+        self.clients.merge(o.clients);
+        self.users.merge(o.users);
     }
 
     /// Whether any request was seen.
@@ -170,6 +170,70 @@ impl HttpAgg {
     }
 }
 
+/// A set of (day, profile, key) held as one set per day: logs come in
+/// time order, so the day being read has a small set that stays in the
+/// processor's cache, where one set of every day would miss it on most
+/// lookups.
+#[derive(Clone, Debug, Default)]
+struct DaySets {
+    index: FastMap<i32, usize>,
+    sets: Vec<(i32, FastSet<(Profile, u64)>)>,
+    /// The day last inserted and its index in `sets`.
+    last: Option<(i32, usize)>,
+}
+
+impl DaySets {
+    /// Inserts `Some(triple)`; `None` does nothing.
+    #[inline]
+    fn insert(&mut self, triple: Option<(i32, Profile, u64)>) {
+        let Some((day, profile, key)) = triple else { return };
+        let i = match self.last {
+            Some((d, i)) if d == day => i,
+            _ => {
+                let i = self.day(day);
+                self.last = Some((day, i));
+                i
+            }
+        };
+        self.sets[i].1.insert((profile, key));
+    }
+
+    /// The index of `day`'s set, added empty on first use.
+    fn day(&mut self, day: i32) -> usize {
+        let sets = &mut self.sets;
+        *self.index.entry(day).or_insert_with(|| {
+            sets.push((day, FastSet::default()));
+            sets.len() - 1
+        })
+    }
+
+    fn merge(&mut self, o: DaySets) {
+        for (day, mut set) in o.sets {
+            let i = self.day(day);
+            let mine = &mut self.sets[i].1;
+            if mine.len() < set.len() {
+                std::mem::swap(mine, &mut set);
+            }
+            mine.extend(set);
+        }
+    }
+
+    /// Every (key, day, profile code).
+    fn triples(&self) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
+        self.sets.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, *day, p.code())))
+    }
+}
+
+/// The same triples, whatever the order days were first seen in.
+impl PartialEq for DaySets {
+    fn eq(&self, o: &DaySets) -> bool {
+        let by_day = |d: &DaySets| -> FastMap<i32, FastSet<(Profile, u64)>> {
+            d.sets.iter().filter(|(_, s)| !s.is_empty()).cloned().collect()
+        };
+        by_day(self) == by_day(o)
+    }
+}
+
 /// Distinct keys by period and profile, from (day, profile, key) triples.
 ///
 /// The triples are sorted by key, then day: a key's days then come in
@@ -187,9 +251,8 @@ struct Distinct {
 const SLOTS: usize = Profile::ALL.len() + 1;
 
 impl Distinct {
-    fn new(set: &FastSet<(i32, Profile, u64)>) -> Distinct {
-        let mut sorted: Vec<(u64, i32, u8)> =
-            set.iter().map(|&(d, p, k)| (k, d, p.code())).collect();
+    fn new(set: &DaySets) -> Distinct {
+        let mut sorted: Vec<(u64, i32, u8)> = set.triples().collect();
         sorted.par_sort_unstable();
         let first_day = sorted.iter().map(|e| e.1).min().unwrap_or(0);
         let last_day = sorted.iter().map(|e| e.1).max().unwrap_or(0);
@@ -248,13 +311,6 @@ fn row(
         clients: 0,
         users: 0,
     })
-}
-
-fn merge_sets<T: Eq + std::hash::Hash>(a: &mut FastSet<T>, mut b: FastSet<T>) {
-    if a.len() < b.len() {
-        std::mem::swap(a, &mut b);
-    }
-    a.extend(b);
 }
 
 /// One row of `http.parquet`.
