@@ -243,7 +243,10 @@ impl Layout {
         for (k, item) in self.items.iter().enumerate() {
             let field = match item {
                 Item::Literal(lit) => {
-                    if !line[p..].starts_with(lit) {
+                    // Literals are a few bytes: compared in place rather
+                    // than through a memcmp call.
+                    let here = line.get(p..p + lit.len()).ok_or(ParseError::Mismatch)?;
+                    if here.iter().zip(lit).any(|(a, b)| a != b) {
                         return Err(ParseError::Mismatch);
                     }
                     p += lit.len();
@@ -256,8 +259,13 @@ impl Layout {
             let end = match self.items.get(k + 1) {
                 Some(Item::Literal(next)) if quoted && next[0] == b'"' => closing_quote(line, p)?,
                 Some(Item::Literal(next)) => {
-                    let mut e =
-                        memchr::memchr(next[0], &line[p..]).ok_or(ParseError::Mismatch)? + p;
+                    // Unquoted fields are short: a plain scan beats
+                    // setting up a vector search.
+                    let mut e = line[p..]
+                        .iter()
+                        .position(|&b| b == next[0])
+                        .ok_or(ParseError::Mismatch)?
+                        + p;
                     // Lists (`a, b`, `a : b`) hold spaces even when the
                     // format leaves them unquoted.
                     if matches!(field, Field::UpstreamTime | Field::ForwardedFor) {
