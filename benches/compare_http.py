@@ -13,7 +13,7 @@ per-day figures equal entlog's and that GoAccess's daily hits equal
 entlog's requests, then prints a Markdown table.
 
 usage: python3 benches/compare_http.py DUMP_DIR [--threads 2] [--runs 3]
-                                       [--goaccess-runs 1]
+                                       [--goaccess-runs 1] [--entlog-args=...]
   DUMP_DIR: written by `entlog generate --format combined`
 """
 import argparse
@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--threads", default="2")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--goaccess-runs", type=int, default=1)
+    ap.add_argument("--entlog-args", default="",
+                    help="extra arguments of entlog analyze, e.g. --no-visits")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="entlog-http-bench-")
     # One file, as GoAccess and read_csv take it, without the generator's
@@ -94,7 +96,7 @@ def main():
     runs = {"entlog": [], "duckdb": [], "goaccess": []}
     for i in range(a.runs):
         runs["entlog"].append(run([ENTLOG, "analyze", log, "--referential", a.dump, "--out", out,
-                                   "--threads", a.threads, "-q"]))
+                                   "--threads", a.threads, "-q", *a.entlog_args.split()]))
         runs["duckdb"].append(run([sys.executable, job, log, a.threads, duck_out]))
         if i < a.goaccess_runs:
             runs["goaccess"].append(run(["goaccess", log, "--log-format=COMBINED",

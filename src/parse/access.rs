@@ -261,11 +261,9 @@ impl Layout {
                 Some(Item::Literal(next)) => {
                     // Unquoted fields are short: a plain scan beats
                     // setting up a vector search.
-                    let mut e = line[p..]
-                        .iter()
-                        .position(|&b| b == next[0])
-                        .ok_or(ParseError::Mismatch)?
-                        + p;
+                    let mut e =
+                        line[p..].iter().position(|&b| b == next[0]).ok_or(ParseError::Mismatch)?
+                            + p;
                     // Lists (`a, b`, `a : b`) hold spaces even when the
                     // format leaves them unquoted.
                     if matches!(field, Field::UpstreamTime | Field::ForwardedFor) {
