@@ -15,7 +15,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use entlog::aggregate::finish::{Settings, finish};
 use entlog::aggregate::{Context, Worker};
 use entlog::analyze::{AnalyzeOptions, analyze};
-use entlog::generate::{Compress, GenerateOptions, Output, generate};
+use entlog::generate::{Compress, GenerateOptions, Output, Style, generate};
 use entlog::keys::{DEFAULT_SALT, UserKeyer};
 use entlog::parse::{Event, Format};
 use entlog::referential::Referential;
@@ -157,7 +157,53 @@ fn whole(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, stages, whole);
+/// The access log path: parsing combined lines, and parsing them with the
+/// HTTP, user and visit figures folded in, on March of the scenario
+/// rendered as a combined log.
+fn access_log(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenerateOptions {
+        out: dir.path().to_path_buf(),
+        seed: 2020,
+        scale: 0.01,
+        compress: Compress::None,
+        output: Output::AccessLog(Style::Combined),
+    };
+    generate(&opts).unwrap();
+    let march = std::fs::read(dir.path().join("access/2020-03.log")).unwrap();
+    let combined = Format::from_name("combined").unwrap();
+    let mut ev = Event::default();
+    let records = lines(&march).filter(|l| combined.parse(l, &mut ev).is_ok()).count() as u64;
+    let ctx = Context::new(
+        UserKeyer::new(DEFAULT_SALT),
+        Referential::load(dir.path()).unwrap(),
+        LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
+    );
+    let mut g = c.benchmark_group("access");
+    g.throughput(Throughput::Bytes(march.len() as u64));
+    g.sample_size(20);
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            let mut ev = Event::default();
+            let n = lines(&march).filter(|l| combined.parse(black_box(l), &mut ev).is_ok()).count();
+            assert_eq!(n as u64, records);
+        })
+    });
+    g.bench_function("parse+aggregate", |b| {
+        b.iter(|| {
+            let mut w = Worker::new(&ctx);
+            let n: u64 = chunks(&march, CHUNK_SIZE)
+                .iter()
+                .map(|c| scan_chunk(&mut w, &combined, c).records)
+                .sum();
+            assert_eq!(n, records);
+            w.agg
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages, whole, access_log);
 criterion_main!(benches);
 
 /// The final stage's settings with the defaults of `analyze`.
