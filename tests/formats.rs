@@ -7,8 +7,22 @@ use entlog::analyze::{AnalyzeOptions, analyze as run};
 use entlog::parse::Format;
 use std::path::{Path, PathBuf};
 
+/// The real Apache log of the shared data: `$ENTLOG_REAL_DATA`, else next
+/// to the repository (`../shared/data/real`), else where this machine keeps
+/// it (`/work/shared/data/real`), as CI runs on a clone elsewhere.
 fn real_apache_log() -> PathBuf {
-    crate::util::root().join("../shared/data/real/apache_combined_10k.log")
+    let name = "apache_combined_10k.log";
+    let candidates = [
+        std::env::var_os("ENTLOG_REAL_DATA").map(PathBuf::from),
+        Some(crate::util::root().join("../shared/data/real")),
+        Some(PathBuf::from("/work/shared/data/real")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{name} not found: set ENTLOG_REAL_DATA to its directory"))
 }
 
 fn run_json(out: &Path) -> serde_json::Value {
