@@ -277,9 +277,12 @@ impl Distinct {
             }
             counts[at + SLOTS - 1] += 1;
         };
+        // The period of each day, computed once per day, not per key.
+        let period_of: Vec<i32> =
+            (self.first_day..=self.last_day).map(|d| grain.period(d)).collect();
         let (mut key, mut period, mut mask) = (None, 0, 0u8);
         for &(k, day, p) in &self.sorted {
-            let per = grain.period(day);
+            let per = period_of[(day - self.first_day) as usize];
             if key != Some(k) || per != period {
                 flush(period, mask);
                 (key, period, mask) = (Some(k), per, 0);

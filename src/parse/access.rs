@@ -259,11 +259,16 @@ impl Layout {
             let end = match self.items.get(k + 1) {
                 Some(Item::Literal(next)) if quoted && next[0] == b'"' => closing_quote(line, p)?,
                 Some(Item::Literal(next)) => {
-                    // Unquoted fields are short: a plain scan beats
-                    // setting up a vector search.
-                    let mut e =
+                    // `$time_local` has a fixed width; other unquoted fields
+                    // are short: a plain scan beats setting up a vector
+                    // search.
+                    let fixed = p + TIME_LOCAL_LEN;
+                    let mut e = if field == Field::TimeLocal && line.get(fixed) == Some(&next[0]) {
+                        fixed
+                    } else {
                         line[p..].iter().position(|&b| b == next[0]).ok_or(ParseError::Mismatch)?
-                            + p;
+                            + p
+                    };
                     // Lists (`a, b`, `a : b`) hold spaces even when the
                     // format leaves them unquoted.
                     if matches!(field, Field::UpstreamTime | Field::ForwardedFor) {
@@ -443,9 +448,12 @@ fn upstream_us(v: &[u8]) -> Option<u64> {
     total
 }
 
+/// Length of a `$time_local` value.
+const TIME_LOCAL_LEN: usize = 26;
+
 /// `16/Mar/2020:08:12:33 +0100` in epoch ms.
 fn time_local_ms(v: &[u8]) -> Option<i64> {
-    if v.len() != 26 || v[2] != b'/' || v[6] != b'/' || v[11] != b':' || v[20] != b' ' {
+    if v.len() != TIME_LOCAL_LEN || v[2] != b'/' || v[6] != b'/' || v[11] != b':' || v[20] != b' ' {
         return None;
     }
     let n = |a: usize, b: usize| digits(&v[a..b]).map(|x| x as i64);
