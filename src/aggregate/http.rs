@@ -95,12 +95,18 @@ pub struct HttpAgg {
     /// client in a row, and a set lookup costs more than this check.
     last_client: Option<(i32, Profile, u64)>,
     last_user: Option<(i32, Profile, u64)>,
+    /// The cell of the last request's day and profile, out of `counts`
+    /// while requests keep to it ([`HttpAgg::settle`] puts it back).
+    last_cell: Option<((i32, Profile), HttpCounts)>,
 }
 
 /// Equal figures; the caches of the last insertions do not count.
 impl PartialEq for HttpAgg {
     fn eq(&self, o: &HttpAgg) -> bool {
-        self.counts == o.counts && self.clients == o.clients && self.users == o.users
+        let (mut a, mut b) = (self.clone(), o.clone());
+        a.settle();
+        b.settle();
+        a.counts == b.counts && a.clients == b.clients && a.users == b.users
     }
 }
 
@@ -108,7 +114,18 @@ impl HttpAgg {
     /// Folds one request in.
     #[inline]
     pub fn add(&mut self, day: i32, profile: Profile, h: &Http<'_>, user: Option<u64>) {
-        let c = self.counts.entry((day, profile)).or_default();
+        let c = match &mut self.last_cell {
+            Some((key, c)) if *key == (day, profile) => c,
+            last => {
+                // A request of another day or profile: the cell being
+                // filled goes back to the table first.
+                if let Some((key, c)) = last.take() {
+                    self.counts.entry(key).or_default().add(&c);
+                }
+                let c = self.counts.remove(&(day, profile)).unwrap_or_default();
+                &mut last.insert(((day, profile), c)).1
+            }
+        };
         c.requests += 1;
         if let Some(class) = (h.status / 100).checked_sub(1).filter(|c| *c < 5) {
             c.status[usize::from(class)] += 1;
@@ -130,8 +147,17 @@ impl HttpAgg {
         }
     }
 
+    /// Puts the cell being filled back into the table.
+    fn settle(&mut self) {
+        if let Some((key, c)) = self.last_cell.take() {
+            self.counts.entry(key).or_default().add(&c);
+        }
+    }
+
     /// Combines two workers' figures.
     pub fn merge(&mut self, mut o: HttpAgg) {
+        self.settle();
+        o.settle();
         super::merge_maps(&mut self.counts, &mut o.counts, HttpCounts::add);
         self.clients.merge(o.clients);
         self.users.merge(o.users);
@@ -139,12 +165,13 @@ impl HttpAgg {
 
     /// Whether any request was seen.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.counts.is_empty() && self.last_cell.is_none()
     }
 
     /// The rows of `http.parquet`, sorted by grain, period and profile
     /// (`None` is `All`).
-    pub fn rows(&self) -> Vec<HttpRow> {
+    pub fn rows(mut self) -> Vec<HttpRow> {
+        self.settle();
         let clients = Distinct::new(&self.clients);
         let users = Distinct::new(&self.users);
         let mut rows = Vec::new();

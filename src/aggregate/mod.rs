@@ -398,7 +398,8 @@ pub struct Worker<'c> {
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     /// The last user id keyed and its key: access logs write a user's
     /// requests in runs, and comparing is cheaper than keying.
-    last_user: (Vec<u8>, u64),
+    /// With the user's entry in the users referential.
+    last_user: (Vec<u8>, u64, Option<&'c KnownUser>),
     /// The state folded so far.
     pub agg: Agg,
 }
@@ -412,7 +413,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
-            last_user: (Vec::with_capacity(64), 0),
+            last_user: (Vec::with_capacity(64), 0, None),
             agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
         }
     }
@@ -433,15 +434,18 @@ impl<'c> Worker<'c> {
         }
         // Access logs have requests without a logged user: they count in
         // the HTTP figures only.
-        let user = (!ev.user.is_empty()).then(|| {
+        let (user, known) = if ev.user.is_empty() {
+            (None, None)
+        } else {
             if *ev.user != *self.last_user.0 || self.last_user.0.is_empty() {
+                let key = self.ctx.keyer.key(&ev.user);
                 self.last_user.0.clear();
                 self.last_user.0.extend_from_slice(&ev.user);
-                self.last_user.1 = self.ctx.keyer.key(&ev.user);
+                self.last_user.1 = key;
+                self.last_user.2 = self.ctx.users.get(&key);
             }
-            self.last_user.1
-        });
-        let known = user.and_then(|u| self.ctx.users.get(&u));
+            (Some(self.last_user.1), self.last_user.2)
+        };
         let profile = match (ev.profile, known) {
             (Profile::Unknown, Some(k)) => k.profile,
             (p, _) => p,
