@@ -9,7 +9,7 @@
 //! line.
 
 use super::population::Population;
-use super::render::{Ev, Kind, USER_AGENTS, itoa_buf};
+use super::render::{DayOutput, Ev, Kind, USER_AGENTS, itoa_buf};
 use super::rng::Rng;
 use crate::time::civil_from_days;
 use jiff::Timestamp;
@@ -46,15 +46,15 @@ struct Request<'a> {
     work_ms: f64,
 }
 
-/// Renders one day's events as access log lines; returns the bytes and
-/// the number of lines that are valid requests.
+/// Writes one day's events as access log lines (`events` counts the valid
+/// requests).
 pub fn render(
     pop: &Population,
     evs: &[Ev],
     rng: &mut Rng,
     style: Style,
     tz: &TimeZone,
-) -> (Vec<u8>, u64) {
+) -> DayOutput {
     let mut w = LineWriter { out: Vec::with_capacity(evs.len() * 600), style, tz, offset: None };
     let mut lines = 0;
     for e in evs {
@@ -128,7 +128,7 @@ pub fn render(
             w.out.push(b'\n');
         }
     }
-    (w.out, lines)
+    DayOutput { bytes: w.out, events: lines }
 }
 
 /// The page an application opens on.

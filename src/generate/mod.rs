@@ -155,28 +155,18 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
                     .par_iter()
                     .map(|&d| {
                         let date = plan.first_day + d as i32;
-                        let users = &plan.by_day[d];
+                        let (evs, mut rng) = render::day_events(
+                            &pop,
+                            date,
+                            &plan.by_day[d],
+                            &plan.first_login,
+                            opts.seed,
+                            &days,
+                        );
                         let out = match opts.output {
-                            Output::EventStore => render::render_day(
-                                &pop,
-                                date,
-                                users,
-                                &plan.first_login,
-                                opts.seed,
-                                &days,
-                            ),
+                            Output::EventStore => render::event_store(&pop, &evs, &mut rng),
                             Output::AccessLog(style) => {
-                                let (evs, mut rng) = render::day_events(
-                                    &pop,
-                                    date,
-                                    users,
-                                    &plan.first_login,
-                                    opts.seed,
-                                    &days,
-                                );
-                                let (bytes, events) =
-                                    access_log::render(&pop, &evs, &mut rng, style, &tz);
-                                render::DayOutput { bytes, events }
+                                access_log::render(&pop, &evs, &mut rng, style, &tz)
                             }
                         };
                         let mut bytes = out.bytes;

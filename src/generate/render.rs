@@ -71,28 +71,20 @@ pub struct DayOutput {
     pub events: u64,
 }
 
-/// Renders one day as the event store: the logins of `users`, each with
-/// the application accesses, connector uses and activations that go with
-/// it, in time order.
-pub fn render_day(
-    pop: &Population,
-    day: i32,
-    users: &[u32],
-    first_login: &[i32],
-    seed: u64,
-    days: &LocalDays,
-) -> DayOutput {
-    let (evs, mut rng) = day_events(pop, day, users, first_login, seed, days);
+/// Writes one day's events as the event store, one `mongoexport` line
+/// each, quirks and bad lines included.
+pub fn event_store(pop: &Population, evs: &[Ev], rng: &mut Rng) -> DayOutput {
     let mut out = Vec::with_capacity(evs.len() * 330);
-    let mut w = Writer { out: &mut out, rng: &mut rng, pop, fields: Vec::with_capacity(12) };
-    for e in &evs {
+    let mut w = Writer { out: &mut out, rng, pop, fields: Vec::with_capacity(12) };
+    for e in evs {
         w.event(e);
     }
     DayOutput { events: evs.len() as u64, bytes: out }
 }
 
-/// The events of one day, in time order, and the day's random stream for
-/// the rendering that follows.
+/// The events of one day: the logins of `users`, each with the application
+/// accesses, connector uses and activations that go with it, in time
+/// order; and the day's random stream, for the rendering that follows.
 pub(super) fn day_events(
     pop: &Population,
     day: i32,
