@@ -74,7 +74,22 @@ impl Field {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Item {
     Literal(Vec<u8>),
-    Field(Field),
+    Field(Field, End),
+}
+
+/// Where a field's value ends, known once the layout is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// At the first unescaped `"` (a field between quotes).
+    Quote,
+    /// At the first occurrence of this byte, the start of the literal
+    /// that follows.
+    Byte(u8),
+    /// At the next space or the end of the line (the last field of a
+    /// layout that accepts trailing text).
+    Space,
+    /// At the end of the line.
+    Eol,
 }
 
 /// The shape of an access log line.
@@ -143,32 +158,38 @@ impl Layout {
     /// NCSA combined (Apache `%h %l %u %t "%r" %>s %b "%{Referer}i"
     /// "%{User-agent}i"`); fields appended after it are ignored.
     pub fn combined() -> Layout {
-        Layout { name: "combined", trailing: true, ..Layout::ncsa(COMBINED) }
+        Layout::preset("combined", COMBINED, true)
     }
 
     /// NCSA common (`%h %l %u %t "%r" %>s %b`); fields appended after it
     /// are ignored.
     pub fn common() -> Layout {
-        Layout { name: "common", trailing: true, ..Layout::ncsa(COMMON) }
+        Layout::preset("common", COMMON, true)
     }
 
     /// The access log of Entcore's front ([`ENTCORE_ACCESS`]): combined,
     /// `$request_time`, `$upstream_response_time` and the user id header.
     pub fn entcore_access() -> Layout {
-        Layout { name: "entcore-access", ..Layout::ncsa(ENTCORE_ACCESS) }
+        Layout::preset("entcore-access", ENTCORE_ACCESS, false)
     }
 
     /// A preset; `$ident` (Apache's `%l`, `-` in practice but free text)
     /// is not an nginx variable and is skipped like any unknown one.
-    fn ncsa(format: &str) -> Layout {
-        Layout::nginx(format).unwrap_or_else(|e| unreachable!("preset does not parse: {e}"))
+    fn preset(name: &'static str, format: &str, trailing: bool) -> Layout {
+        Layout::read(name, format, trailing)
+            .unwrap_or_else(|e| unreachable!("preset does not parse: {e}"))
     }
 
     /// Reads an nginx `log_format`: either the whole directive as it
     /// stands in nginx.conf (`log_format main '...' '...';`) or just its
     /// format string. Variables the engine does not use are skipped.
     pub fn nginx(text: &str) -> Result<Layout, LayoutError> {
-        let format = format_string(text);
+        Layout::read("nginx", &format_string(text), false)
+    }
+
+    /// Reads a format string into literals and fields, and works out where
+    /// each field ends.
+    fn read(name: &'static str, format: &str, trailing: bool) -> Result<Layout, LayoutError> {
         let mut items = Vec::new();
         let mut literal = Vec::new();
         let b = format.as_bytes();
@@ -197,19 +218,20 @@ impl Layout {
             if !literal.is_empty() {
                 items.push(Item::Literal(std::mem::take(&mut literal)));
             }
-            if matches!(items.last(), Some(Item::Field(_))) {
+            if matches!(items.last(), Some(Item::Field(..))) {
                 return Err(LayoutError(format!(
                     "${name} follows another variable with nothing between them"
                 )));
             }
-            items.push(Item::Field(Field::of_nginx(name)));
+            // The end is set below, once the next literal is known.
+            items.push(Item::Field(Field::of_nginx(name), End::Eol));
             i = next;
         }
         if !literal.is_empty() {
             items.push(Item::Literal(literal));
         }
-        let has = |f: Field| items.contains(&Item::Field(f));
-        if !items.iter().any(|it| matches!(it, Item::Field(f) if f.is_time())) {
+        let has = |f: Field| items.iter().any(|it| matches!(it, Item::Field(g, _) if *g == f));
+        if !items.iter().any(|it| matches!(it, Item::Field(f, _) if f.is_time())) {
             return Err(LayoutError(
                 "log_format has no time ($time_local, $time_iso8601 or $msec)".into(),
             ));
@@ -217,7 +239,19 @@ impl Layout {
         if !has(Field::Status) || !has(Field::Request) {
             return Err(LayoutError("log_format needs $request and $status".into()));
         }
-        Ok(Layout { name: "nginx", items, trailing: false })
+        for k in 0..items.len() {
+            let quoted = k > 0 && matches!(&items[k - 1], Item::Literal(l) if l.ends_with(b"\""));
+            let end = match items.get(k + 1) {
+                Some(Item::Literal(next)) if quoted && next[0] == b'"' => End::Quote,
+                Some(Item::Literal(next)) => End::Byte(next[0]),
+                _ if trailing => End::Space,
+                _ => End::Eol,
+            };
+            if let Item::Field(_, e) = &mut items[k] {
+                *e = end;
+            }
+        }
+        Ok(Layout { name, items, trailing })
     }
 
     /// The format's name in `run.json` (`common`, `combined`, `nginx`).
@@ -229,7 +263,7 @@ impl Layout {
     pub fn has_latency(&self) -> bool {
         self.items
             .iter()
-            .any(|i| matches!(i, Item::Field(Field::RequestTime | Field::UpstreamTime)))
+            .any(|i| matches!(i, Item::Field(Field::RequestTime | Field::UpstreamTime, _)))
     }
 
     /// Parses one line into `ev`.
@@ -240,9 +274,9 @@ impl Layout {
         let (mut request_time, mut upstream_time) = (None, None);
         let mut time = None;
         let mut p = 0;
-        for (k, item) in self.items.iter().enumerate() {
-            let field = match item {
-                Item::Literal(lit) => {
+        for item in &self.items {
+            let (field, end) = match *item {
+                Item::Literal(ref lit) => {
                     // Literals are a few bytes: compared in place rather
                     // than through a memcmp call.
                     let here = line.get(p..p + lit.len()).ok_or(ParseError::Mismatch)?;
@@ -252,22 +286,19 @@ impl Layout {
                     p += lit.len();
                     continue;
                 }
-                Item::Field(f) => *f,
+                Item::Field(f, end) => (f, end),
             };
-            let quoted =
-                k > 0 && matches!(&self.items[k - 1], Item::Literal(l) if l.ends_with(b"\""));
-            let end = match self.items.get(k + 1) {
-                Some(Item::Literal(next)) if quoted && next[0] == b'"' => closing_quote(line, p)?,
-                Some(Item::Literal(next)) => {
+            let end = match end {
+                End::Quote => closing_quote(line, p)?,
+                End::Byte(next) => {
                     // `$time_local` has a fixed width; other unquoted fields
                     // are short: a plain scan beats setting up a vector
                     // search.
                     let fixed = p + TIME_LOCAL_LEN;
-                    let mut e = if field == Field::TimeLocal && line.get(fixed) == Some(&next[0]) {
+                    let mut e = if field == Field::TimeLocal && line.get(fixed) == Some(&next) {
                         fixed
                     } else {
-                        line[p..].iter().position(|&b| b == next[0]).ok_or(ParseError::Mismatch)?
-                            + p
+                        line[p..].iter().position(|&b| b == next).ok_or(ParseError::Mismatch)? + p
                     };
                     // Lists (`a, b`, `a : b`) hold spaces even when the
                     // format leaves them unquoted.
@@ -284,10 +315,8 @@ impl Layout {
                     }
                     e
                 }
-                _ if self.trailing => {
-                    memchr::memchr(b' ', &line[p..]).map_or(line.len(), |e| p + e)
-                }
-                _ => line.len(),
+                End::Space => memchr::memchr(b' ', &line[p..]).map_or(line.len(), |e| p + e),
+                End::Eol => line.len(),
             };
             let value = &line[p..end];
             p = end;
