@@ -2,7 +2,7 @@
 //! generated combined and nginx logs), the PostgreSQL CSV export, and a
 //! run mixing formats.
 
-use crate::util::{analyze, cu, fixture, generate, python, row};
+use crate::util::{analyze, cu, fixture, generate, python, rejections, row};
 use entlog::analyze::{AnalyzeOptions, analyze as run};
 use entlog::parse::Format;
 use std::path::{Path, PathBuf};
@@ -145,10 +145,8 @@ fn postgres_csv_export_fixture() {
     assert_eq!(input.format.as_deref(), Some("entcore-pg-csv"));
     // 12 lines: two headers, seven rows read, three rejected.
     assert_eq!((input.lines, input.records, input.rejected), (12, 7, 3));
-    let rejected: Vec<(u64, &str)> =
-        input.rejected_samples.iter().map(|s| (s.line, s.reason.as_str())).collect();
     assert_eq!(
-        rejected,
+        rejections(input),
         [
             (8, "no user id"),
             (9, "date is not a readable time"),

@@ -1,7 +1,7 @@
 //! The committed fixture of real-dump quirks: every quirk of the engine
 //! issue, with hand-checked figures, and the independent recomputation.
 
-use crate::util::{cu, fixture, python, row};
+use crate::util::{cu, fixture, python, rejections, row};
 use entlog::analyze::{AnalyzeOptions, analyze};
 
 const A: &str = "aaaaaaaa-0000-4000-8000-00000000000a";
@@ -17,10 +17,8 @@ fn quirks_fixture_figures() {
     let input = &run.report.inputs[0];
     // 31 lines: 20 records, 9 rejections, 2 blank lines; no final newline.
     assert_eq!((input.lines, run.report.records, run.report.rejected), (31, 20, 9));
-    let rejected: Vec<(u64, &str)> =
-        input.rejected_samples.iter().map(|s| (s.line, s.reason.as_str())).collect();
     assert_eq!(
-        rejected,
+        rejections(input),
         [
             (22, "not valid JSON"),
             (23, "not valid JSON"),

@@ -2,6 +2,7 @@
 
 use entlog::aggregate::finish::{Metrics, Tables, profile_name};
 use entlog::aggregate::scope::Scope;
+use entlog::sink::run_json::InputReport;
 use entlog::time::format_day;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -90,4 +91,9 @@ pub fn row(
 /// Connections and unique visitors of a row (0, 0 if absent).
 pub fn cu(m: Option<Metrics>) -> (i64, i64) {
     m.map_or((0, 0), |m| (m.connections, m.unique_visitors))
+}
+
+/// The rejections `run.json` samples for an input: (line, reason).
+pub fn rejections(input: &InputReport) -> Vec<(u64, &str)> {
+    input.rejected_samples.iter().map(|s| (s.line, s.reason.as_str())).collect()
 }
