@@ -10,7 +10,9 @@ use crate::parse::access::LoginRule;
 use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::{audience, hourly, http, modules, national, run_json, user_activity, visits};
+use crate::sink::{
+    audience, hourly, http, modules, national, run_json, user_activity, user_visits, visits,
+};
 use crate::time::LocalDays;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -102,9 +104,10 @@ pub struct Analysis {
 
 /// Names of the tables `analyze` writes, in the order written; `run.json`
 /// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 9] = [
+pub const OUTPUTS: [&str; 10] = [
     "audience.parquet",
-    "user_activity.parquet",
+    "user_activity",
+    "user_visits",
     "hourly.parquet",
     "modules.parquet",
     "visits.parquet",
@@ -168,15 +171,16 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     audience::write(&opts.out.join(OUTPUTS[0]), &tables)?;
     user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
-    hourly::write(&opts.out.join(OUTPUTS[2]), &tables)?;
-    modules::write(&opts.out.join(OUTPUTS[3]), &tables)?;
-    visits::write(&opts.out.join(OUTPUTS[4]), &tables)?;
-    http::write(&opts.out.join(OUTPUTS[5]), &tables)?;
+    user_visits::write(&opts.out.join(OUTPUTS[2]), &tables)?;
+    hourly::write(&opts.out.join(OUTPUTS[3]), &tables)?;
+    modules::write(&opts.out.join(OUTPUTS[4]), &tables)?;
+    visits::write(&opts.out.join(OUTPUTS[5]), &tables)?;
+    http::write(&opts.out.join(OUTPUTS[6]), &tables)?;
     national::write(&opts.out, &tables)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let report = run_report(opts, threads, inputs, wall, phases);
-    run_json::write(&opts.out.join(OUTPUTS[8]), &report)?;
+    run_json::write(&opts.out.join(OUTPUTS[9]), &report)?;
     Ok(Analysis { tables, report })
 }
 

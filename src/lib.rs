@@ -60,6 +60,7 @@ pub mod referential;
 pub mod report;
 pub mod scan;
 pub mod sink;
+pub mod sketch;
 pub mod split;
 pub mod time;
 

@@ -1,7 +1,7 @@
 //! The same data plain, gzip, zstd, multi-member, through stdin: the same
 //! aggregates.
 
-use crate::util::{analyze, fixture, generate};
+use crate::util::{TableFiles, analyze, fixture, generate, table};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,11 +17,8 @@ fn analyze_quietly(input: &Path, out: &Path) {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn tables(out: &Path) -> (Vec<u8>, Vec<u8>) {
-    (
-        std::fs::read(out.join("audience.parquet")).unwrap(),
-        std::fs::read(out.join("user_activity.parquet")).unwrap(),
-    )
+fn tables(out: &Path) -> (TableFiles, TableFiles) {
+    (table(out, "audience.parquet"), table(out, "user_activity"))
 }
 
 #[test]

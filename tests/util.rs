@@ -97,3 +97,26 @@ pub fn cu(m: Option<Metrics>) -> (i64, i64) {
 pub fn rejections(input: &InputReport) -> Vec<(u64, &str)> {
     input.rejected_samples.iter().map(|s| (s.line, s.reason.as_str())).collect()
 }
+
+/// The files of an output: (path relative to the output directory, bytes).
+pub type TableFiles = Vec<(String, Vec<u8>)>;
+
+/// The files of output `name` under `out` (a file, or a partitioned
+/// table's directory), sorted by path.
+pub fn table(out: &Path, name: &str) -> TableFiles {
+    fn walk(dir: &Path, base: &Path, files: &mut TableFiles) {
+        if dir.is_dir() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                walk(&entry.unwrap().path(), base, files);
+            }
+        } else {
+            let rel = dir.strip_prefix(base).unwrap().display().to_string();
+            files.push((rel, std::fs::read(dir).unwrap()));
+        }
+    }
+    let mut files = Vec::new();
+    walk(&out.join(name), out, &mut files);
+    assert!(!files.is_empty(), "no output {name} in {}", out.display());
+    files.sort();
+    files
+}

@@ -10,12 +10,15 @@ use super::apps::{self, AppMetrics, AppRowKey};
 use super::grid::{self, Layout};
 use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
-use super::visits::{self, NationalMetrics};
-use super::{Agg, Fact, FactKey, SHARDS};
+use super::users::{self, UserActivityRow, Visitors};
+use super::visits::{self, NationalMetrics, VisitList};
+use super::{Agg, AppFactKey, CounterKey, Counts, SHARDS};
 use crate::hash::FastMap;
 use crate::parse::Profile;
+use crate::sketch;
 use crate::time::LocalDays;
 use crate::time::{month_start, week_start};
+use datasketches::hll::{Coupon, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
@@ -129,29 +132,6 @@ pub struct Settings {
     pub visit_gap_ms: i64,
 }
 
-/// One row of `user_activity.parquet`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UserActivityRow {
-    /// First day of the month.
-    pub month: i32,
-    /// Keyed pseudonym of the user.
-    pub user_key: i64,
-    /// Profile of the user's events.
-    pub profile: Profile,
-    /// Structure index, or [`NO_STRUCTURE`].
-    pub structure: u32,
-    /// `LOGIN` events.
-    pub connections: i64,
-    /// `ACCESS` events.
-    pub access: i64,
-    /// Local days with at least one event.
-    pub active_days: i64,
-    /// First event, epoch ms.
-    pub first_ms: i64,
-    /// Last event, epoch ms.
-    pub last_ms: i64,
-}
-
 /// One row of `hourly.parquet`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HourlyRow {
@@ -178,8 +158,14 @@ pub struct Tables {
     pub apps: Vec<(AppRowKey, AppMetrics)>,
     /// `audience.parquet` rows, sorted.
     pub audience: Vec<(RowKey, Metrics)>,
-    /// `user_activity.parquet` rows, sorted.
+    /// `user_activity` rows, sorted by month, user key, profile and
+    /// structure id.
     pub user_activity: Vec<UserActivityRow>,
+    /// The canonical HLL sketch of each month row of `audience.parquet`.
+    pub sketches: FastMap<RowKey, Vec<u8>>,
+    /// `user_visits` rows, sorted by month, user key and start (empty
+    /// without visits).
+    pub user_visits: VisitList,
     /// `http.parquet` rows, sorted by grain, period and profile.
     pub http: Vec<HttpRow>,
     /// Names of structures and segments.
@@ -217,10 +203,76 @@ pub fn profile_name(p: Option<Profile>) -> &'static str {
     p.map_or("All", Profile::name)
 }
 
+/// What the final stage works from, as a run folds it from logs or a
+/// merge reads it back from runs' tables. Users are sharded by the top
+/// bits of their key, as in [`Agg`].
+pub struct Partials {
+    /// Event counts by (day, scope, profile).
+    pub counters: FastMap<CounterKey, Counts>,
+    /// Connections by (day, hour, profile).
+    pub hourly: FastMap<(i32, u8, Profile), u64>,
+    /// User activity rows of each shard, in any order; rows of the same
+    /// key are combined.
+    pub users: Vec<Vec<UserActivityRow>>,
+    /// Visits of each shard, in any order; overlapping ones are joined.
+    /// `None` when visits are not computed.
+    pub visits: Option<Vec<VisitList>>,
+    /// Where the month sketches come from.
+    pub sketches: SketchSource,
+    /// Application-use facts of each shard, when known.
+    pub app_facts: Vec<FastMap<AppFactKey, u32>>,
+    /// `http.parquet` rows.
+    pub http: Vec<HttpRow>,
+}
+
+/// Where the HLL sketches of month rows come from.
+pub enum SketchSource {
+    /// The coupon of each user with a `LOGIN`, by shard.
+    Coupons(Vec<FastMap<u64, Coupon>>),
+    /// Sketches of the same rows to union (from runs being merged).
+    Sketches(FastMap<RowKey, HllUnion>),
+}
+
+impl Agg {
+    /// The partials of this state: facts become user activity rows and
+    /// visit events become visits, shard by shard in parallel.
+    pub fn into_partials(self, settings: &Settings) -> Partials {
+        let users = self
+            .facts
+            .into_par_iter()
+            .map(|shard| shard.iter().map(|(k, f)| UserActivityRow::of_fact(k, f)).collect())
+            .collect();
+        let visits = self.keep_visits.then(|| {
+            self.visit_events
+                .into_par_iter()
+                .map_init(
+                    || settings.days.clone(),
+                    |days, shard| visits::sessionize_shard(shard, settings.visit_gap_ms, days),
+                )
+                .collect()
+        });
+        Partials {
+            counters: self.counters,
+            hourly: self.hourly,
+            users,
+            visits,
+            sketches: SketchSource::Coupons(self.coupons),
+            app_facts: self.app_facts,
+            http: self.http.rows(),
+        }
+    }
+}
+
 /// Turns a merged state into sorted output rows.
 pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
+    let partials = agg.into_partials(settings);
+    finish_partials(partials, dims, settings)
+}
+
+/// Turns partials into sorted output rows.
+pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
     let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
-    for (k, c) in &agg.counters {
+    for (k, c) in &p.counters {
         for grain in Grain::ALL {
             for profile in [Some(k.profile), None] {
                 let key = RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
@@ -231,13 +283,48 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
             }
         }
     }
+    let users: Vec<Vec<UserActivityRow>> = p.users.into_par_iter().map(users::combine).collect();
     // Every day with activity: visits can fall on days without counters.
-    let (first, last) = agg
-        .facts
+    let (first, last) = users
         .iter()
-        .flat_map(|shard| shard.keys().map(|k| k.day))
-        .fold((i32::MAX, i32::MIN), |(a, b), d| (a.min(d), b.max(d)));
+        .filter_map(|shard| users::day_range(shard))
+        .fold((i32::MAX, i32::MIN), |(a, b), (f, l)| (a.min(f), b.max(l)));
     let layout = Layout::new(first, last, &dims);
+    let coupons = match &p.sketches {
+        SketchSource::Coupons(c) => Some(c),
+        SketchSource::Sketches(_) => None,
+    };
+    // One grid per worker (at most one per thread), added up at the end.
+    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
+    let per_worker: Vec<Visitors> = users
+        .par_iter()
+        .enumerate()
+        .with_min_len(per_thread)
+        .fold(
+            || None,
+            |acc: Option<Visitors>, (i, shard)| {
+                let mut v = acc.unwrap_or_else(|| Visitors {
+                    grid: vec![0; layout.len()],
+                    sketches: FastMap::default(),
+                });
+                users::count_visitors(shard, &dims, &layout, coupons.map(|c| &c[i]), &mut v);
+                Some(v)
+            },
+        )
+        .flatten()
+        .collect();
+    let mut visitors = Vec::new();
+    let mut unions: FastMap<RowKey, HllUnion> = match p.sketches {
+        SketchSource::Sketches(given) => given,
+        SketchSource::Coupons(_) => FastMap::default(),
+    };
+    for v in per_worker {
+        visitors = grid::add(visitors, v.grid);
+        for (k, s) in v.sketches {
+            unions.entry(k).or_insert_with(sketch::new_union).update(&s);
+        }
+    }
+    let sketches = unions.par_iter().map(|(k, u)| (*k, sketch::canonical_bytes(u))).collect();
     let (uais, uai_of) = visits::uai_index(&dims);
     let visit_cx = visits::Context {
         dims: &dims,
@@ -245,44 +332,24 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
         uai_of: &uai_of,
         gap_ms: settings.visit_gap_ms,
     };
-    // One grid per worker (at most one per thread), added up at the end.
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let (visitors, mut user_activity) = agg
-        .facts
+    let joined: Vec<VisitList> = p
+        .visits
+        .unwrap_or_default()
         .into_par_iter()
-        .with_min_len(per_thread)
-        .fold(
-            || (Vec::new(), Vec::new()),
-            |(mut grid, mut activity), shard| {
-                if grid.is_empty() {
-                    grid = vec![0u32; layout.len()];
-                }
-                finish_shard(shard, &dims, &layout, &mut grid, &mut activity);
-                (grid, activity)
-            },
-        )
-        .reduce(
-            || (Vec::new(), Vec::new()),
-            |(ga, mut ra), (gb, rb)| {
-                ra.extend(rb);
-                (grid::add(ga, gb), ra)
-            },
-        );
-    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let visited = agg
-        .visit_events
-        .into_par_iter()
+        .map(|list| list.joined(settings.visit_gap_ms))
+        .collect();
+    let visited = joined
+        .par_iter()
         .with_min_len(per_thread)
         .fold(
             || None,
-            |acc: Option<(visits::Partial, LocalDays)>, shard| {
-                let (mut part, mut days) =
-                    acc.unwrap_or_else(|| (visits::Partial::new(&layout), settings.days.clone()));
-                visits::count_shard(shard, &visit_cx, &mut days, &mut part);
-                Some((part, days))
+            |acc: Option<visits::Partial>, list| {
+                let mut part = acc.unwrap_or_else(|| visits::Partial::new(&layout));
+                visits::count(list, &visit_cx, &mut part);
+                Some(part)
             },
         )
-        .map(|acc| acc.map(|(part, _)| part))
         .reduce(
             || None,
             |a, b| match (a, b) {
@@ -309,22 +376,24 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
         }
         None => (Vec::new(), Vec::new()),
     };
-    let mut apps: Vec<_> = agg
+    let mut apps: Vec<_> = p
         .app_facts
         .into_par_iter()
         .map(apps::count_shard)
         .reduce(FastMap::default, apps::merge_rows)
         .into_iter()
         .collect();
-    let mut hourly = hourly_rows(&agg.hourly);
+    let mut hourly = hourly_rows(&p.hourly);
     let mut tables = Tables {
         visits: visit_rows,
         national,
         audience: Vec::new(),
         user_activity: Vec::new(),
+        sketches,
+        user_visits: VisitList::default(),
         hourly: Vec::new(),
         apps: Vec::new(),
-        http: agg.http.rows(),
+        http: p.http,
         dims,
     };
     hourly.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));
@@ -338,6 +407,7 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
     audience.par_sort_unstable_by(|a, b| output_order(&tables, &a.0, &b.0));
     let structure_text =
         |s: u32| (s != NO_STRUCTURE).then(|| tables.dims.structures[s as usize].id.as_str());
+    let mut user_activity = users.concat();
     user_activity.par_sort_unstable_by(|a, b| {
         (a.month, a.user_key, a.profile.name(), structure_text(a.structure)).cmp(&(
             b.month,
@@ -346,11 +416,33 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
             structure_text(b.structure),
         ))
     });
+    tables.user_visits = visit_table(&joined);
     tables.audience = audience;
     tables.user_activity = user_activity;
     tables.hourly = hourly;
     tables.apps = apps;
     tables
+}
+
+/// All visits in the order of `user_visits`: month, user key, start.
+fn visit_table(shards: &[VisitList]) -> VisitList {
+    let mut order: Vec<(i32, i64, i64, usize, usize)> = shards
+        .iter()
+        .enumerate()
+        .flat_map(|(s, list)| {
+            list.spans
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| (month_start(v.day), v.user as i64, v.start_ms, s, i))
+        })
+        .collect();
+    order.par_sort_unstable();
+    let mut out = VisitList::default();
+    for &(.., s, i) in &order {
+        let span = &shards[s].spans[i];
+        out.push_span(*span, shards[s].structures_of(span));
+    }
+    out
 }
 
 /// The rows of `visits.parquet`, sorted by month and profile name; the
@@ -427,84 +519,4 @@ fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
         (kind, t.segment_name(k.scope), t.structure_id(k.scope), profile_name(k.profile))
     };
     (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))
-}
-
-/// Counts the distinct visitors of the users of one shard into `grid` and
-/// appends their user activity rows to `activity`.
-fn finish_shard(
-    shard: FastMap<FactKey, Fact>,
-    dims: &Dimensions,
-    layout: &Layout,
-    grid: &mut [u32],
-    activity: &mut Vec<UserActivityRow>,
-) {
-    let mut facts: Vec<(FactKey, Fact)> = shard.into_iter().collect();
-    facts.sort_unstable_by_key(|(k, _)| *k);
-    let mut keys: Vec<RowKey> = Vec::new();
-    let mut periods = Vec::new();
-    let mut months: Vec<(i32, Profile, u32, i32, Fact)> = Vec::new();
-    for user_facts in facts.chunk_by(|a, b| a.0.user == b.0.user) {
-        // First the user's distinct (period, structure, profile) triples,
-        // then their scopes: a month of daily logins collapses to one
-        // triple per structure before anything is expanded.
-        periods.clear();
-        for (k, _) in user_facts.iter().filter(|(_, f)| f.connections > 0) {
-            for grain in Grain::ALL {
-                periods.push((grain, grain.period(k.day), k.structure, k.profile));
-            }
-        }
-        periods.sort_unstable();
-        periods.dedup();
-        keys.clear();
-        for &(grain, period, structure, profile) in &periods {
-            let mut scopes = [ScopeKey::PLATFORM; 3];
-            let mut n = 1;
-            if structure != NO_STRUCTURE {
-                scopes[n] = ScopeKey::structure(structure);
-                n += 1;
-                if let Some(seg) = dims.structures[structure as usize].segment {
-                    scopes[n] = ScopeKey::segment(seg);
-                    n += 1;
-                }
-            }
-            for &scope in &scopes[..n] {
-                for profile in [Some(profile), None] {
-                    keys.push(RowKey { grain, period, scope, profile });
-                }
-            }
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        for k in &keys {
-            grid[layout.index(k)] += 1;
-        }
-        months.clear();
-        months.extend(
-            user_facts.iter().map(|(k, f)| (month_start(k.day), k.profile, k.structure, k.day, *f)),
-        );
-        months.sort_unstable_by_key(|m| (m.0, m.1, m.2, m.3));
-        for group in months.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
-            let (month, profile, structure, ..) = group[0];
-            let mut row = UserActivityRow {
-                month,
-                user_key: user_facts[0].0.user as i64,
-                profile,
-                structure,
-                connections: 0,
-                access: 0,
-                active_days: 0,
-                first_ms: i64::MAX,
-                last_ms: i64::MIN,
-            };
-            for &(.., f) in group {
-                row.connections += i64::from(f.connections);
-                row.access += i64::from(f.access);
-                // One fact per day within a group: facts are keyed by day.
-                row.active_days += 1;
-                row.first_ms = row.first_ms.min(f.first_ms);
-                row.last_ms = row.last_ms.max(f.last_ms);
-            }
-            activity.push(row);
-        }
-    }
 }

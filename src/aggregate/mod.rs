@@ -22,6 +22,7 @@ mod grid;
 pub mod http;
 pub mod intern;
 pub mod scope;
+pub mod users;
 pub mod visits;
 
 use crate::hash::FastMap;
@@ -29,8 +30,10 @@ use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::referential::Referential;
+use crate::sketch;
 use crate::time::LocalDays;
 use apps::{AppId, Apps, LocalApps};
+use datasketches::hll::Coupon;
 use http::HttpAgg;
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
@@ -153,6 +156,8 @@ pub struct Record<'s> {
     pub structures: &'s [(StructureId, Option<SegmentId>)],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
+    /// The HLL coupon of the raw user id, for `LOGIN` events.
+    pub coupon: Option<Coupon>,
 }
 
 /// One worker's aggregate state.
@@ -171,6 +176,9 @@ pub struct Agg {
     visit_events: Vec<Vec<Vec<VisitEvent>>>,
     /// Whether `visit_events` is kept (it is the largest part of the state).
     keep_visits: bool,
+    /// The HLL coupon of each user with a `LOGIN` (sharded by user like
+    /// `facts`): the raw id is gone by the final stage.
+    coupons: Vec<FastMap<u64, Coupon>>,
     /// Figures of HTTP access logs.
     pub http: HttpAgg,
 }
@@ -192,6 +200,7 @@ impl PartialEq for Agg {
             && self.hourly == o.hourly
             && self.facts == o.facts
             && self.app_facts == o.app_facts
+            && self.coupons == o.coupons
             && sorted(&self.visit_events) == sorted(&o.visit_events)
             && self.http == o.http
     }
@@ -213,6 +222,7 @@ impl Agg {
             app_facts: vec![FastMap::default(); SHARDS],
             visit_events: vec![vec![Vec::new()]; SHARDS],
             keep_visits: true,
+            coupons: vec![FastMap::default(); SHARDS],
             http: HttpAgg::default(),
         }
     }
@@ -232,12 +242,15 @@ impl Agg {
     /// Folds one resolved event in.
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, time_ms, structures, app } = *r;
+        let Record { user, day, hour, profile, kind, time_ms, structures, app, coupon } = *r;
         if kind == EventKind::Admin {
             return;
         }
         if kind == EventKind::Login {
             *self.hourly.entry((day, hour, profile)).or_default() += 1;
+        }
+        if let Some(c) = coupon {
+            self.coupons[Self::shard(user)].entry(user).or_insert(c);
         }
         if let Some(app) = app {
             *self.app_facts[Self::shard(user)]
@@ -296,6 +309,9 @@ impl Agg {
         self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(|(a, b)| {
             merge_maps(a, b, |x, y| *x += y);
         });
+        for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
+            merge_maps(a, b, |_, _| {});
+        }
         for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
             a.extend(b);
         }
@@ -389,6 +405,14 @@ impl Context {
     }
 }
 
+/// The last user a worker keyed.
+struct LastUser<'c> {
+    id: Vec<u8>,
+    key: u64,
+    known: Option<&'c KnownUser>,
+    coupon: Option<Coupon>,
+}
+
 /// A worker: its caches and its aggregate state.
 pub struct Worker<'c> {
     ctx: &'c Context,
@@ -398,8 +422,9 @@ pub struct Worker<'c> {
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     /// The last user id keyed and its key: access logs write a user's
     /// requests in runs, and comparing is cheaper than keying.
-    /// With the user's entry in the users referential.
-    last_user: (Vec<u8>, u64, Option<&'c KnownUser>),
+    /// With the user's entry in the users referential, and the HLL coupon
+    /// of the id once a `LOGIN` needed it.
+    last_user: LastUser<'c>,
     /// The state folded so far.
     pub agg: Agg,
 }
@@ -413,7 +438,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
-            last_user: (Vec::with_capacity(64), 0, None),
+            last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None, coupon: None },
             agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
         }
     }
@@ -437,14 +462,15 @@ impl<'c> Worker<'c> {
         let (user, known) = if ev.user.is_empty() {
             (None, None)
         } else {
-            if *ev.user != *self.last_user.0 || self.last_user.0.is_empty() {
-                let key = self.ctx.keyer.key(&ev.user);
-                self.last_user.0.clear();
-                self.last_user.0.extend_from_slice(&ev.user);
-                self.last_user.1 = key;
-                self.last_user.2 = self.ctx.users.get(&key);
+            let last = &mut self.last_user;
+            if *ev.user != *last.id || last.id.is_empty() {
+                last.key = self.ctx.keyer.key(&ev.user);
+                last.id.clear();
+                last.id.extend_from_slice(&ev.user);
+                last.known = self.ctx.users.get(&last.key);
+                last.coupon = None;
             }
-            (Some(self.last_user.1), self.last_user.2)
+            (Some(last.key), last.known)
         };
         let profile = match (ev.profile, known) {
             (Profile::Unknown, Some(k)) => k.profile,
@@ -470,7 +496,10 @@ impl<'c> Worker<'c> {
             _ => &self.scratch,
         };
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
-        self.agg.add(&Record { user, day, hour, profile, kind, time_ms, structures, app });
+        let last = &mut self.last_user;
+        let coupon = (kind == EventKind::Login)
+            .then(|| *last.coupon.get_or_insert_with(|| sketch::coupon(&last.id)));
+        self.agg.add(&Record { user, day, hour, profile, kind, time_ms, structures, app, coupon });
         Ok(time_ms)
     }
 }

@@ -191,31 +191,139 @@ pub struct Context<'a> {
     pub gap_ms: i64,
 }
 
-/// Cuts the users of one shard (given in pieces) into visits and counts
-/// them into `out`.
-pub fn count_shard(
+/// Visits of some users, with their structures in one shared list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VisitList {
+    /// The visits, by user, day and start.
+    pub spans: Vec<VisitSpan>,
+    /// The structures of every span, each span's in a range of this list.
+    pub structures: Vec<StructureId>,
+}
+
+/// One visit of a [`VisitList`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VisitSpan {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day.
+    pub day: i32,
+    /// First event, epoch ms.
+    pub start_ms: i64,
+    /// Last event, epoch ms.
+    pub end_ms: i64,
+    /// Profile of the first event.
+    pub profile: Profile,
+    /// Where its structures start in [`VisitList::structures`].
+    pub first_structure: u32,
+    /// How many structures it names.
+    pub structure_count: u32,
+}
+
+impl VisitList {
+    /// Appends a visit.
+    pub fn push(&mut self, user: u64, v: &Visit) {
+        self.push_span(
+            VisitSpan {
+                user,
+                day: v.day,
+                start_ms: v.start_ms,
+                end_ms: v.end_ms,
+                // A visit always has a first event.
+                profile: v.profile.unwrap_or(Profile::Unknown),
+                first_structure: 0,
+                structure_count: 0,
+            },
+            &v.structures,
+        );
+    }
+
+    /// Appends a span with `structures` as its structures.
+    pub fn push_span(&mut self, mut span: VisitSpan, structures: &[StructureId]) {
+        span.first_structure = self.structures.len() as u32;
+        span.structure_count = structures.len() as u32;
+        self.structures.extend_from_slice(structures);
+        self.spans.push(span);
+    }
+
+    /// The structures of `span`.
+    pub fn structures_of(&self, span: &VisitSpan) -> &[StructureId] {
+        let start = span.first_structure as usize;
+        &self.structures[start..start + span.structure_count as usize]
+    }
+
+    /// Appends the visits of `other`.
+    pub fn extend(&mut self, other: &VisitList) {
+        for span in &other.spans {
+            self.push_span(*span, other.structures_of(span));
+        }
+    }
+
+    /// The visits of the union of the events behind the visits of `self`,
+    /// sorted by user, day and start: visits of one user and day that
+    /// overlap or lie within `gap_ms` of each other join into one, which
+    /// starts with the earliest start (the lowest profile on a tie, as
+    /// [`VisitEvent`]s are ordered) and names the structures of both.
+    /// Visits cut from the same events by shards of the input join back
+    /// into the visits of the whole.
+    pub fn joined(mut self, gap_ms: i64) -> VisitList {
+        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.end_ms));
+        let mut out = VisitList::default();
+        let mut names: Vec<StructureId> = Vec::new();
+        let mut spans = self.spans.iter().peekable();
+        while let Some(first) = spans.next() {
+            let mut cur = *first;
+            names.clear();
+            names.extend_from_slice(self.structures_of(first));
+            while let Some(next) = spans.next_if(|n| {
+                (n.user, n.day) == (cur.user, cur.day) && n.start_ms - cur.end_ms <= gap_ms
+            }) {
+                cur.end_ms = cur.end_ms.max(next.end_ms);
+                for s in self.structures_of(next) {
+                    if !names.contains(s) {
+                        names.push(*s);
+                    }
+                }
+            }
+            out.push_span(cur, &names);
+        }
+        out
+    }
+}
+
+/// Cuts the users of one shard (given in pieces) into visits.
+pub fn sessionize_shard(
     pieces: Vec<Vec<VisitEvent>>,
-    cx: &Context<'_>,
+    gap_ms: i64,
     days: &mut LocalDays,
-    out: &mut Partial,
-) {
+) -> VisitList {
     let mut events = match <[_; 1]>::try_from(pieces) {
         Ok([one]) => one,
         Err(pieces) => pieces.concat(),
     };
     events.sort_unstable();
+    let mut out = VisitList::default();
+    for user_events in events.chunk_by(|a, b| a.user == b.user) {
+        sessionize(user_events, gap_ms, days, |v| out.push(user_events[0].user, v));
+    }
+    out
+}
+
+/// Counts the visits of `list` (sorted by user) into `out`.
+pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
     let mut national: Vec<(NationalKey, i64)> = Vec::new();
     let mut user_weeks: Vec<NationalKey> = Vec::new();
-    for user_events in events.chunk_by(|a, b| a.user == b.user) {
+    for user_spans in list.spans.chunk_by(|a, b| a.user == b.user) {
         user_weeks.clear();
-        sessionize(user_events, cx.gap_ms, days, |v| {
-            let seconds = v.seconds();
+        for v in user_spans {
+            let seconds = (v.end_ms - v.start_ms) / 1000;
+            let structures = list.structures_of(v);
+            let profile = Some(v.profile);
             // Distinct scopes (a segment named by two structures of the
             // visit counts once), so every cell below is distinct.
             scopes.clear();
             scopes.push(ScopeKey::PLATFORM);
-            for &s in &v.structures {
+            for &s in structures {
                 scopes.push(ScopeKey::structure(s));
                 if let Some(seg) = cx.dims.structures[s as usize].segment
                     && !scopes.contains(&ScopeKey::segment(seg))
@@ -225,7 +333,7 @@ pub fn count_shard(
             }
             for period in cx.layout.periods_of(v.day) {
                 for &scope in &scopes {
-                    for profile in [v.profile, None] {
+                    for profile in [profile, None] {
                         let i = cx.layout.cell(period, scope, profile);
                         out.visits[i] += 1;
                         out.seconds[i] += seconds;
@@ -233,16 +341,16 @@ pub fn count_shard(
                 }
             }
             let month = month_start(v.day);
-            for profile in [v.profile, None] {
+            for profile in [profile, None] {
                 out.histograms
                     .entry((month, profile))
                     .or_insert_with(histogram)
                     .saturating_record(seconds as u64);
             }
             national.clear();
-            for &s in &v.structures {
+            for &s in structures {
                 if let Some(uai) = cx.uai_of[s as usize] {
-                    for profile in [v.profile, None] {
+                    for profile in [profile, None] {
                         national.push(((week_start(v.day), uai, profile), seconds));
                     }
                 }
@@ -255,7 +363,7 @@ pub fn count_shard(
                 e.seconds += seconds;
                 user_weeks.push(k);
             }
-        });
+        }
         user_weeks.sort_unstable();
         user_weeks.dedup();
         for k in &user_weeks {

@@ -3,7 +3,7 @@
 use super::{BATCH_ROWS, TableLayout, write_parquet};
 use crate::aggregate::finish::{Metrics, RowKey, Tables, profile_name};
 use crate::error::{Error, Result};
-use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BinaryArray, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
@@ -27,12 +27,13 @@ pub fn schema() -> SchemaRef {
         i("activations"),
         i("visits"),
         i("visit_seconds"),
+        Field::new("hll_sketch", DataType::Binary, true),
     ]))
 }
 
 const LAYOUT: TableLayout = TableLayout {
     sorted_by: &["grain", "period_start", "scope", "segment", "structure_id", "profile"],
-    plain: &[],
+    plain: &["hll_sketch"],
 };
 
 /// Writes the audience rows of `tables` to `path`.
@@ -64,6 +65,9 @@ fn batch(path: &Path, t: &Tables, rows: &[(RowKey, Metrics)]) -> Result<RecordBa
         int(|m| m.activations),
         int(|m| m.visits),
         int(|m| m.visit_seconds),
+        Arc::new(
+            rows.iter().map(|(k, _)| t.sketches.get(k).map(Vec::as_slice)).collect::<BinaryArray>(),
+        ),
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| Error::output(path, e))
 }

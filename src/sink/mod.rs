@@ -9,8 +9,10 @@ pub mod hourly;
 pub mod http;
 pub mod modules;
 pub mod national;
+pub mod partitioned;
 pub mod run_json;
 pub mod user_activity;
+pub mod user_visits;
 pub mod visits;
 
 use crate::error::{Error, Result};

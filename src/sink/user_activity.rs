@@ -1,44 +1,53 @@
-//! `user_activity.parquet`: one row per (month, user, profile, structure),
-//! the mergeable fact table behind every distinct count.
+//! `user_activity/`: one row per (month, user, profile, structure), the
+//! mergeable fact table behind every distinct count, partitioned by month.
 
-use super::{BATCH_ROWS, TableLayout, write_parquet};
-use crate::aggregate::finish::{Tables, UserActivityRow};
+use super::{BATCH_ROWS, TableLayout, partitioned};
+use crate::aggregate::finish::Tables;
 use crate::aggregate::scope::NO_STRUCTURE;
+use crate::aggregate::users::UserActivityRow;
 use crate::error::{Error, Result};
-use arrow_array::{
-    ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The table's schema, as documented in the README.
+/// The schema of each partition's file (the month is in its directory
+/// name), as documented in the README.
 pub fn schema() -> SchemaRef {
     let i = |n| Field::new(n, DataType::Int64, false);
     let ts =
         |n| Field::new(n, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false);
     Arc::new(Schema::new(vec![
-        Field::new("month", DataType::Date32, false),
         i("user_key"),
         Field::new("profile", DataType::Utf8, false),
         Field::new("structure_id", DataType::Utf8, true),
         i("connections"),
         i("access"),
         i("active_days"),
+        i("login_day_mask"),
+        i("active_day_mask"),
         ts("first_seen"),
         ts("last_seen"),
     ]))
 }
 
 const LAYOUT: TableLayout = TableLayout {
-    sorted_by: &["month", "user_key"],
+    sorted_by: &["user_key", "profile", "structure_id"],
     plain: &["user_key", "first_seen", "last_seen"],
 };
 
-/// Writes the user activity rows of `tables` to `path`.
-pub fn write(path: &Path, tables: &Tables) -> Result<()> {
-    let batches = tables.user_activity.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows));
-    write_parquet(path, schema(), &LAYOUT, batches)
+/// Writes the user activity rows of `tables` as the partitioned table
+/// `dir`.
+pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
+    let rows = &tables.user_activity;
+    partitioned::write(
+        dir,
+        schema(),
+        &LAYOUT,
+        rows,
+        |r| r.month,
+        |path, rows| rows.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows)).collect(),
+    )
 }
 
 fn batch(path: &Path, t: &Tables, rows: &[UserActivityRow]) -> Result<RecordBatch> {
@@ -50,7 +59,6 @@ fn batch(path: &Path, t: &Tables, rows: &[UserActivityRow]) -> Result<RecordBatc
         Arc::new(values.with_timezone("UTC"))
     };
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.month))),
         int(|r| r.user_key),
         Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
         Arc::new(
@@ -63,7 +71,9 @@ fn batch(path: &Path, t: &Tables, rows: &[UserActivityRow]) -> Result<RecordBatc
         ),
         int(|r| r.connections),
         int(|r| r.access),
-        int(|r| r.active_days),
+        int(|r| i64::from(r.active_days.count_ones())),
+        int(|r| i64::from(r.login_days)),
+        int(|r| i64::from(r.active_days)),
         micros(|r| r.first_ms),
         micros(|r| r.last_ms),
     ];

@@ -1,0 +1,179 @@
+//! The per-user fact table (`user_activity`) and the distinct counts
+//! drawn from it.
+//!
+//! A row holds one user's month in one structure under one profile, with
+//! the days of the month they logged in and were active as bit sets. That
+//! is all a distinct count at day, week or month grain needs, so a run
+//! over all the logs and a merge of runs over shards of them count from
+//! the same rows: rows of the same key from two shards combine by adding
+//! counts and joining day sets.
+
+use super::finish::{Grain, RowKey};
+use super::grid::Layout;
+use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
+use super::{Fact, FactKey};
+use crate::hash::FastMap;
+use crate::parse::Profile;
+use crate::sketch;
+use crate::time::month_start;
+use datasketches::hll::{Coupon, HllSketch};
+
+/// One row of `user_activity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserActivityRow {
+    /// First day of the month.
+    pub month: i32,
+    /// Keyed pseudonym of the user.
+    pub user_key: i64,
+    /// Profile of the user's events.
+    pub profile: Profile,
+    /// Structure index, or [`NO_STRUCTURE`].
+    pub structure: StructureId,
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// Local days of the month with a `LOGIN`: bit `d - 1` for day `d`.
+    pub login_days: u32,
+    /// Local days of the month with any event, the same way.
+    pub active_days: u32,
+    /// First event, epoch ms.
+    pub first_ms: i64,
+    /// Last event, epoch ms.
+    pub last_ms: i64,
+}
+
+impl UserActivityRow {
+    /// The row of one day's fact.
+    pub fn of_fact(k: &FactKey, f: &Fact) -> UserActivityRow {
+        let month = month_start(k.day);
+        let bit = 1u32 << (k.day - month);
+        UserActivityRow {
+            month,
+            user_key: k.user as i64,
+            profile: k.profile,
+            structure: k.structure,
+            connections: i64::from(f.connections),
+            access: i64::from(f.access),
+            login_days: if f.connections > 0 { bit } else { 0 },
+            active_days: bit,
+            first_ms: f.first_ms,
+            last_ms: f.last_ms,
+        }
+    }
+
+    /// The order rows are combined and counted in: by user first.
+    fn key(&self) -> (u64, i32, Profile, StructureId) {
+        (self.user_key as u64, self.month, self.profile, self.structure)
+    }
+
+    /// Adds `o`, a row of the same key, into `self`.
+    fn combine(&mut self, o: &UserActivityRow) {
+        self.connections += o.connections;
+        self.access += o.access;
+        self.login_days |= o.login_days;
+        self.active_days |= o.active_days;
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+    }
+
+    /// The local days of `days` (a bit set of this row's month).
+    pub fn days(&self, mut days: u32) -> impl Iterator<Item = i32> {
+        let month = self.month;
+        std::iter::from_fn(move || {
+            (days != 0).then(|| {
+                let d = days.trailing_zeros();
+                days &= days - 1;
+                month + d as i32
+            })
+        })
+    }
+}
+
+/// Sorts rows by user and combines the rows of equal keys.
+pub fn combine(mut rows: Vec<UserActivityRow>) -> Vec<UserActivityRow> {
+    rows.sort_unstable_by_key(UserActivityRow::key);
+    rows.dedup_by(|b, a| {
+        let same = a.key() == b.key();
+        if same {
+            a.combine(b);
+        }
+        same
+    });
+    rows
+}
+
+/// The first and last local days of `rows`, if any.
+pub fn day_range(rows: &[UserActivityRow]) -> Option<(i32, i32)> {
+    let first = rows.iter().map(|r| r.month + r.active_days.trailing_zeros() as i32).min()?;
+    let last = rows.iter().map(|r| r.month + 31 - r.active_days.leading_zeros() as i32).max()?;
+    Some((first, last))
+}
+
+/// Distinct visitors of some users: a grid of counts, and the month
+/// sketches of the users' coupons.
+pub struct Visitors {
+    /// One count per cell of the layout.
+    pub grid: Vec<u32>,
+    /// Sketches of month rows.
+    pub sketches: FastMap<RowKey, HllSketch>,
+}
+
+/// Counts the users of `rows` (combined, sorted by user) into `out`: each
+/// user counts once in every row (grain, period, scope, profile) they
+/// logged in. With `coupons`, each user also enters the sketch of each of
+/// their month rows.
+pub fn count_visitors(
+    rows: &[UserActivityRow],
+    dims: &Dimensions,
+    layout: &Layout,
+    coupons: Option<&FastMap<u64, Coupon>>,
+    out: &mut Visitors,
+) {
+    let mut keys: Vec<RowKey> = Vec::new();
+    let mut periods = Vec::new();
+    for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
+        // First the user's distinct (period, structure, profile) triples,
+        // then their scopes: a month of daily logins collapses to one
+        // triple per structure before anything is expanded.
+        periods.clear();
+        for r in user_rows {
+            for day in r.days(r.login_days) {
+                for grain in Grain::ALL {
+                    periods.push((grain, grain.period(day), r.structure, r.profile));
+                }
+            }
+        }
+        periods.sort_unstable();
+        periods.dedup();
+        keys.clear();
+        for &(grain, period, structure, profile) in &periods {
+            let mut scopes = [ScopeKey::PLATFORM; 3];
+            let mut n = 1;
+            if structure != NO_STRUCTURE {
+                scopes[n] = ScopeKey::structure(structure);
+                n += 1;
+                if let Some(seg) = dims.structures[structure as usize].segment {
+                    scopes[n] = ScopeKey::segment(seg);
+                    n += 1;
+                }
+            }
+            for &scope in &scopes[..n] {
+                for profile in [Some(profile), None] {
+                    keys.push(RowKey { grain, period, scope, profile });
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for k in &keys {
+            out.grid[layout.index(k)] += 1;
+        }
+        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64)));
+        if let Some(&c) = coupon {
+            for k in keys.iter().filter(|k| k.grain == Grain::Month) {
+                out.sketches.entry(*k).or_insert_with(sketch::new_sketch).update_with_coupon(c);
+            }
+        }
+    }
+}
