@@ -16,7 +16,7 @@ use crate::sink::{
 use crate::time::LocalDays;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Where the salt of user pseudonyms came from.
@@ -114,8 +114,11 @@ pub const OUTPUTS: [&str; 10] = [
     "http.parquet",
     "national_weekly.csv",
     "national_weekly.parquet",
-    "run.json",
+    RUN_JSON,
 ];
+
+/// The run's report, written last.
+pub const RUN_JSON: &str = "run.json";
 
 /// Reads every input, writes the tables into `opts.out`, and returns them.
 ///
@@ -168,19 +171,22 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &settings));
     let finished = start.elapsed().as_secs_f64();
 
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
-    audience::write(&opts.out.join(OUTPUTS[0]), &tables)?;
-    user_activity::write(&opts.out.join(OUTPUTS[1]), &tables)?;
-    user_visits::write(&opts.out.join(OUTPUTS[2]), &tables)?;
-    hourly::write(&opts.out.join(OUTPUTS[3]), &tables)?;
-    modules::write(&opts.out.join(OUTPUTS[4]), &tables)?;
-    visits::write(&opts.out.join(OUTPUTS[5]), &tables)?;
-    http::write(&opts.out.join(OUTPUTS[6]), &tables)?;
-    national::write(&opts.out, &tables)?;
+    let outputs = write_tables(&opts.out, &tables, &[])?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
-    let report = run_report(opts, threads, inputs, wall, phases);
-    run_json::write(&opts.out.join(OUTPUTS[9]), &report)?;
+    let options = RunOptions {
+        format: opts.format.as_ref().map_or("auto", Format::name).to_string(),
+        tz: opts.tz.clone(),
+        threads,
+        referential: opts.referential.as_ref().map(|p| p.display().to_string()),
+        salt_source: opts.salt_source.name().to_string(),
+        salt_fingerprint: ctx.keyer.fingerprint(),
+        mmap: opts.mmap,
+        visits: opts.visits,
+        visit_gap_ms: opts.visit_gap_ms,
+    };
+    let report = run_report(options, inputs, outputs, wall, phases);
+    run_json::write(&opts.out.join(RUN_JSON), &report)?;
     Ok(Analysis { tables, report })
 }
 
@@ -200,10 +206,40 @@ fn progress_bar(show: bool, files: &[PathBuf]) -> ProgressBar {
     bar
 }
 
-fn run_report(
-    opts: &AnalyzeOptions,
-    threads: usize,
+/// Writes every table of `tables` into `out` (created if missing), in the
+/// order of [`OUTPUTS`], except those named in `omit` and `run.json`;
+/// returns the names written.
+pub fn write_tables(out: &Path, tables: &Tables, omit: &[&str]) -> Result<Vec<String>> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut written = Vec::new();
+    for name in OUTPUTS.iter().filter(|n| !omit.contains(n) && **n != RUN_JSON) {
+        let path = out.join(name);
+        match *name {
+            "audience.parquet" => audience::write(&path, tables)?,
+            "user_activity" => user_activity::write(&path, tables)?,
+            "user_visits" => user_visits::write(&path, tables)?,
+            "hourly.parquet" => hourly::write(&path, tables)?,
+            "modules.parquet" => modules::write(&path, tables)?,
+            "visits.parquet" => visits::write(&path, tables)?,
+            "http.parquet" => http::write(&path, tables)?,
+            // Both national files are written at once.
+            "national_weekly.csv" => national::write(out, tables)?,
+            _ => continue,
+        }
+        written.push(name.to_string());
+    }
+    if written.iter().any(|n| n == "national_weekly.csv") {
+        written.push("national_weekly.parquet".to_string());
+    }
+    written.push(RUN_JSON.to_string());
+    Ok(written)
+}
+
+/// The report of a run over `inputs`: totals are sums over the inputs.
+pub fn run_report(
+    options: RunOptions,
     inputs: Vec<InputReport>,
+    outputs: Vec<String>,
     wall_seconds: f64,
     phase_seconds: Phases,
 ) -> RunReport {
@@ -212,16 +248,7 @@ fn run_report(
     let per_s = |n: u64| if wall_seconds > 0.0 { n as f64 / wall_seconds } else { 0.0 };
     RunReport {
         version: env!("CARGO_PKG_VERSION"),
-        options: RunOptions {
-            format: opts.format.as_ref().map_or("auto", Format::name).to_string(),
-            tz: opts.tz.clone(),
-            threads,
-            referential: opts.referential.as_ref().map(|p| p.display().to_string()),
-            salt_source: opts.salt_source.name().to_string(),
-            mmap: opts.mmap,
-            visits: opts.visits,
-            visit_gap_ms: opts.visit_gap_ms,
-        },
+        options,
         lines: sum(|i| i.lines),
         records,
         rejected: sum(|i| i.rejected),
@@ -231,7 +258,8 @@ fn run_report(
         phase_seconds,
         throughput_mb_per_s: per_s(bytes) / 1e6,
         records_per_s: per_s(records),
-        outputs: OUTPUTS.iter().map(|s| s.to_string()).collect(),
+        outputs,
+        merged_runs: Vec::new(),
         inputs,
     }
 }

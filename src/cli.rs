@@ -30,6 +30,31 @@ pub enum Command {
     /// Print the summary of a finished run from its tables, and write the
     /// HTML report.
     Report(ReportArgs),
+    /// Combine runs over disjoint shards of the logs into the outputs of
+    /// one run over all of them, from their tables alone.
+    Merge(MergeArgs),
+}
+
+/// Arguments of `entlog merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output directories of finished `analyze` (or `merge`) runs over
+    /// disjoint shards of the logs, made with the same salt, time zone and
+    /// visit gap.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Output directory for the merged tables and run.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Do not print the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also write the self-contained HTML report to this file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 /// Arguments of `entlog report`.

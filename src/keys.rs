@@ -36,6 +36,13 @@ impl UserKeyer {
         UserKeyer { k0: half(0), k1: half(1) }
     }
 
+    /// A fingerprint of the salt, recorded in `run.json` so that runs
+    /// keyed with different salts are not merged: the key of a fixed text,
+    /// which tells nothing of the salt without it.
+    pub fn fingerprint(&self) -> String {
+        format!("{:016x}", self.key(b"entlog salt fingerprint"))
+    }
+
     /// The pseudonym of a raw user id.
     #[inline]
     pub fn key(&self, user_id: &[u8]) -> u64 {

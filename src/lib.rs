@@ -55,6 +55,7 @@ pub mod generate;
 pub mod hash;
 pub mod input;
 pub mod keys;
+pub mod merge;
 pub mod parse;
 pub mod referential;
 pub mod report;
@@ -62,6 +63,7 @@ pub mod scan;
 pub mod sink;
 pub mod sketch;
 pub mod split;
+pub mod stored;
 pub mod time;
 
 pub use error::{Error, ErrorKind, Result};

@@ -60,6 +60,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => report(&args),
+        Command::Merge(args) => {
+            let merged =
+                with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
+            let data = ReportData::from_tables(&merged.tables);
+            let tz = &merged.report.options.tz;
+            show(&data, tz, None, !args.quiet, args.html.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo(args) => {
             let out = args.out.as_deref();
             let demo = with_threads(args.threads, || {

@@ -3,9 +3,9 @@
 //! `report` print the same thing.
 
 use crate::aggregate::finish::{Grain, Tables, profile_name};
-use crate::error::{Error, Result};
-use arrow_array::{Array, Date32Array, Int64Array, RecordBatch, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use crate::error::Result;
+use crate::stored::{batches, dates, ints, strings};
+use arrow_array::{Array, StringArray};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -277,31 +277,4 @@ impl Collector {
         self.data.visits.sort_by(|a, b| (a.month, &a.profile).cmp(&(b.month, &b.profile)));
         self.data
     }
-}
-
-/// Every record batch of a Parquet file.
-fn batches(path: &Path) -> Result<Vec<RecordBatch>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| Error::output(path, e))?;
-    reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::output(path, e))
-}
-
-fn column<'b, T: 'static>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b T> {
-    b.column_by_name(name)
-        .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| Error::output(path, format!("column {name} is missing or of another type")))
-}
-
-fn strings<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b StringArray> {
-    column(b, name, path)
-}
-
-fn ints<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Int64Array> {
-    column(b, name, path)
-}
-
-fn dates<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Date32Array> {
-    column(b, name, path)
 }

@@ -2,7 +2,7 @@
 
 use super::atomic_write;
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -35,6 +35,9 @@ pub struct RunReport {
     pub records_per_s: f64,
     /// Tables written, relative to the output directory.
     pub outputs: Vec<String>,
+    /// For `entlog merge`: the run directories merged, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub merged_runs: Vec<String>,
 }
 
 /// Wall time of each phase of a run, seconds.
@@ -49,7 +52,7 @@ pub struct Phases {
 }
 
 /// Options recorded in `run.json` (never the salt itself).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RunOptions {
     /// `auto` or a format name.
     pub format: String,
@@ -61,6 +64,9 @@ pub struct RunOptions {
     pub referential: Option<String>,
     /// Where the salt came from: `--salt`, `ENTLOG_SALT` or `default`.
     pub salt_source: String,
+    /// A fingerprint of the salt (see
+    /// [`crate::keys::UserKeyer::fingerprint`]).
+    pub salt_fingerprint: String,
     /// Whether plain files were memory-mapped.
     pub mmap: bool,
     /// Whether visits were computed.
@@ -70,7 +76,7 @@ pub struct RunOptions {
 }
 
 /// One input's account.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct InputReport {
     /// Path as given or found (`-` for stdin).
     pub path: String,
@@ -101,12 +107,29 @@ pub struct InputReport {
 }
 
 /// A rejected line.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RejectedLine {
     /// 1-based line number in the (decompressed) input.
     pub line: u64,
     /// Why it was rejected.
     pub reason: String,
+}
+
+/// What `merge` reads back of a run's `run.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredRun {
+    /// The run's options.
+    pub options: RunOptions,
+    /// Its inputs.
+    pub inputs: Vec<InputReport>,
+    /// Its outputs.
+    pub outputs: Vec<String>,
+}
+
+/// Reads the `run.json` of a finished run.
+pub fn read(path: &Path) -> Result<StoredRun> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&text).map_err(|e| Error::output(path, format!("not a run.json: {e}")))
 }
 
 /// Writes `report` as pretty JSON to `path`, atomically.

@@ -1,0 +1,387 @@
+//! `entlog merge`: runs over disjoint shards of the logs (files, days, or
+//! lines cut anywhere) into exactly the outputs of one run over all of
+//! them, from the runs' tables alone.
+//!
+//! What each table adds up from:
+//! - event counts (connections, access, activations, hourly connections)
+//!   are sums, so the runs' day rows per profile are added;
+//! - distinct visitors are recounted from the `user_activity` rows of all
+//!   runs, rows of the same (month, user, profile, structure) combined by
+//!   joining their day sets;
+//! - visits are rebuilt from `user_visits`: the visits of one user and day
+//!   from different runs join where they overlap or lie within the visit
+//!   gap, then durations, histograms and the national export are counted
+//!   again;
+//! - the HLL sketches of month rows are unioned.
+//!
+//! `modules.parquet` and `http.parquet` count distinct users per
+//! application and distinct client addresses, which no partial table
+//! keeps: they are merged only when every run's is empty, and otherwise
+//! left out of the merged output (said on stderr and in `run.json`).
+
+use crate::aggregate::finish::{Grain, Partials, RowKey, Settings, SketchSource, finish_partials};
+use crate::aggregate::scope::{
+    Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureEntry, StructureId,
+};
+use crate::aggregate::users::UserActivityRow;
+use crate::aggregate::visits::{VisitList, VisitSpan};
+use crate::aggregate::{CounterKey, Counts, SHARDS};
+use crate::analyze::{Analysis, RUN_JSON, run_report, write_tables};
+use crate::error::{Error, Result};
+use crate::hash::FastMap;
+use crate::parse::Profile;
+use crate::sink::run_json::{self, Phases, StoredRun};
+use crate::sketch;
+use crate::stored::{batches, column, dates, ints, strings};
+use crate::time::{LocalDays, days_from_civil};
+use arrow_array::{Array, BinaryArray, ListArray, StringArray, TimestampMicrosecondArray};
+use datasketches::hll::HllSketch;
+use jiff::tz::TimeZone;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The tables that count distinct users or clients no partial table
+/// keeps.
+const UNMERGEABLE: [&str; 2] = ["modules.parquet", "http.parquet"];
+
+/// Reads the runs in `runs`, merges them and writes the outputs into
+/// `out`. Fails if the runs were made with different time zones, visit
+/// gaps or salts, or if a table cannot be read.
+pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
+    let start = Instant::now();
+    let stored =
+        runs.iter().map(|r| run_json::read(&r.join(RUN_JSON))).collect::<Result<Vec<_>>>()?;
+    let options = same_options(runs, &stored)?;
+    let tz = TimeZone::get(&options.tz)
+        .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", options.tz)))?;
+    let mut reader = Reader::default();
+    let mut omit = Vec::new();
+    for run in runs {
+        reader.run(run)?;
+    }
+    for table in UNMERGEABLE {
+        let rows = runs.iter().map(|r| row_count(&r.join(table))).sum::<Result<usize>>()?;
+        if rows > 0 {
+            eprintln!(
+                "entlog merge: {table} is left out: its distinct counts cannot be rebuilt \
+                 from the runs' tables"
+            );
+            omit.push(table);
+        }
+    }
+    let read = start.elapsed().as_secs_f64();
+    let settings = Settings { days: LocalDays::new(tz), visit_gap_ms: options.visit_gap_ms };
+    let (partials, dims) = reader.into_partials(options.visits);
+    let tables = finish_partials(partials, dims, &settings);
+    let finished = start.elapsed().as_secs_f64();
+    let outputs = write_tables(out, &tables, &omit)?;
+    let wall = start.elapsed().as_secs_f64();
+    let phases = Phases { scan: read, finish: finished - read, write: wall - finished };
+    let inputs = stored.into_iter().flat_map(|s| s.inputs).collect();
+    let mut report = run_report(options, inputs, outputs, wall, phases);
+    report.merged_runs = runs.iter().map(|r| r.display().to_string()).collect();
+    report.options.threads = rayon::current_num_threads();
+    run_json::write(&out.join(RUN_JSON), &report)?;
+    Ok(Analysis { tables, report })
+}
+
+/// The options of the runs, which must agree on everything that shapes
+/// the figures.
+fn same_options(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOptions> {
+    let first = stored.first().ok_or_else(|| Error::usage("merge needs at least one run"))?;
+    let o = &first.options;
+    for (run, s) in runs.iter().zip(stored).skip(1) {
+        let p = &s.options;
+        let differs = [
+            ("time zone", o.tz != p.tz),
+            ("visit gap", o.visit_gap_ms != p.visit_gap_ms),
+            ("--no-visits", o.visits != p.visits),
+            ("salt", o.salt_fingerprint != p.salt_fingerprint),
+        ];
+        if let Some((what, _)) = differs.iter().find(|(_, d)| *d) {
+            return Err(Error::usage(format!(
+                "{} and {} were made with a different {what}: their tables cannot be merged",
+                runs[0].display(),
+                run.display()
+            )));
+        }
+    }
+    Ok(o.clone())
+}
+
+/// Rows of a Parquet file.
+fn row_count(path: &Path) -> Result<usize> {
+    Ok(batches(path)?.iter().map(|b| b.num_rows()).sum())
+}
+
+/// Partials gathered from the runs read so far.
+#[derive(Default)]
+struct Reader {
+    counters: FastMap<CounterKey, Counts>,
+    hourly: FastMap<(i32, u8, Profile), u64>,
+    users: Vec<Vec<UserActivityRow>>,
+    visits: Vec<VisitList>,
+    sketches: FastMap<RowKey, datasketches::hll::HllUnion>,
+    dims: DimsBuilder,
+}
+
+impl Reader {
+    /// Reads the tables of one run.
+    fn run(&mut self, dir: &Path) -> Result<()> {
+        if self.users.is_empty() {
+            self.users = vec![Vec::new(); SHARDS];
+            self.visits = vec![VisitList::default(); SHARDS];
+        }
+        self.audience(&dir.join("audience.parquet"))?;
+        self.hourly(&dir.join("hourly.parquet"))?;
+        for (month, path) in partitions(&dir.join("user_activity"))? {
+            self.user_activity(month, &path)?;
+        }
+        for (_, path) in partitions(&dir.join("user_visits"))? {
+            self.user_visits(&path)?;
+        }
+        Ok(())
+    }
+
+    fn audience(&mut self, path: &Path) -> Result<()> {
+        for b in batches(path)? {
+            let s = |n| strings(&b, n, path);
+            let (grain, scope, segment, sid) =
+                (s("grain")?, s("scope")?, s("segment")?, s("structure_id")?);
+            let (uai, name, profile) = (s("uai")?, s("structure_name")?, s("profile")?);
+            let period = dates(&b, "period_start", path)?;
+            let i64s = |n| ints(&b, n, path);
+            let (connections, access, activations) =
+                (i64s("connections")?, i64s("access")?, i64s("activations")?);
+            let hll: &BinaryArray = column(&b, "hll_sketch", path)?;
+            for i in 0..b.num_rows() {
+                let text = |a: &StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
+                let scope = match scope.value(i) {
+                    "platform" => ScopeKey::PLATFORM,
+                    "segment" => ScopeKey::segment(self.dims.segment(&segment.value(i))),
+                    _ => ScopeKey::structure(self.dims.structure(
+                        sid.value(i),
+                        text(segment),
+                        text(uai),
+                        text(name),
+                    )),
+                };
+                let profile = match profile.value(i) {
+                    "All" => None,
+                    p => Some(Profile::from_name(p.as_bytes())),
+                };
+                let day = period.value(i);
+                match (grain.value(i), profile) {
+                    ("day", Some(profile)) => {
+                        *self.counters.entry(CounterKey { day, scope, profile }).or_default() +=
+                            Counts {
+                                connections: connections.value(i) as u64,
+                                access: access.value(i) as u64,
+                                activations: activations.value(i) as u64,
+                            };
+                    }
+                    ("month", _) if !hll.is_null(i) => {
+                        let s = HllSketch::deserialize(hll.value(i)).map_err(|e| {
+                            Error::output(path, format!("row {i}: bad hll_sketch: {e}"))
+                        })?;
+                        let key = RowKey { grain: Grain::Month, period: day, scope, profile };
+                        self.sketches.entry(key).or_insert_with(sketch::new_union).update(&s);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn hourly(&mut self, path: &Path) -> Result<()> {
+        for b in batches(path)? {
+            let (day, hour) = (dates(&b, "day", path)?, ints(&b, "hour", path)?);
+            let (profile, n) = (strings(&b, "profile", path)?, ints(&b, "connections", path)?);
+            for i in (0..b.num_rows()).filter(|&i| profile.value(i) != "All") {
+                let key = (
+                    day.value(i),
+                    hour.value(i) as u8,
+                    Profile::from_name(profile.value(i).as_bytes()),
+                );
+                *self.hourly.entry(key).or_default() += n.value(i) as u64;
+            }
+        }
+        Ok(())
+    }
+
+    fn user_activity(&mut self, month: i32, path: &Path) -> Result<()> {
+        for b in batches(path)? {
+            let i64s = |n| ints(&b, n, path);
+            let (user, connections, access) =
+                (i64s("user_key")?, i64s("connections")?, i64s("access")?);
+            let (login, active) = (i64s("login_day_mask")?, i64s("active_day_mask")?);
+            let (profile, sid) =
+                (strings(&b, "profile", path)?, strings(&b, "structure_id", path)?);
+            let first: &TimestampMicrosecondArray = column(&b, "first_seen", path)?;
+            let last: &TimestampMicrosecondArray = column(&b, "last_seen", path)?;
+            for i in 0..b.num_rows() {
+                let structure = if sid.is_null(i) {
+                    NO_STRUCTURE
+                } else {
+                    self.dims.structure(sid.value(i), None, None, None)
+                };
+                let user_key = user.value(i);
+                self.users[shard(user_key)].push(UserActivityRow {
+                    month,
+                    user_key,
+                    profile: Profile::from_name(profile.value(i).as_bytes()),
+                    structure,
+                    connections: connections.value(i),
+                    access: access.value(i),
+                    login_days: login.value(i) as u32,
+                    active_days: active.value(i) as u32,
+                    first_ms: first.value(i).div_euclid(1000),
+                    last_ms: last.value(i).div_euclid(1000),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn user_visits(&mut self, path: &Path) -> Result<()> {
+        let mut ids: Vec<StructureId> = Vec::new();
+        for b in batches(path)? {
+            let (user, day) = (ints(&b, "user_key", path)?, dates(&b, "day", path)?);
+            let start: &TimestampMicrosecondArray = column(&b, "visit_start", path)?;
+            let end: &TimestampMicrosecondArray = column(&b, "visit_end", path)?;
+            let profile = strings(&b, "profile", path)?;
+            let lists: &ListArray = column(&b, "structure_ids", path)?;
+            let names = lists
+                .values()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| Error::output(path, "structure_ids is not a list of strings"))?;
+            let offsets = lists.value_offsets();
+            for i in 0..b.num_rows() {
+                ids.clear();
+                for j in offsets[i] as usize..offsets[i + 1] as usize {
+                    ids.push(self.dims.structure(names.value(j), None, None, None));
+                }
+                let user_key = user.value(i);
+                let span = VisitSpan {
+                    user: user_key as u64,
+                    day: day.value(i),
+                    start_ms: start.value(i).div_euclid(1000),
+                    end_ms: end.value(i).div_euclid(1000),
+                    profile: Profile::from_name(profile.value(i).as_bytes()),
+                    first_structure: 0,
+                    structure_count: 0,
+                };
+                self.visits[shard(user_key)].push_span(span, &ids);
+            }
+        }
+        Ok(())
+    }
+
+    fn into_partials(self, visits: bool) -> (Partials, Dimensions) {
+        let partials = Partials {
+            counters: self.counters,
+            hourly: self.hourly,
+            users: self.users,
+            visits: visits.then_some(self.visits),
+            sketches: SketchSource::Sketches(self.sketches),
+            app_facts: vec![FastMap::default(); SHARDS],
+            http: Vec::new(),
+        };
+        (partials, self.dims.finish())
+    }
+}
+
+/// The fact shard of a user key, as in [`crate::aggregate::Agg`].
+fn shard(user_key: i64) -> usize {
+    (user_key as u64 >> 58) as usize
+}
+
+/// The files of a partitioned table, with the month of each: every
+/// Parquet file under a `month=YYYY-MM-DD` directory.
+fn partitions(dir: &Path) -> Result<Vec<(i32, PathBuf)>> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let part = entry.map_err(|e| Error::io(dir, e))?.path();
+        let Some(month) = part
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("month="))
+            .and_then(parse_date)
+        else {
+            continue;
+        };
+        for file in std::fs::read_dir(&part).map_err(|e| Error::io(&part, e))? {
+            let file = file.map_err(|e| Error::io(&part, e))?.path();
+            if file.extension().is_some_and(|x| x == "parquet") {
+                files.push((month, file));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `YYYY-MM-DD` as a day number.
+fn parse_date(text: &str) -> Option<i32> {
+    let mut it = text.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    Some(days_from_civil(y as i32, m, d))
+}
+
+/// Structures and segments of the merged runs, by their names.
+#[derive(Default)]
+struct DimsBuilder {
+    by_id: FastMap<String, StructureId>,
+    structures: Vec<StructureEntry>,
+    segments: Vec<String>,
+}
+
+impl DimsBuilder {
+    fn segment(&mut self, name: &str) -> SegmentId {
+        match self.segments.iter().position(|s| s == name) {
+            Some(i) => i as SegmentId,
+            None => {
+                self.segments.push(name.to_string());
+                (self.segments.len() - 1) as SegmentId
+            }
+        }
+    }
+
+    /// The index of structure `id`, with the referential details a row
+    /// gives (audience rows give them, other tables do not).
+    fn structure(
+        &mut self,
+        id: &str,
+        segment: Option<String>,
+        uai: Option<String>,
+        name: Option<String>,
+    ) -> StructureId {
+        let segment = segment.map(|s| self.segment(&s));
+        let s = match self.by_id.get(id) {
+            Some(&s) => s,
+            None => {
+                let s = self.structures.len() as StructureId;
+                self.structures.push(StructureEntry {
+                    id: id.to_string(),
+                    segment: None,
+                    uai: None,
+                    name: None,
+                });
+                self.by_id.insert(id.to_string(), s);
+                s
+            }
+        };
+        let e = &mut self.structures[s as usize];
+        e.segment = e.segment.or(segment);
+        e.uai = e.uai.take().or(uai);
+        e.name = e.name.take().or(name);
+        s
+    }
+
+    fn finish(self) -> Dimensions {
+        Dimensions { structures: self.structures, segments: self.segments, apps: Vec::new() }
+    }
+}
