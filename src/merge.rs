@@ -158,7 +158,7 @@ impl Reader {
                 let text = |a: &StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
                 let scope = match scope.value(i) {
                     "platform" => ScopeKey::PLATFORM,
-                    "segment" => ScopeKey::segment(self.dims.segment(&segment.value(i))),
+                    "segment" => ScopeKey::segment(self.dims.segment(segment.value(i))),
                     _ => ScopeKey::structure(self.dims.structure(
                         sid.value(i),
                         text(segment),
