@@ -7,6 +7,7 @@ mod demo;
 mod determinism;
 mod formats;
 mod generate;
+mod merge;
 mod quirks;
 mod report;
 mod util;

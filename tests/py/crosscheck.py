@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
+import hll
+
 PROFILES = {"Student", "Relative", "Teacher", "Personnel", "Guest"}
 # entlog orders events of the same instant by profile code.
 PROFILE_ORDER = ["Student", "Relative", "Teacher", "Personnel", "Guest", "Unknown"]
@@ -230,6 +232,7 @@ def main():
 
     table = pq.read_table(f"{out}/audience.parquet").to_pylist()
     got = {}
+    sketches = 0
     for r in table:
         key = (r["grain"], r["period_start"], r["scope"], r["segment"], r["structure_id"], r["profile"])
         if key in got:
@@ -237,6 +240,17 @@ def main():
             sys.exit(1)
         got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"],
                     r["visits"], r["visit_seconds"])
+        # Month rows carry a sketch of their visitors: the same users as a
+        # sketch the DataSketches package makes of their raw ids.
+        sketch = r["hll_sketch"]
+        if (sketch is not None) != (r["grain"] == "month" and r["unique_visitors"] > 0):
+            print("hll_sketch on the wrong rows", key)
+            sys.exit(1)
+        if sketch is not None:
+            sketches += 1
+            if hll.content(sketch) != hll.content(hll.sketch_of(visitors[key]).serialize_compact()):
+                print("hll_sketch differs from the sketch of the raw ids", key)
+                sys.exit(1)
         sid = r["structure_id"]
         if sid is not None and (r["uai"], r["structure_name"]) != (uai_of.get(sid), name_of.get(sid)):
             print("bad referential columns", r)
@@ -288,7 +302,7 @@ def main():
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
-          f"{len(got_visits)} visits, {len(got_national)} national rows, "
+          f"{len(got_visits)} visits, {len(got_national)} national rows, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
 
 

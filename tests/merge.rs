@@ -1,0 +1,175 @@
+//! `entlog merge`: runs over shards of a dump, cut by file, by day or line
+//! by line, merge into exactly the outputs of one run over the whole dump.
+
+use crate::util::{TableFiles, analyze, entlog, generate, python, table};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Every output a merge must reproduce (`run.json` is compared apart).
+const TABLES: [&str; 8] = [
+    "audience.parquet",
+    "user_activity",
+    "user_visits",
+    "hourly.parquet",
+    "visits.parquet",
+    "http.parquet",
+    "national_weekly.csv",
+    "national_weekly.parquet",
+];
+
+fn outputs(out: &Path) -> Vec<TableFiles> {
+    TABLES.iter().map(|t| table(out, t)).collect()
+}
+
+/// Writes the lines of every file of `events` into `n` shard directories
+/// under `dir`, the shard of a line chosen by `pick(file index, line
+/// index, line)`; returns the shard directories.
+fn shard_lines(
+    events: &Path,
+    dir: &Path,
+    n: usize,
+    pick: impl Fn(usize, usize, &[u8]) -> usize,
+) -> Vec<PathBuf> {
+    let shards: Vec<PathBuf> = (0..n).map(|i| dir.join(format!("shard-{i}"))).collect();
+    let mut bufs = vec![Vec::new(); n];
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(events).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for (f, file) in files.iter().enumerate() {
+        let data = std::fs::read(file).unwrap();
+        for (i, line) in data.split_inclusive(|&b| b == b'\n').enumerate() {
+            let buf = &mut bufs[pick(f, i, line)];
+            buf.extend_from_slice(line);
+            if !line.ends_with(b"\n") {
+                buf.push(b'\n');
+            }
+        }
+    }
+    for (shard, buf) in shards.iter().zip(bufs) {
+        std::fs::create_dir_all(shard).unwrap();
+        std::fs::write(shard.join("events.json"), buf).unwrap();
+    }
+    shards
+}
+
+/// The epoch day (UTC) of an event store line, from its `date` field.
+fn utc_day(line: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(line);
+    let ms: i64 = text
+        .split_once("\"date\":")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0);
+    (ms / 86_400_000) as usize
+}
+
+fn run_json(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap()
+}
+
+/// Analyzes each shard into `dir/run-i` and returns the run directories.
+fn analyze_shards(shards: &[PathBuf], dump: &Path, dir: &Path) -> Vec<PathBuf> {
+    shards
+        .iter()
+        .enumerate()
+        .map(|(i, shard)| {
+            let out = dir.join(format!("run-{i}"));
+            let o = analyze(shard, &out, &["--referential", dump.to_str().unwrap(), "-q"]);
+            assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+            out
+        })
+        .collect()
+}
+
+fn merge(runs: &[PathBuf], out: &Path) {
+    let mut args = vec!["merge", "-q", "--out", out.to_str().unwrap()];
+    args.extend(runs.iter().map(|r| r.to_str().unwrap()));
+    let o = entlog(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Analyzes the shards, merges them, and checks the merge against
+/// `whole`: every table byte for byte, and the totals of `run.json`.
+fn check_merge(name: &str, shards: &[PathBuf], dump: &Path, whole: &Path, dir: &Path) {
+    let dir = dir.join(name);
+    let runs = analyze_shards(shards, dump, &dir);
+    let merged = dir.join("merged");
+    merge(&runs, &merged);
+    for (t, (a, b)) in TABLES.iter().zip(outputs(whole).iter().zip(outputs(&merged))) {
+        assert!(*a == b, "{name}: merged {t} differs from the single run's");
+    }
+    let (a, b) = (run_json(whole), run_json(&merged));
+    for total in ["lines", "records", "rejected", "failed_inputs"] {
+        assert_eq!(a[total], b[total], "{name}: run.json {total}");
+    }
+    assert_eq!(b["merged_runs"].as_array().unwrap().len(), shards.len());
+}
+
+#[test]
+fn shards_cut_by_file_by_day_or_line_by_line_merge_into_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.02", "7", &[]);
+    let events = dump.join("events");
+    let whole = dir.path().join("whole");
+    let o = analyze(&events, &whole, &["--referential", dump.to_str().unwrap(), "-q"]);
+    assert_eq!(o.status.code(), Some(0));
+
+    // By file: the monthly dumps dealt to three runs.
+    let by_file = shard_lines(&events, &dir.path().join("by-file"), 3, |f, _, _| f % 3);
+    check_merge("by file", &by_file, &dump, &whole, dir.path());
+
+    // By day (UTC, so a local day is cut at 1 or 2 am): dumps arriving
+    // day by day, every day to another of four runs.
+    let by_day = shard_lines(&events, &dir.path().join("by-day"), 4, |_, _, l| utc_day(l) % 4);
+    check_merge("by day", &by_day, &dump, &whole, dir.path());
+
+    // Line by line: consecutive events of a visit land in different runs,
+    // whose visits must join again.
+    let by_line = shard_lines(&events, &dir.path().join("by-line"), 3, |_, i, _| i % 3);
+    check_merge("by line", &by_line, &dump, &whole, dir.path());
+
+    // A merge is a run like the others: merging merged runs gives the same.
+    let runs: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("by line/run-{i}"))).collect();
+    let partial = dir.path().join("partial");
+    merge(&runs[..2], &partial);
+    let twice = dir.path().join("twice");
+    merge(&[partial.clone(), runs[2].clone()], &twice);
+    assert!(outputs(&twice) == outputs(&whole), "a merge of merges differs");
+
+    // The README's SQL over the partial tables of the runs gives the
+    // merged monthly figures (DuckDB from pip).
+    let runs = dir.path().join("by line");
+    python("merge_sql.py", &[runs.to_str().unwrap(), whole.to_str().unwrap()]);
+    // The sketches of two runs, unioned by the DataSketches Python
+    // package, estimate the exact distinct counts of the merge of both.
+    // (The crosscheck tests compare every sketch of a run with one built
+    // in Python from the raw ids.)
+    let (a, b) = (runs.join("run-0"), runs.join("run-1"));
+    let ab = dir.path().join("partial");
+    python("hll_union.py", &[a.to_str().unwrap(), b.to_str().unwrap(), ab.to_str().unwrap()]);
+}
+
+#[test]
+fn runs_with_different_salts_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.002", "3", &[]);
+    let events = dump.join("events");
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    assert_eq!(analyze(&events, &a, &["-q"]).status.code(), Some(0));
+    assert_eq!(analyze(&events, &b, &["-q", "--salt", "other"]).status.code(), Some(0));
+    let out = dir.path().join("m");
+    let o = entlog(&[
+        "merge",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different salt"));
+    assert!(!out.exists());
+}
