@@ -37,6 +37,7 @@ use crate::time::{LocalDays, days_from_civil};
 use arrow_array::{Array, BinaryArray, ListArray, StringArray, TimestampMicrosecondArray};
 use datasketches::hll::HllSketch;
 use jiff::tz::TimeZone;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -76,7 +77,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     }
     let read = start.elapsed().as_secs_f64();
     let settings = Settings { days: LocalDays::new(tz), visit_gap_ms: options.visit_gap_ms };
-    let (partials, dims) = reader.into_partials(options.visits);
+    let (partials, dims) = reader.into_partials(options.visits, options.visit_gap_ms);
     let tables = finish_partials(partials, dims, &settings);
     let finished = start.elapsed().as_secs_f64();
     let outputs = write_tables(out, &tables, &omit)?;
@@ -284,12 +285,13 @@ impl Reader {
         Ok(())
     }
 
-    fn into_partials(self, visits: bool) -> (Partials, Dimensions) {
+    fn into_partials(self, visits: bool, gap_ms: i64) -> (Partials, Dimensions) {
+        let joined = self.visits.into_par_iter().map(|list| list.joined(gap_ms)).collect();
         let partials = Partials {
             counters: self.counters,
             hourly: self.hourly,
             users: self.users,
-            visits: visits.then_some(self.visits),
+            visits: visits.then_some(joined),
             sketches: SketchSource::Sketches(self.sketches),
             app_facts: vec![FastMap::default(); SHARDS],
             http: Vec::new(),

@@ -214,8 +214,9 @@ pub struct Partials {
     /// User activity rows of each shard, in any order; rows of the same
     /// key are combined.
     pub users: Vec<Vec<UserActivityRow>>,
-    /// Visits of each shard, in any order; overlapping ones are joined.
-    /// `None` when visits are not computed.
+    /// Visits of each shard, joined (see [`VisitList::joined`]): sorted by
+    /// user, day and start, none within the visit gap of another. `None`
+    /// when visits are not computed.
     pub visits: Option<Vec<VisitList>>,
     /// Where the month sketches come from.
     pub sketches: SketchSource,
@@ -303,10 +304,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         .fold(
             || None,
             |acc: Option<Visitors>, (i, shard)| {
-                let mut v = acc.unwrap_or_else(|| Visitors {
-                    grid: vec![0; layout.len()],
-                    sketches: FastMap::default(),
-                });
+                let mut v = acc.unwrap_or_else(|| Visitors::new(&layout, coupons.is_some()));
                 users::count_visitors(shard, &dims, &layout, coupons.map(|c| &c[i]), &mut v);
                 Some(v)
             },
@@ -320,8 +318,11 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     };
     for v in per_worker {
         visitors = grid::add(visitors, v.grid);
-        for (k, s) in v.sketches {
-            unions.entry(k).or_insert_with(sketch::new_union).update(&s);
+        let months = layout.first_month_cell();
+        for (i, s) in v.sketches.iter().enumerate() {
+            if let Some(s) = s {
+                unions.entry(layout.key(months + i)).or_insert_with(sketch::new_union).update(s);
+            }
         }
     }
     let sketches = unions.par_iter().map(|(k, u)| (*k, sketch::canonical_bytes(u))).collect();
@@ -333,12 +334,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         gap_ms: settings.visit_gap_ms,
     };
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let joined: Vec<VisitList> = p
-        .visits
-        .unwrap_or_default()
-        .into_par_iter()
-        .map(|list| list.joined(settings.visit_gap_ms))
-        .collect();
+    let joined = p.visits.unwrap_or_default();
     let visited = joined
         .par_iter()
         .with_min_len(per_thread)
@@ -424,23 +420,31 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     tables
 }
 
-/// All visits in the order of `user_visits`: month, user key, start.
+/// All visits in the order of `user_visits`: month, user key (signed),
+/// start. Each shard is already in (user, start) order, and shards hold
+/// consecutive ranges of keys, so visits are only dealt into months.
 fn visit_table(shards: &[VisitList]) -> VisitList {
-    let mut order: Vec<(i32, i64, i64, usize, usize)> = shards
-        .iter()
-        .enumerate()
-        .flat_map(|(s, list)| {
-            list.spans
-                .iter()
-                .enumerate()
-                .map(move |(i, v)| (month_start(v.day), v.user as i64, v.start_ms, s, i))
-        })
-        .collect();
-    order.par_sort_unstable();
-    let mut out = VisitList::default();
-    for &(.., s, i) in &order {
-        let span = &shards[s].spans[i];
-        out.push_span(*span, shards[s].structures_of(span));
+    let half = shards.len() / 2;
+    // Shards of keys with the top bit set hold the negative signed keys.
+    let signed_order = shards[half..].iter().chain(&shards[..half]);
+    let mut months: std::collections::BTreeMap<i32, Vec<(&VisitList, usize)>> =
+        std::collections::BTreeMap::new();
+    let mut month = (i32::MIN, 0);
+    for list in signed_order {
+        for (i, v) in list.spans.iter().enumerate() {
+            if v.day != month.0 {
+                month = (v.day, month_start(v.day));
+            }
+            months.entry(month.1).or_default().push((list, i));
+        }
+    }
+    let mut out = VisitList {
+        spans: Vec::with_capacity(shards.iter().map(|l| l.spans.len()).sum()),
+        structures: Vec::with_capacity(shards.iter().map(|l| l.structures.len()).sum()),
+    };
+    for (list, i) in months.into_values().flatten() {
+        let span = &list.spans[i];
+        out.push_span(*span, list.structures_of(span));
     }
     out
 }

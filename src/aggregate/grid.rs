@@ -82,6 +82,12 @@ impl Layout {
         ]
     }
 
+    /// The first cell of month rows: month cells are the last ones, from
+    /// this index to [`Layout::len`].
+    pub fn first_month_cell(&self) -> usize {
+        (self.days + self.weeks) * self.scopes * PROFILES
+    }
+
     /// The cell of a period slot, scope and profile.
     #[inline]
     pub fn cell(&self, period: usize, scope: ScopeKey, profile: Option<Profile>) -> usize {

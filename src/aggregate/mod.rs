@@ -156,8 +156,9 @@ pub struct Record<'s> {
     pub structures: &'s [(StructureId, Option<SegmentId>)],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
-    /// The HLL coupon of the raw user id, for `LOGIN` events.
-    pub coupon: Option<Coupon>,
+    /// The raw user id, hashed into an HLL coupon on the user's first
+    /// `LOGIN` in this state.
+    pub raw_user: &'s [u8],
 }
 
 /// One worker's aggregate state.
@@ -242,15 +243,13 @@ impl Agg {
     /// Folds one resolved event in.
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, time_ms, structures, app, coupon } = *r;
+        let Record { user, day, hour, profile, kind, time_ms, structures, app, raw_user } = *r;
         if kind == EventKind::Admin {
             return;
         }
         if kind == EventKind::Login {
             *self.hourly.entry((day, hour, profile)).or_default() += 1;
-        }
-        if let Some(c) = coupon {
-            self.coupons[Self::shard(user)].entry(user).or_insert(c);
+            self.coupons[Self::shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
         }
         if let Some(app) = app {
             *self.app_facts[Self::shard(user)]
@@ -410,7 +409,6 @@ struct LastUser<'c> {
     id: Vec<u8>,
     key: u64,
     known: Option<&'c KnownUser>,
-    coupon: Option<Coupon>,
 }
 
 /// A worker: its caches and its aggregate state.
@@ -422,8 +420,7 @@ pub struct Worker<'c> {
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     /// The last user id keyed and its key: access logs write a user's
     /// requests in runs, and comparing is cheaper than keying.
-    /// With the user's entry in the users referential, and the HLL coupon
-    /// of the id once a `LOGIN` needed it.
+    /// With the user's entry in the users referential.
     last_user: LastUser<'c>,
     /// The state folded so far.
     pub agg: Agg,
@@ -438,7 +435,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
-            last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None, coupon: None },
+            last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
             agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
         }
     }
@@ -468,7 +465,6 @@ impl<'c> Worker<'c> {
                 last.id.clear();
                 last.id.extend_from_slice(&ev.user);
                 last.known = self.ctx.users.get(&last.key);
-                last.coupon = None;
             }
             (Some(last.key), last.known)
         };
@@ -496,10 +492,18 @@ impl<'c> Worker<'c> {
             _ => &self.scratch,
         };
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
-        let last = &mut self.last_user;
-        let coupon = (kind == EventKind::Login)
-            .then(|| *last.coupon.get_or_insert_with(|| sketch::coupon(&last.id)));
-        self.agg.add(&Record { user, day, hour, profile, kind, time_ms, structures, app, coupon });
+        let raw_user = &ev.user;
+        self.agg.add(&Record {
+            user,
+            day,
+            hour,
+            profile,
+            kind,
+            time_ms,
+            structures,
+            app,
+            raw_user,
+        });
         Ok(time_ms)
     }
 }

@@ -115,8 +115,18 @@ pub fn day_range(rows: &[UserActivityRow]) -> Option<(i32, i32)> {
 pub struct Visitors {
     /// One count per cell of the layout.
     pub grid: Vec<u32>,
-    /// Sketches of month rows.
-    pub sketches: FastMap<RowKey, HllSketch>,
+    /// Sketches of the month cells of the layout (from
+    /// [`Layout::first_month_cell`]), when coupons are given.
+    pub sketches: Vec<Option<HllSketch>>,
+}
+
+impl Visitors {
+    /// No visitor yet, in `layout`; with room for month sketches if
+    /// `sketches`.
+    pub fn new(layout: &Layout, sketches: bool) -> Visitors {
+        let months = if sketches { layout.len() - layout.first_month_cell() } else { 0 };
+        Visitors { grid: vec![0; layout.len()], sketches: vec![None; months] }
+    }
 }
 
 /// Counts the users of `rows` (combined, sorted by user) into `out`: each
@@ -166,13 +176,17 @@ pub fn count_visitors(
         }
         keys.sort_unstable();
         keys.dedup();
-        for k in &keys {
-            out.grid[layout.index(k)] += 1;
-        }
         let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64)));
-        if let Some(&c) = coupon {
-            for k in keys.iter().filter(|k| k.grain == Grain::Month) {
-                out.sketches.entry(*k).or_insert_with(sketch::new_sketch).update_with_coupon(c);
+        let months = layout.first_month_cell();
+        for k in &keys {
+            let i = layout.index(k);
+            out.grid[i] += 1;
+            if let Some(&c) = coupon
+                && i >= months
+            {
+                out.sketches[i - months]
+                    .get_or_insert_with(sketch::new_sketch)
+                    .update_with_coupon(c);
             }
         }
     }

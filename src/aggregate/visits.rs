@@ -251,13 +251,6 @@ impl VisitList {
         &self.structures[start..start + span.structure_count as usize]
     }
 
-    /// Appends the visits of `other`.
-    pub fn extend(&mut self, other: &VisitList) {
-        for span in &other.spans {
-            self.push_span(*span, other.structures_of(span));
-        }
-    }
-
     /// The visits of the union of the events behind the visits of `self`,
     /// sorted by user, day and start: visits of one user and day that
     /// overlap or lie within `gap_ms` of each other join into one, which
