@@ -11,7 +11,8 @@ use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::{
-    audience, hourly, http, modules, national, run_json, user_activity, user_visits, visits,
+    audience, hourly, http, modules, national, run_json, user_activity, user_modules, user_visits,
+    visits,
 };
 use crate::time::LocalDays;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -104,10 +105,11 @@ pub struct Analysis {
 
 /// Names of the tables `analyze` writes, in the order written; `run.json`
 /// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 10] = [
+pub const OUTPUTS: [&str; 11] = [
     "audience.parquet",
     "user_activity",
     "user_visits",
+    "user_modules",
     "hourly.parquet",
     "modules.parquet",
     "visits.parquet",
@@ -218,6 +220,7 @@ pub fn write_tables(out: &Path, tables: &Tables, omit: &[&str]) -> Result<Vec<St
             "audience.parquet" => audience::write(&path, tables)?,
             "user_activity" => user_activity::write(&path, tables)?,
             "user_visits" => user_visits::write(&path, tables)?,
+            "user_modules" => user_modules::write(&path, tables)?,
             "hourly.parquet" => hourly::write(&path, tables)?,
             "modules.parquet" => modules::write(&path, tables)?,
             "visits.parquet" => visits::write(&path, tables)?,

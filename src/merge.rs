@@ -14,11 +14,14 @@
 //!   again;
 //! - the HLL sketches of month rows are unioned.
 //!
-//! `modules.parquet` and `http.parquet` count distinct users per
-//! application and distinct client addresses, which no partial table
-//! keeps: they are merged only when every run's is empty, and otherwise
-//! left out of the merged output (said on stderr and in `run.json`).
+//! - application use adds up like events (access from the day rows of
+//!   `modules.parquet`) and like users (`user_modules` rows).
+//!
+//! `http.parquet` counts distinct client addresses, which no partial table
+//! keeps: it is merged only when every run's is empty, and otherwise left
+//! out of the merged output (said on stderr and in `run.json`).
 
+use crate::aggregate::apps::{AppCounters, AppEntry, AppId, AppUserRow};
 use crate::aggregate::finish::{Grain, Partials, RowKey, Settings, SketchSource, finish_partials};
 use crate::aggregate::scope::{
     Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureEntry, StructureId,
@@ -41,9 +44,8 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// The tables that count distinct users or clients no partial table
-/// keeps.
-const UNMERGEABLE: [&str; 2] = ["modules.parquet", "http.parquet"];
+/// The tables that count distinct clients no partial table keeps.
+const UNMERGEABLE: [&str; 1] = ["http.parquet"];
 
 /// Reads the runs in `runs`, merges them and writes the outputs into
 /// `out`. Fails if the runs were made with different time zones, visit
@@ -128,6 +130,8 @@ struct Reader {
     users: Vec<Vec<UserActivityRow>>,
     visits: Vec<VisitList>,
     sketches: FastMap<RowKey, datasketches::hll::HllUnion>,
+    app_counters: AppCounters,
+    app_users: Vec<Vec<AppUserRow>>,
     dims: DimsBuilder,
 }
 
@@ -137,14 +141,19 @@ impl Reader {
         if self.users.is_empty() {
             self.users = vec![Vec::new(); SHARDS];
             self.visits = vec![VisitList::default(); SHARDS];
+            self.app_users = vec![Vec::new(); SHARDS];
         }
         self.audience(&dir.join("audience.parquet"))?;
         self.hourly(&dir.join("hourly.parquet"))?;
+        self.modules(&dir.join("modules.parquet"))?;
         for (month, path) in partitions(&dir.join("user_activity"))? {
             self.user_activity(month, &path)?;
         }
         for (_, path) in partitions(&dir.join("user_visits"))? {
             self.user_visits(&path)?;
+        }
+        for (month, path) in partitions(&dir.join("user_modules"))? {
+            self.user_modules(month, &path)?;
         }
         Ok(())
     }
@@ -211,6 +220,48 @@ impl Reader {
                     Profile::from_name(profile.value(i).as_bytes()),
                 );
                 *self.hourly.entry(key).or_default() += n.value(i) as u64;
+            }
+        }
+        Ok(())
+    }
+
+    /// Access events of the day rows, and the spellings of each
+    /// application.
+    fn modules(&mut self, path: &Path) -> Result<()> {
+        for b in batches(path)? {
+            let (grain, day) = (strings(&b, "grain", path)?, dates(&b, "period_start", path)?);
+            let (profile, module) = (strings(&b, "profile", path)?, strings(&b, "module", path)?);
+            let (raw, access) = (strings(&b, "raw_modules", path)?, ints(&b, "access", path)?);
+            for i in 0..b.num_rows() {
+                let app = self.dims.app(module.value(i), raw.value(i).split('|'));
+                if grain.value(i) == "day" && profile.value(i) != "All" {
+                    let profile = Profile::from_name(profile.value(i).as_bytes());
+                    *self.app_counters.entry((day.value(i), profile, app)).or_default() +=
+                        access.value(i);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn user_modules(&mut self, month: i32, path: &Path) -> Result<()> {
+        for b in batches(path)? {
+            let (user, access, days) = (
+                ints(&b, "user_key", path)?,
+                ints(&b, "access", path)?,
+                ints(&b, "access_day_mask", path)?,
+            );
+            let (profile, module) = (strings(&b, "profile", path)?, strings(&b, "module", path)?);
+            for i in 0..b.num_rows() {
+                let user_key = user.value(i);
+                self.app_users[shard(user_key)].push(AppUserRow {
+                    month,
+                    user_key,
+                    profile: Profile::from_name(profile.value(i).as_bytes()),
+                    app: self.dims.app(module.value(i), std::iter::empty()),
+                    access: access.value(i),
+                    days: days.value(i) as u32,
+                });
             }
         }
         Ok(())
@@ -293,7 +344,8 @@ impl Reader {
             users: self.users,
             visits: visits.then_some(joined),
             sketches: SketchSource::Sketches(self.sketches),
-            app_facts: vec![FastMap::default(); SHARDS],
+            app_counters: self.app_counters,
+            app_users: self.app_users,
             http: Vec::new(),
         };
         (partials, self.dims.finish())
@@ -338,15 +390,30 @@ fn parse_date(text: &str) -> Option<i32> {
     Some(days_from_civil(y as i32, m, d))
 }
 
-/// Structures and segments of the merged runs, by their names.
+/// Structures, segments and applications of the merged runs, by their
+/// names.
 #[derive(Default)]
 struct DimsBuilder {
     by_id: FastMap<String, StructureId>,
     structures: Vec<StructureEntry>,
     segments: Vec<String>,
+    apps: Vec<AppEntry>,
 }
 
 impl DimsBuilder {
+    /// The index of application `name`, with more of its raw spellings.
+    fn app<'a>(&mut self, name: &str, raw: impl Iterator<Item = &'a str>) -> AppId {
+        let id = match self.apps.iter().position(|a| a.name == name) {
+            Some(i) => i,
+            None => {
+                self.apps.push(AppEntry { name: name.to_string(), raw: Default::default() });
+                self.apps.len() - 1
+            }
+        };
+        self.apps[id].raw.extend(raw.map(str::to_string));
+        id as AppId
+    }
+
     fn segment(&mut self, name: &str) -> SegmentId {
         match self.segments.iter().position(|s| s == name) {
             Some(i) => i as SegmentId,
@@ -389,6 +456,6 @@ impl DimsBuilder {
     }
 
     fn finish(self) -> Dimensions {
-        Dimensions { structures: self.structures, segments: self.segments, apps: Vec::new() }
+        Dimensions { structures: self.structures, segments: self.segments, apps: self.apps }
     }
 }

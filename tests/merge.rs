@@ -6,11 +6,13 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Every output a merge must reproduce (`run.json` is compared apart).
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 10] = [
     "audience.parquet",
     "user_activity",
     "user_visits",
+    "user_modules",
     "hourly.parquet",
+    "modules.parquet",
     "visits.parquet",
     "http.parquet",
     "national_weekly.csv",

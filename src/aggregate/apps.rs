@@ -4,8 +4,10 @@
 use super::AppFactKey;
 use super::finish::Grain;
 use super::intern::{Intern, LocalCache};
+use super::users;
 use crate::hash::FastMap;
 use crate::parse::Profile;
+use crate::time::month_start;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
@@ -96,37 +98,111 @@ pub struct AppMetrics {
     pub unique_users: i64,
 }
 
-/// Counts the rows of the users of one shard: access events are summed,
-/// each user counts once per row.
-pub fn count_shard(shard: FastMap<AppFactKey, u32>) -> FastMap<AppRowKey, AppMetrics> {
-    let mut facts: Vec<(AppFactKey, u32)> = shard.into_iter().collect();
-    facts.sort_unstable_by_key(|(k, _)| *k);
-    let mut rows: FastMap<AppRowKey, AppMetrics> = FastMap::default();
-    let mut keys: Vec<(AppRowKey, u32)> = Vec::new();
-    for user_facts in facts.chunk_by(|a, b| a.0.user == b.0.user) {
-        // The user's rows with their access counts; then one update per
-        // distinct row, where the user counts once.
-        keys.clear();
-        for &(k, n) in user_facts {
-            for grain in Grain::ALL {
-                for profile in [Some(k.profile), None] {
-                    let key = AppRowKey { grain, period: grain.period(k.day), profile, app: k.app };
-                    keys.push((key, n));
-                }
-            }
+/// One row of `user_modules`: one user's month of one application under
+/// one profile, with the days of use as a bit set (as in
+/// [`UserActivityRow`](super::users::UserActivityRow)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppUserRow {
+    /// First day of the month.
+    pub month: i32,
+    /// Keyed pseudonym of the user.
+    pub user_key: i64,
+    /// Profile of the events.
+    pub profile: Profile,
+    /// The application.
+    pub app: AppId,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// Local days of the month with an `ACCESS`: bit `d - 1` for day `d`.
+    pub days: u32,
+}
+
+impl AppUserRow {
+    /// The row of one day's application fact.
+    pub fn of_fact(k: &AppFactKey, access: u32) -> AppUserRow {
+        let month = month_start(k.day);
+        AppUserRow {
+            month,
+            user_key: k.user as i64,
+            profile: k.profile,
+            app: k.app,
+            access: i64::from(access),
+            days: 1 << (k.day - month),
         }
-        keys.sort_unstable_by_key(|(k, _)| *k);
-        for same in keys.chunk_by(|a, b| a.0 == b.0) {
-            let row = rows.entry(same[0].0).or_default();
-            row.access += same.iter().map(|&(_, n)| i64::from(n)).sum::<i64>();
-            row.unique_users += 1;
+    }
+}
+
+/// Sorts rows by user and combines the rows of equal keys.
+pub fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
+    users::combine_rows(
+        rows,
+        |r| (r.user_key as u64, r.month, r.profile, r.app),
+        |a, b| {
+            a.access += b.access;
+            a.days |= b.days;
+        },
+    )
+}
+
+/// `ACCESS` events by (local day, profile, application).
+pub type AppCounters = FastMap<(i32, Profile, AppId), i64>;
+
+/// Adds the access events of a shard of facts into `counters`.
+pub fn add_counts(shard: &FastMap<AppFactKey, u32>, counters: &mut AppCounters) {
+    for (k, &n) in shard {
+        *counters.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
+    }
+}
+
+/// The rows of `modules.parquet`: access events summed from `counters`,
+/// distinct users counted from the rows of each shard (combined, sorted
+/// by user).
+pub fn rows(counters: &AppCounters, shards: &[Vec<AppUserRow>]) -> FastMap<AppRowKey, AppMetrics> {
+    use rayon::prelude::*;
+    let mut rows = shards.par_iter().map(|s| count_users(s)).reduce(FastMap::default, merge_rows);
+    for (&(day, profile, app), &n) in counters {
+        for grain in Grain::ALL {
+            for profile in [Some(profile), None] {
+                let key = AppRowKey { grain, period: grain.period(day), profile, app };
+                rows.entry(key).or_default().access += n;
+            }
         }
     }
     rows
 }
 
+/// Counts each user once per row (grain, period, profile, application)
+/// they used.
+fn count_users(rows: &[AppUserRow]) -> FastMap<AppRowKey, AppMetrics> {
+    let mut out: FastMap<AppRowKey, AppMetrics> = FastMap::default();
+    let mut keys: Vec<AppRowKey> = Vec::new();
+    for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
+        keys.clear();
+        for r in user_rows {
+            for day in users::days_of(r.month, r.days) {
+                for grain in Grain::ALL {
+                    for profile in [Some(r.profile), None] {
+                        keys.push(AppRowKey {
+                            grain,
+                            period: grain.period(day),
+                            profile,
+                            app: r.app,
+                        });
+                    }
+                }
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        for k in &keys {
+            out.entry(*k).or_default().unique_users += 1;
+        }
+    }
+    out
+}
+
 /// Adds the rows of `b` into `a`.
-pub fn merge_rows(
+fn merge_rows(
     mut a: FastMap<AppRowKey, AppMetrics>,
     b: FastMap<AppRowKey, AppMetrics>,
 ) -> FastMap<AppRowKey, AppMetrics> {

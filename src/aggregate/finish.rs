@@ -6,13 +6,13 @@
 //! of the set gets one. Users are disjoint across shards, so these counts
 //! add up across shards exactly and shards are finished in parallel.
 
-use super::apps::{self, AppMetrics, AppRowKey};
+use super::apps::{self, AppCounters, AppMetrics, AppRowKey, AppUserRow};
 use super::grid::{self, Layout};
 use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
-use super::{Agg, AppFactKey, CounterKey, Counts, SHARDS};
+use super::{Agg, CounterKey, Counts, SHARDS};
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::sketch;
@@ -166,6 +166,9 @@ pub struct Tables {
     /// `user_visits` rows, sorted by month, user key and start (empty
     /// without visits).
     pub user_visits: VisitList,
+    /// `user_modules` rows, sorted by month, user key, profile and
+    /// application name.
+    pub user_modules: Vec<AppUserRow>,
     /// `http.parquet` rows, sorted by grain, period and profile.
     pub http: Vec<HttpRow>,
     /// Names of structures and segments.
@@ -220,8 +223,11 @@ pub struct Partials {
     pub visits: Option<Vec<VisitList>>,
     /// Where the month sketches come from.
     pub sketches: SketchSource,
-    /// Application-use facts of each shard, when known.
-    pub app_facts: Vec<FastMap<AppFactKey, u32>>,
+    /// `ACCESS` events by (day, profile, application).
+    pub app_counters: AppCounters,
+    /// Application use of each shard's users, in any order; rows of the
+    /// same key are combined.
+    pub app_users: Vec<Vec<AppUserRow>>,
     /// `http.parquet` rows.
     pub http: Vec<HttpRow>,
 }
@@ -252,13 +258,32 @@ impl Agg {
                 )
                 .collect()
         });
+        let app_counters = self
+            .app_facts
+            .par_iter()
+            .fold(AppCounters::default, |mut c, shard| {
+                apps::add_counts(shard, &mut c);
+                c
+            })
+            .reduce(AppCounters::default, |mut a, b| {
+                for (k, n) in b {
+                    *a.entry(k).or_default() += n;
+                }
+                a
+            });
+        let app_users = self
+            .app_facts
+            .into_par_iter()
+            .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
+            .collect();
         Partials {
             counters: self.counters,
             hourly: self.hourly,
             users,
             visits,
             sketches: SketchSource::Coupons(self.coupons),
-            app_facts: self.app_facts,
+            app_counters,
+            app_users,
             http: self.http.rows(),
         }
     }
@@ -372,13 +397,8 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         }
         None => (Vec::new(), Vec::new()),
     };
-    let mut apps: Vec<_> = p
-        .app_facts
-        .into_par_iter()
-        .map(apps::count_shard)
-        .reduce(FastMap::default, apps::merge_rows)
-        .into_iter()
-        .collect();
+    let app_users: Vec<Vec<AppUserRow>> = p.app_users.into_par_iter().map(apps::combine).collect();
+    let mut apps: Vec<_> = apps::rows(&p.app_counters, &app_users).into_iter().collect();
     let mut hourly = hourly_rows(&p.hourly);
     let mut tables = Tables {
         visits: visit_rows,
@@ -387,6 +407,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         user_activity: Vec::new(),
         sketches,
         user_visits: VisitList::default(),
+        user_modules: Vec::new(),
         hourly: Vec::new(),
         apps: Vec::new(),
         http: p.http,
@@ -413,6 +434,14 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         ))
     });
     tables.user_visits = visit_table(&joined);
+    let mut user_modules = app_users.concat();
+    user_modules.par_sort_unstable_by(|a, b| {
+        let text = |r: &AppUserRow| {
+            (r.month, r.user_key, r.profile.name(), &tables.dims.apps[r.app as usize].name)
+        };
+        text(a).cmp(&text(b))
+    });
+    tables.user_modules = user_modules;
     tables.audience = audience;
     tables.user_activity = user_activity;
     tables.hourly = hourly;

@@ -61,46 +61,51 @@ impl UserActivityRow {
             last_ms: f.last_ms,
         }
     }
-
-    /// The order rows are combined and counted in: by user first.
-    fn key(&self) -> (u64, i32, Profile, StructureId) {
-        (self.user_key as u64, self.month, self.profile, self.structure)
-    }
-
-    /// Adds `o`, a row of the same key, into `self`.
-    fn combine(&mut self, o: &UserActivityRow) {
-        self.connections += o.connections;
-        self.access += o.access;
-        self.login_days |= o.login_days;
-        self.active_days |= o.active_days;
-        self.first_ms = self.first_ms.min(o.first_ms);
-        self.last_ms = self.last_ms.max(o.last_ms);
-    }
-
-    /// The local days of `days` (a bit set of this row's month).
-    pub fn days(&self, mut days: u32) -> impl Iterator<Item = i32> {
-        let month = self.month;
-        std::iter::from_fn(move || {
-            (days != 0).then(|| {
-                let d = days.trailing_zeros();
-                days &= days - 1;
-                month + d as i32
-            })
-        })
-    }
 }
 
-/// Sorts rows by user and combines the rows of equal keys.
-pub fn combine(mut rows: Vec<UserActivityRow>) -> Vec<UserActivityRow> {
-    rows.sort_unstable_by_key(UserActivityRow::key);
+/// The local days of a day set of the month starting on day `month`.
+pub fn days_of(month: i32, mut days: u32) -> impl Iterator<Item = i32> {
+    std::iter::from_fn(move || {
+        (days != 0).then(|| {
+            let d = days.trailing_zeros();
+            days &= days - 1;
+            month + d as i32
+        })
+    })
+}
+
+/// Sorts rows by `key` (user first) and folds rows of equal keys into one
+/// with `fold`.
+pub fn combine_rows<R, K: Ord>(
+    mut rows: Vec<R>,
+    key: impl Fn(&R) -> K,
+    fold: impl Fn(&mut R, &R),
+) -> Vec<R> {
+    rows.sort_unstable_by_key(&key);
     rows.dedup_by(|b, a| {
-        let same = a.key() == b.key();
+        let same = key(a) == key(b);
         if same {
-            a.combine(b);
+            fold(a, b);
         }
         same
     });
     rows
+}
+
+/// Sorts rows by user and combines the rows of equal keys.
+pub fn combine(rows: Vec<UserActivityRow>) -> Vec<UserActivityRow> {
+    combine_rows(
+        rows,
+        |r| (r.user_key as u64, r.month, r.profile, r.structure),
+        |a, o| {
+            a.connections += o.connections;
+            a.access += o.access;
+            a.login_days |= o.login_days;
+            a.active_days |= o.active_days;
+            a.first_ms = a.first_ms.min(o.first_ms);
+            a.last_ms = a.last_ms.max(o.last_ms);
+        },
+    )
 }
 
 /// The first and last local days of `rows`, if any.
@@ -148,7 +153,7 @@ pub fn count_visitors(
         // triple per structure before anything is expanded.
         periods.clear();
         for r in user_rows {
-            for day in r.days(r.login_days) {
+            for day in days_of(r.month, r.login_days) {
                 for grain in Grain::ALL {
                     periods.push((grain, grain.period(day), r.structure, r.profile));
                 }

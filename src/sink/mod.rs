@@ -12,6 +12,7 @@ pub mod national;
 pub mod partitioned;
 pub mod run_json;
 pub mod user_activity;
+pub mod user_modules;
 pub mod user_visits;
 pub mod visits;
 
