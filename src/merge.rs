@@ -42,6 +42,7 @@ use datasketches::hll::HllSketch;
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// The tables that count distinct clients no partial table keeps.
@@ -59,9 +60,17 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", options.tz)))?;
     let mut reader = Reader::default();
     let mut omit = Vec::new();
-    for run in runs {
-        reader.run(run)?;
+    // Runs of entlog versions before user_modules cannot give the
+    // distinct users of applications.
+    let modules = runs.iter().all(|r| r.join("user_modules").is_dir());
+    if !modules {
+        eprintln!("entlog merge: modules.parquet is left out: some runs have no user_modules/");
+        omit.extend(["modules.parquet", "user_modules"]);
     }
+    for run in runs {
+        reader.run(run, modules)?;
+    }
+    reader.partitions(runs, modules)?;
     for table in UNMERGEABLE {
         // A run may lack the table: a merge that left it out.
         let mut rows = 0;
@@ -137,24 +146,41 @@ struct Reader {
 
 impl Reader {
     /// Reads the tables of one run.
-    fn run(&mut self, dir: &Path) -> Result<()> {
-        if self.users.is_empty() {
-            self.users = vec![Vec::new(); SHARDS];
-            self.visits = vec![VisitList::default(); SHARDS];
-            self.app_users = vec![Vec::new(); SHARDS];
-        }
+    /// Reads the small tables of one run: event counts and the names of
+    /// structures and applications.
+    fn run(&mut self, dir: &Path, modules: bool) -> Result<()> {
         self.audience(&dir.join("audience.parquet"))?;
         self.hourly(&dir.join("hourly.parquet"))?;
-        self.modules(&dir.join("modules.parquet"))?;
-        for (month, path) in partitions(&dir.join("user_activity"))? {
-            self.user_activity(month, &path)?;
+        if modules {
+            self.modules(&dir.join("modules.parquet"))?;
         }
-        for (_, path) in partitions(&dir.join("user_visits"))? {
-            self.user_visits(&path)?;
+        Ok(())
+    }
+
+    /// Reads the partitioned tables of every run, one file per task.
+    fn partitions(&mut self, runs: &[PathBuf], modules: bool) -> Result<()> {
+        let mut files = Vec::new();
+        for run in runs {
+            let tables = [("user_activity", 0), ("user_visits", 1), ("user_modules", 2)];
+            for (table, kind) in &tables[..if modules { 3 } else { 2 }] {
+                files.extend(partitions(&run.join(table))?.into_iter().map(|(m, p)| (*kind, m, p)));
+            }
         }
-        for (month, path) in partitions(&dir.join("user_modules"))? {
-            self.user_modules(month, &path)?;
-        }
+        let dims = Mutex::new(std::mem::take(&mut self.dims));
+        // Each task moves its rows into the shared shards as soon as its
+        // file is read, so that rows are held once.
+        let (users, visits, apps) = (shared_shards(), shared_shards(), shared_shards());
+        files.par_iter().try_for_each(|(kind, month, path)| {
+            let mut names = Names::new(&dims);
+            match kind {
+                0 => give(&users, user_activity(*month, path, &mut names)?, Vec::extend),
+                1 => give(&visits, user_visits(path, &mut names)?, |a, b| a.append(b)),
+                _ => give(&apps, user_modules(*month, path, &mut names)?, Vec::extend),
+            }
+            Ok::<(), Error>(())
+        })?;
+        self.dims = dims.into_inner().unwrap_or_else(|e| e.into_inner());
+        (self.users, self.visits, self.app_users) = (taken(users), taken(visits), taken(apps));
         Ok(())
     }
 
@@ -244,98 +270,6 @@ impl Reader {
         Ok(())
     }
 
-    fn user_modules(&mut self, month: i32, path: &Path) -> Result<()> {
-        for b in batches(path)? {
-            let (user, access, days) = (
-                ints(&b, "user_key", path)?,
-                ints(&b, "access", path)?,
-                ints(&b, "access_day_mask", path)?,
-            );
-            let (profile, module) = (strings(&b, "profile", path)?, strings(&b, "module", path)?);
-            for i in 0..b.num_rows() {
-                let user_key = user.value(i);
-                self.app_users[shard(user_key)].push(AppUserRow {
-                    month,
-                    user_key,
-                    profile: Profile::from_name(profile.value(i).as_bytes()),
-                    app: self.dims.app(module.value(i), std::iter::empty()),
-                    access: access.value(i),
-                    days: days.value(i) as u32,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn user_activity(&mut self, month: i32, path: &Path) -> Result<()> {
-        for b in batches(path)? {
-            let i64s = |n| ints(&b, n, path);
-            let (user, connections, access) =
-                (i64s("user_key")?, i64s("connections")?, i64s("access")?);
-            let (login, active) = (i64s("login_day_mask")?, i64s("active_day_mask")?);
-            let (profile, sid) =
-                (strings(&b, "profile", path)?, strings(&b, "structure_id", path)?);
-            let first: &TimestampMicrosecondArray = column(&b, "first_seen", path)?;
-            let last: &TimestampMicrosecondArray = column(&b, "last_seen", path)?;
-            for i in 0..b.num_rows() {
-                let structure = if sid.is_null(i) {
-                    NO_STRUCTURE
-                } else {
-                    self.dims.structure(sid.value(i), None, None, None)
-                };
-                let user_key = user.value(i);
-                self.users[shard(user_key)].push(UserActivityRow {
-                    month,
-                    user_key,
-                    profile: Profile::from_name(profile.value(i).as_bytes()),
-                    structure,
-                    connections: connections.value(i),
-                    access: access.value(i),
-                    login_days: login.value(i) as u32,
-                    active_days: active.value(i) as u32,
-                    first_ms: first.value(i).div_euclid(1000),
-                    last_ms: last.value(i).div_euclid(1000),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn user_visits(&mut self, path: &Path) -> Result<()> {
-        let mut ids: Vec<StructureId> = Vec::new();
-        for b in batches(path)? {
-            let (user, day) = (ints(&b, "user_key", path)?, dates(&b, "day", path)?);
-            let start: &TimestampMicrosecondArray = column(&b, "visit_start", path)?;
-            let end: &TimestampMicrosecondArray = column(&b, "visit_end", path)?;
-            let profile = strings(&b, "profile", path)?;
-            let lists: &ListArray = column(&b, "structure_ids", path)?;
-            let names = lists
-                .values()
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| Error::output(path, "structure_ids is not a list of strings"))?;
-            let offsets = lists.value_offsets();
-            for i in 0..b.num_rows() {
-                ids.clear();
-                for j in offsets[i] as usize..offsets[i + 1] as usize {
-                    ids.push(self.dims.structure(names.value(j), None, None, None));
-                }
-                let user_key = user.value(i);
-                let span = VisitSpan {
-                    user: user_key as u64,
-                    day: day.value(i),
-                    start_ms: start.value(i).div_euclid(1000),
-                    end_ms: end.value(i).div_euclid(1000),
-                    profile: Profile::from_name(profile.value(i).as_bytes()),
-                    first_structure: 0,
-                    structure_count: 0,
-                };
-                self.visits[shard(user_key)].push_span(span, &ids);
-            }
-        }
-        Ok(())
-    }
-
     fn into_partials(self, visits: bool, gap_ms: i64) -> (Partials, Dimensions) {
         let joined = self.visits.into_par_iter().map(|list| list.joined(gap_ms)).collect();
         let partials = Partials {
@@ -350,6 +284,157 @@ impl Reader {
         };
         (partials, self.dims.finish())
     }
+}
+
+/// Empty shards that reading tasks fill.
+fn shared_shards<T: Default>() -> Vec<Mutex<T>> {
+    (0..SHARDS).map(|_| Mutex::new(T::default())).collect()
+}
+
+/// The contents of shards once every task is done.
+fn taken<T>(shards: Vec<Mutex<T>>) -> Vec<T> {
+    shards.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+}
+
+/// Moves the rows of each shard of `rows` into the shared shard.
+fn give<T: Default>(shared: &[Mutex<T>], rows: Vec<T>, put: impl Fn(&mut T, T)) {
+    for (shard, rows) in shared.iter().zip(rows) {
+        put(&mut shard.lock().unwrap_or_else(|e| e.into_inner()), rows);
+    }
+}
+
+/// Structure and application indexes for one reading task: its own cache
+/// in front of the shared table, locked only on a miss.
+struct Names<'d> {
+    shared: &'d Mutex<DimsBuilder>,
+    structures: FastMap<String, StructureId>,
+    apps: FastMap<String, AppId>,
+}
+
+impl<'d> Names<'d> {
+    fn new(shared: &'d Mutex<DimsBuilder>) -> Names<'d> {
+        Names { shared, structures: FastMap::default(), apps: FastMap::default() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'d, DimsBuilder> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn structure(&mut self, id: &str) -> StructureId {
+        if let Some(&s) = self.structures.get(id) {
+            return s;
+        }
+        let s = self.lock().structure(id, None, None, None);
+        self.structures.insert(id.to_string(), s);
+        s
+    }
+
+    fn app(&mut self, name: &str) -> AppId {
+        if let Some(&a) = self.apps.get(name) {
+            return a;
+        }
+        let a = self.lock().app(name, std::iter::empty());
+        self.apps.insert(name.to_string(), a);
+        a
+    }
+}
+
+/// The rows of one `user_activity` file, by user shard.
+fn user_activity(
+    month: i32,
+    path: &Path,
+    names: &mut Names<'_>,
+) -> Result<Vec<Vec<UserActivityRow>>> {
+    let mut out = vec![Vec::new(); SHARDS];
+    for b in batches(path)? {
+        let i64s = |n| ints(&b, n, path);
+        let (user, connections, access) =
+            (i64s("user_key")?, i64s("connections")?, i64s("access")?);
+        let (login, active) = (i64s("login_day_mask")?, i64s("active_day_mask")?);
+        let (profile, sid) = (strings(&b, "profile", path)?, strings(&b, "structure_id", path)?);
+        let first: &TimestampMicrosecondArray = column(&b, "first_seen", path)?;
+        let last: &TimestampMicrosecondArray = column(&b, "last_seen", path)?;
+        for i in 0..b.num_rows() {
+            let structure =
+                if sid.is_null(i) { NO_STRUCTURE } else { names.structure(sid.value(i)) };
+            let user_key = user.value(i);
+            out[shard(user_key)].push(UserActivityRow {
+                month,
+                user_key,
+                profile: Profile::from_name(profile.value(i).as_bytes()),
+                structure,
+                connections: connections.value(i),
+                access: access.value(i),
+                login_days: login.value(i) as u32,
+                active_days: active.value(i) as u32,
+                first_ms: first.value(i).div_euclid(1000),
+                last_ms: last.value(i).div_euclid(1000),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The visits of one `user_visits` file, by user shard.
+fn user_visits(path: &Path, names: &mut Names<'_>) -> Result<Vec<VisitList>> {
+    let mut out = vec![VisitList::default(); SHARDS];
+    let mut ids: Vec<StructureId> = Vec::new();
+    for b in batches(path)? {
+        let (user, day) = (ints(&b, "user_key", path)?, dates(&b, "day", path)?);
+        let start: &TimestampMicrosecondArray = column(&b, "visit_start", path)?;
+        let end: &TimestampMicrosecondArray = column(&b, "visit_end", path)?;
+        let profile = strings(&b, "profile", path)?;
+        let lists: &ListArray = column(&b, "structure_ids", path)?;
+        let values = lists
+            .values()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| Error::output(path, "structure_ids is not a list of strings"))?;
+        let offsets = lists.value_offsets();
+        for i in 0..b.num_rows() {
+            ids.clear();
+            for j in offsets[i] as usize..offsets[i + 1] as usize {
+                ids.push(names.structure(values.value(j)));
+            }
+            let user_key = user.value(i);
+            let span = VisitSpan {
+                user: user_key as u64,
+                day: day.value(i),
+                start_ms: start.value(i).div_euclid(1000),
+                end_ms: end.value(i).div_euclid(1000),
+                profile: Profile::from_name(profile.value(i).as_bytes()),
+                first_structure: 0,
+                structure_count: 0,
+            };
+            out[shard(user_key)].push_span(span, &ids);
+        }
+    }
+    Ok(out)
+}
+
+/// The rows of one `user_modules` file, by user shard.
+fn user_modules(month: i32, path: &Path, names: &mut Names<'_>) -> Result<Vec<Vec<AppUserRow>>> {
+    let mut out = vec![Vec::new(); SHARDS];
+    for b in batches(path)? {
+        let (user, access, days) = (
+            ints(&b, "user_key", path)?,
+            ints(&b, "access", path)?,
+            ints(&b, "access_day_mask", path)?,
+        );
+        let (profile, module) = (strings(&b, "profile", path)?, strings(&b, "module", path)?);
+        for i in 0..b.num_rows() {
+            let user_key = user.value(i);
+            out[shard(user_key)].push(AppUserRow {
+                month,
+                user_key,
+                profile: Profile::from_name(profile.value(i).as_bytes()),
+                app: names.app(module.value(i)),
+                access: access.value(i),
+                days: days.value(i) as u32,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The fact shard of a user key, as in [`crate::aggregate::Agg`].

@@ -251,6 +251,16 @@ impl VisitList {
         &self.structures[start..start + span.structure_count as usize]
     }
 
+    /// Moves the visits of `other` to the end of `self`.
+    pub fn append(&mut self, other: VisitList) {
+        let offset = self.structures.len() as u32;
+        self.structures.extend(other.structures);
+        self.spans.extend(other.spans.into_iter().map(|mut s| {
+            s.first_structure += offset;
+            s
+        }));
+    }
+
     /// The visits of the union of the events behind the visits of `self`,
     /// sorted by user, day and start: visits of one user and day that
     /// overlap or lie within `gap_ms` of each other join into one, which
