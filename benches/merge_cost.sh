@@ -61,14 +61,14 @@ measure "one run over all:" "$entlog" analyze dump/events --out whole --referent
 echo
 echo "raw input: $(du -sbL dump/events | cut -f1) bytes on disk (zstd)," \
     "$(python3 -c "import json,sys; print(json.load(open('whole/run.json'))['bytes'])") bytes of JSON"
-for t in user_activity user_visits audience.parquet; do
+for t in user_activity user_visits user_modules audience.parquet; do
     echo "$t: $(du -sb "whole/$t" | cut -f1) bytes in the single run," \
         "$(du -scb runs/*/"$t" | tail -1 | cut -f1) bytes over the 8 runs"
 done
-for t in audience.parquet hourly.parquet visits.parquet national_weekly.csv; do
+for t in audience.parquet hourly.parquet modules.parquet visits.parquet national_weekly.csv; do
     cmp -s "whole/$t" "merged/$t" && echo "merged $t: identical" || echo "merged $t: DIFFERS"
 done
-for t in user_activity user_visits; do
+for t in user_activity user_visits user_modules; do
     diff -rq "whole/$t" "merged/$t" >/dev/null && echo "merged $t: identical" \
         || echo "merged $t: DIFFERS"
 done

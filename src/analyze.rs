@@ -147,6 +147,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
     let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
     ctx.visits = opts.visits;
+    ctx.visit_gap_ms = opts.visit_gap_ms;
     ctx.login = opts.login.clone();
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
     let (files, walk_errors) = input::expand(&opts.inputs);

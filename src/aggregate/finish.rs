@@ -434,12 +434,17 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         ))
     });
     tables.user_visits = visit_table(&joined);
+    // Applications ranked by name once, rather than names compared per
+    // comparison.
+    let mut by_name: Vec<usize> = (0..tables.dims.apps.len()).collect();
+    by_name.sort_by_key(|&i| &tables.dims.apps[i].name);
+    let mut rank = vec![0; by_name.len()];
+    for (r, &i) in by_name.iter().enumerate() {
+        rank[i] = r;
+    }
     let mut user_modules = app_users.concat();
-    user_modules.par_sort_unstable_by(|a, b| {
-        let text = |r: &AppUserRow| {
-            (r.month, r.user_key, r.profile.name(), &tables.dims.apps[r.app as usize].name)
-        };
-        text(a).cmp(&text(b))
+    user_modules.par_sort_unstable_by_key(|r| {
+        (r.month, r.user_key, r.profile.name(), rank[r.app as usize])
     });
     tables.user_modules = user_modules;
     tables.audience = audience;

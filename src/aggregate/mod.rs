@@ -164,6 +164,9 @@ pub struct Record<'s> {
 /// One worker's aggregate state.
 #[derive(Clone, Debug)]
 pub struct Agg {
+    /// Longest gap inside a visit, ms: visit events that cannot change a
+    /// visit are not kept (see [`push_visit_event`]).
+    visit_gap_ms: i64,
     counters: FastMap<CounterKey, Counts>,
     /// Connections by (local day, local hour, profile).
     hourly: FastMap<(i32, u8, Profile), u64>,
@@ -184,29 +187,6 @@ pub struct Agg {
     pub http: HttpAgg,
 }
 
-/// Two states are equal when they hold the same figures: visit events are
-/// compared as multisets, since their order depends on how input was cut.
-impl PartialEq for Agg {
-    fn eq(&self, o: &Agg) -> bool {
-        let sorted = |v: &Vec<Vec<Vec<VisitEvent>>>| {
-            v.iter()
-                .map(|pieces| {
-                    let mut s = pieces.concat();
-                    s.sort_unstable();
-                    s
-                })
-                .collect::<Vec<_>>()
-        };
-        self.counters == o.counters
-            && self.hourly == o.hourly
-            && self.facts == o.facts
-            && self.app_facts == o.app_facts
-            && self.coupons == o.coupons
-            && sorted(&self.visit_events) == sorted(&o.visit_events)
-            && self.http == o.http
-    }
-}
-
 impl Default for Agg {
     fn default() -> Self {
         Agg::new()
@@ -217,6 +197,7 @@ impl Agg {
     /// An empty state; cheap (no table is allocated before use).
     pub fn new() -> Agg {
         Agg {
+            visit_gap_ms: DEFAULT_VISIT_GAP_MS,
             counters: FastMap::default(),
             hourly: FastMap::default(),
             facts: vec![FastMap::default(); SHARDS],
@@ -232,6 +213,11 @@ impl Agg {
     /// figures, and no memory spent on every event.
     pub fn without_visits() -> Agg {
         Agg { keep_visits: false, ..Agg::new() }
+    }
+
+    /// An empty state for visits cut at gaps over `gap_ms`.
+    pub fn with_visit_gap(gap_ms: i64) -> Agg {
+        Agg { visit_gap_ms: gap_ms, ..Agg::new() }
     }
 
     /// The shard holding a user's facts.
@@ -281,13 +267,15 @@ impl Agg {
         let shard = &mut self.facts[Self::shard(user)];
         // A worker's own events go to the first piece of the shard.
         let mut events = self.keep_visits.then(|| &mut self.visit_events[Self::shard(user)][0]);
+        let gap_ms = self.visit_gap_ms;
         let mut put = |structure| {
             shard
                 .entry(FactKey { user, day, structure, profile })
                 .and_modify(|f| f.merge(&fact))
                 .or_insert(fact);
             if let Some(events) = events.as_mut() {
-                events.push(VisitEvent { user, time_ms, profile, structure });
+                let e = VisitEvent { user, time_ms, profile, structure, day_tag: day as u8 };
+                push_visit_event(events, e, gap_ms);
             }
         };
         if structures.is_empty() {
@@ -322,6 +310,39 @@ impl Agg {
     pub fn fact_count(&self) -> usize {
         self.facts.iter().map(|m| m.len()).sum()
     }
+}
+
+/// The visit gap of the national audience measure, 30 minutes.
+pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;
+
+/// Appends `e` to a worker's visit events, or replaces the last event with
+/// it when that one cannot change any visit: when the last two events `a`,
+/// `b` and `e` are the same user's, in the same structure under the same
+/// profile, in time order, and `e` is within the visit gap of `a` on the
+/// same local day. Then `a` and `e` fall in one visit whatever else the
+/// user did, and `b`, between them, adds no start, end, profile or
+/// structure to it. Access logs write a page's requests in a burst: most
+/// of them go.
+#[inline]
+fn push_visit_event(events: &mut Vec<VisitEvent>, e: VisitEvent, gap_ms: i64) {
+    // `day_tag` is the local day modulo 256: equal tags are the same day
+    // for events less than 256 days apart.
+    const MAX_GAP_MS: i64 = 255 * 86_400_000;
+    if let [.., a, b] = events.as_mut_slice() {
+        let track = |x: &VisitEvent| (x.user, x.profile, x.structure);
+        if track(a) == track(b)
+            && track(b) == track(&e)
+            && a.time_ms <= b.time_ms
+            && b.time_ms <= e.time_ms
+            && e.time_ms - a.time_ms <= gap_ms
+            && gap_ms < MAX_GAP_MS
+            && a.day_tag == e.day_tag
+        {
+            *b = e;
+            return;
+        }
+    }
+    events.push(e);
 }
 
 /// Moves the entries of `b` into `a` (the larger of the two receives),
@@ -366,6 +387,8 @@ pub struct Context {
     pub days: LocalDays,
     /// Whether to keep what visits need.
     pub visits: bool,
+    /// Longest gap inside a visit, ms.
+    pub visit_gap_ms: i64,
     /// Users of the referential, by key: they give the profile and
     /// structures of records that do not carry them.
     pub users: FastMap<u64, KnownUser>,
@@ -398,6 +421,7 @@ impl Context {
             apps: Apps::default(),
             days,
             visits: true,
+            visit_gap_ms: DEFAULT_VISIT_GAP_MS,
             users,
             login: LoginRule::default(),
         }
@@ -436,7 +460,11 @@ impl<'c> Worker<'c> {
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
-            agg: if ctx.visits { Agg::new() } else { Agg::without_visits() },
+            agg: if ctx.visits {
+                Agg::with_visit_gap(ctx.visit_gap_ms)
+            } else {
+                Agg::without_visits()
+            },
         }
     }
 
@@ -552,16 +580,28 @@ mod tests {
             .collect()
     }
 
+    /// The figures of a state, finished (visit events are not comparable
+    /// as such: which ones a worker keeps depends on how input was cut).
+    fn figures(agg: Agg, ctx: &Context) -> impl PartialEq + std::fmt::Debug {
+        let settings =
+            finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
+        let t = finish::finish(agg, ctx.interner.dimensions(&ctx.apps), &settings);
+        (t.audience, t.user_activity, t.user_visits, t.hourly, t.apps, t.user_modules, t.sketches)
+    }
+
     #[test]
     fn merge_of_folds_is_fold_of_concatenation() {
         let ctx = context();
         let lines = sample_lines();
         let whole = fold(&ctx, &lines);
         assert!(whole.fact_count() > 1000);
+        let whole = figures(whole, &ctx);
         for cut in [0, 1, 1500, 2999, 3000] {
             let (a, b) = lines.split_at(cut);
-            assert_eq!(fold(&ctx, a).merge(fold(&ctx, b)), whole, "cut at {cut}");
-            assert_eq!(fold(&ctx, b).merge(fold(&ctx, a)), whole, "cut at {cut}");
+            let ab = figures(fold(&ctx, a).merge(fold(&ctx, b)), &ctx);
+            assert!(ab == whole, "cut at {cut}");
+            let ba = figures(fold(&ctx, b).merge(fold(&ctx, a)), &ctx);
+            assert!(ba == whole, "cut at {cut}");
         }
     }
 

@@ -33,6 +33,8 @@ pub struct VisitEvent {
     pub profile: Profile,
     /// A structure the event names, or [`NO_STRUCTURE`].
     pub structure: StructureId,
+    /// The local day, modulo 256 (it fits in the record's padding).
+    pub day_tag: u8,
 }
 
 /// One visit.
@@ -383,7 +385,7 @@ mod tests {
 
     fn ev(at: &str, structure: StructureId) -> VisitEvent {
         let time_ms = parse_iso_ms(at.as_bytes()).unwrap();
-        VisitEvent { user: 1, time_ms, profile: Profile::Student, structure }
+        VisitEvent { user: 1, time_ms, profile: Profile::Student, structure, day_tag: 0 }
     }
 
     fn visits(events: &[VisitEvent]) -> Vec<(i64, Vec<StructureId>)> {
