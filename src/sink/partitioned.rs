@@ -6,7 +6,7 @@
 //! engines expect. The whole directory is built under a temporary name
 //! and swapped into place, so a reader never sees a partly written table.
 
-use super::{TableLayout, write_parquet};
+use super::{BATCH_ROWS, TableLayout, write_parquet};
 use crate::error::{Error, Result};
 use crate::time::format_day;
 use arrow_array::RecordBatch;
@@ -17,14 +17,15 @@ use std::path::Path;
 pub const PART_FILE: &str = "part-0.parquet";
 
 /// Writes `rows` (sorted by month) as the partitioned table `dir`: one
-/// file per month, from the batches `batch` makes of that month's rows.
+/// file per month, from the record batches `batch` makes of that month's
+/// rows, [`BATCH_ROWS`] at a time.
 pub fn write<R>(
     dir: &Path,
     schema: SchemaRef,
     layout: &TableLayout,
     rows: &[R],
     month: impl Fn(&R) -> i32,
-    batch: impl Fn(&Path, &[R]) -> Result<Vec<RecordBatch>>,
+    batch: impl Fn(&Path, &[R]) -> Result<RecordBatch>,
 ) -> Result<()> {
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
@@ -36,8 +37,8 @@ pub fn write<R>(
         let part = tmp.path().join(format!("month={}", format_day(month(&group[0]))));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
         let file = part.join(PART_FILE);
-        let batches = batch(&file, group)?;
-        write_parquet(&file, schema.clone(), layout, batches.into_iter().map(Ok))?;
+        let batches = group.chunks(BATCH_ROWS).map(|rows| batch(&file, rows));
+        write_parquet(&file, schema.clone(), layout, batches)?;
     }
     // A table from an earlier run is moved aside, then removed.
     let old = parent.join(format!(".entlog-old-{}", std::process::id()));

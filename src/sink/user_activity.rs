@@ -1,7 +1,7 @@
 //! `user_activity/`: one row per (month, user, profile, structure), the
 //! mergeable fact table behind every distinct count, partitioned by month.
 
-use super::{BATCH_ROWS, TableLayout, partitioned};
+use super::{TableLayout, partitioned};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::scope::NO_STRUCTURE;
 use crate::aggregate::users::UserActivityRow;
@@ -46,7 +46,7 @@ pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
         &LAYOUT,
         rows,
         |r| r.month,
-        |path, rows| rows.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows)).collect(),
+        |path, rows| batch(path, tables, rows),
     )
 }
 

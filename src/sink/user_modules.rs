@@ -2,7 +2,7 @@
 //! partitioned by month: what merging runs needs to count the distinct
 //! users of each application again.
 
-use super::{BATCH_ROWS, TableLayout, partitioned};
+use super::{TableLayout, partitioned};
 use crate::aggregate::apps::AppUserRow;
 use crate::aggregate::finish::Tables;
 use crate::error::{Error, Result};
@@ -34,7 +34,7 @@ pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
         &LAYOUT,
         rows,
         |r| r.month,
-        |path, rows| rows.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows)).collect(),
+        |path, rows| batch(path, tables, rows),
     )
 }
 

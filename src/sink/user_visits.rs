@@ -1,7 +1,7 @@
 //! `user_visits/`: one row per visit, partitioned by month: what merging
 //! runs over shards of the logs needs to join visits cut by the shards.
 
-use super::{BATCH_ROWS, TableLayout, partitioned};
+use super::{TableLayout, partitioned};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::visits::VisitSpan;
 use crate::error::{Error, Result};
@@ -43,7 +43,7 @@ pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
         &LAYOUT,
         spans,
         |v| month_start(v.day),
-        |path, rows| rows.chunks(BATCH_ROWS).map(|rows| batch(path, tables, rows)).collect(),
+        |path, rows| batch(path, tables, rows),
     )
 }
 
