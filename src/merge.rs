@@ -103,7 +103,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
 }
 
 /// The options of the runs, which must agree on everything that shapes
-/// the figures.
+/// the figures; fails too if two runs read the same input.
 fn same_options(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOptions> {
     let first = stored.first().ok_or_else(|| Error::usage("merge needs at least one run"))?;
     let o = &first.options;
@@ -121,6 +121,22 @@ fn same_options(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunO
                 runs[0].display(),
                 run.display()
             )));
+        }
+    }
+    // Shards must be disjoint: the same run, or the same input read by two
+    // runs, would be counted twice.
+    let mut seen: FastMap<(String, u64, u64), &Path> = FastMap::default();
+    for (run, s) in runs.iter().zip(stored) {
+        for i in s.inputs.iter().filter(|i| i.error.is_none()) {
+            if let Some(other) = seen.insert((i.path.clone(), i.bytes, i.lines), run) {
+                return Err(Error::usage(format!(
+                    "{} and {} both read {} ({} lines): runs must be over disjoint shards",
+                    other.display(),
+                    run.display(),
+                    i.path,
+                    i.lines
+                )));
+            }
         }
     }
     Ok(o.clone())

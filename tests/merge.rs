@@ -145,7 +145,7 @@ fn shards_cut_by_file_by_day_or_line_by_line_merge_into_the_single_run() {
 }
 
 #[test]
-fn runs_with_different_salts_are_not_merged() {
+fn runs_with_different_salts_or_the_same_inputs_are_not_merged() {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump");
     generate(&dump, "0.002", "3", &[]);
