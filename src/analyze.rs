@@ -17,6 +17,7 @@ use crate::sink::{
 use crate::time::LocalDays;
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -174,7 +175,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &settings));
     let finished = start.elapsed().as_secs_f64();
 
-    let outputs = write_tables(&opts.out, &tables, &[])?;
+    let outputs = pool.install(|| write_tables(&opts.out, &tables, &[]))?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let options = RunOptions {
@@ -214,24 +215,30 @@ fn progress_bar(show: bool, files: &[PathBuf]) -> ProgressBar {
 /// returns the names written.
 pub fn write_tables(out: &Path, tables: &Tables, omit: &[&str]) -> Result<Vec<String>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let mut written = Vec::new();
-    for name in OUTPUTS.iter().filter(|n| !omit.contains(n) && **n != RUN_JSON) {
-        let path = out.join(name);
-        match *name {
-            "audience.parquet" => audience::write(&path, tables)?,
-            "user_activity" => user_activity::write(&path, tables)?,
-            "user_visits" => user_visits::write(&path, tables)?,
-            "user_modules" => user_modules::write(&path, tables)?,
-            "hourly.parquet" => hourly::write(&path, tables)?,
-            "modules.parquet" => modules::write(&path, tables)?,
-            "visits.parquet" => visits::write(&path, tables)?,
-            "http.parquet" => http::write(&path, tables)?,
-            // Both national files are written at once.
-            "national_weekly.csv" => national::write(out, tables)?,
-            _ => continue,
-        }
-        written.push(name.to_string());
-    }
+    // Tables are independent files: they are written in parallel.
+    let names: Vec<&str> =
+        OUTPUTS.into_iter().filter(|n| !omit.contains(n) && *n != RUN_JSON).collect();
+    let done = names
+        .par_iter()
+        .map(|&name| {
+            let path = out.join(name);
+            match name {
+                "audience.parquet" => audience::write(&path, tables)?,
+                "user_activity" => user_activity::write(&path, tables)?,
+                "user_visits" => user_visits::write(&path, tables)?,
+                "user_modules" => user_modules::write(&path, tables)?,
+                "hourly.parquet" => hourly::write(&path, tables)?,
+                "modules.parquet" => modules::write(&path, tables)?,
+                "visits.parquet" => visits::write(&path, tables)?,
+                "http.parquet" => http::write(&path, tables)?,
+                // Both national files are written at once.
+                "national_weekly.csv" => national::write(out, tables)?,
+                _ => return Ok(None),
+            }
+            Ok(Some(name))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut written: Vec<String> = done.into_iter().flatten().map(str::to_string).collect();
     if written.iter().any(|n| n == "national_weekly.csv") {
         written.push("national_weekly.parquet".to_string());
     }
