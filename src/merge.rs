@@ -12,10 +12,9 @@
 //!   from different runs join where they overlap or lie within the visit
 //!   gap, then durations, histograms and the national export are counted
 //!   again;
-//! - the HLL sketches of month rows are unioned.
-//!
 //! - application use adds up like events (access from the day rows of
-//!   `modules.parquet`) and like users (`user_modules` rows).
+//!   `modules.parquet`) and like users (`user_modules` rows);
+//! - the HLL sketches of month rows are unioned.
 //!
 //! `http.parquet` counts distinct client addresses, which no partial table
 //! keeps: it is merged only when every run's is empty, and otherwise left
@@ -50,7 +49,8 @@ const UNMERGEABLE: [&str; 1] = ["http.parquet"];
 
 /// Reads the runs in `runs`, merges them and writes the outputs into
 /// `out`. Fails if the runs were made with different time zones, visit
-/// gaps or salts, or if a table cannot be read.
+/// gaps or salts, if two of them read the same input, or if a table
+/// cannot be read.
 pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let start = Instant::now();
     let stored =
