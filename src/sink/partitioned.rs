@@ -40,8 +40,10 @@ pub fn write<R>(
         let batches = group.chunks(BATCH_ROWS).map(|rows| batch(&file, rows));
         write_parquet(&file, schema.clone(), layout, batches)?;
     }
-    // A table from an earlier run is moved aside, then removed.
-    let old = parent.join(format!(".entlog-old-{}", std::process::id()));
+    // A table from an earlier run is moved aside, then removed; the name
+    // is the table's own, as tables are written in parallel.
+    let name = dir.file_name().map_or_else(Default::default, |n| n.to_string_lossy());
+    let old = parent.join(format!(".entlog-old-{name}-{}", std::process::id()));
     let had_old = dir.exists();
     if had_old {
         std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
