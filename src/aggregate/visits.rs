@@ -52,13 +52,6 @@ pub struct Visit {
     pub structures: Vec<StructureId>,
 }
 
-impl Visit {
-    /// Duration in whole seconds, truncated.
-    pub fn seconds(&self) -> i64 {
-        (self.end_ms - self.start_ms) / 1000
-    }
-}
-
 /// Cuts the events of one user, sorted by time, into visits, calling
 /// `emit` for each. Instants outside the calendar are skipped (the parser
 /// already rejected them).
@@ -221,6 +214,13 @@ pub struct VisitSpan {
     pub structure_count: u32,
 }
 
+impl VisitSpan {
+    /// Duration in whole seconds, truncated.
+    pub fn seconds(&self) -> i64 {
+        (self.end_ms - self.start_ms) / 1000
+    }
+}
+
 impl VisitList {
     /// Appends a visit.
     pub fn push(&mut self, user: u64, v: &Visit) {
@@ -321,7 +321,7 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
     for user_spans in list.spans.chunk_by(|a, b| a.user == b.user) {
         user_weeks.clear();
         for v in user_spans {
-            let seconds = (v.end_ms - v.start_ms) / 1000;
+            let seconds = v.seconds();
             let structures = list.structures_of(v);
             let profile = Some(v.profile);
             // Distinct scopes (a segment named by two structures of the
@@ -390,11 +390,9 @@ mod tests {
 
     fn visits(events: &[VisitEvent]) -> Vec<(i64, Vec<StructureId>)> {
         let mut days = LocalDays::new(TimeZone::get("Europe/Paris").unwrap());
-        let mut out = Vec::new();
-        sessionize(events, 30 * 60_000, &mut days, |v| {
-            out.push((v.seconds(), v.structures.clone()))
-        });
-        out
+        let mut list = VisitList::default();
+        sessionize(events, 30 * 60_000, &mut days, |v| list.push(1, v));
+        list.spans.iter().map(|s| (s.seconds(), list.structures_of(s).to_vec())).collect()
     }
 
     #[test]
