@@ -55,7 +55,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let start = Instant::now();
     let stored =
         runs.iter().map(|r| run_json::read(&r.join(RUN_JSON))).collect::<Result<Vec<_>>>()?;
-    let options = same_options(runs, &stored)?;
+    let options = check_runs(runs, &stored)?;
     let tz = TimeZone::get(&options.tz)
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", options.tz)))?;
     let mut reader = Reader::default();
@@ -104,7 +104,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
 
 /// The options of the runs, which must agree on everything that shapes
 /// the figures; fails too if two runs read the same input.
-fn same_options(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOptions> {
+fn check_runs(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOptions> {
     let first = stored.first().ok_or_else(|| Error::usage("merge needs at least one run"))?;
     let o = &first.options;
     for (run, s) in runs.iter().zip(stored).skip(1) {
@@ -140,6 +140,11 @@ fn same_options(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunO
         }
     }
     Ok(o.clone())
+}
+
+/// Row `i` of a nullable string column.
+fn text(a: &StringArray, i: usize) -> Option<&str> {
+    (!a.is_null(i)).then(|| a.value(i))
 }
 
 /// Rows of a Parquet file.
@@ -212,15 +217,14 @@ impl Reader {
                 (i64s("connections")?, i64s("access")?, i64s("activations")?);
             let hll: &BinaryArray = column(&b, "hll_sketch", path)?;
             for i in 0..b.num_rows() {
-                let text = |a: &StringArray| (!a.is_null(i)).then(|| a.value(i).to_string());
                 let scope = match scope.value(i) {
                     "platform" => ScopeKey::PLATFORM,
                     "segment" => ScopeKey::segment(self.dims.segment(segment.value(i))),
                     _ => ScopeKey::structure(self.dims.structure(
                         sid.value(i),
-                        text(segment),
-                        text(uai),
-                        text(name),
+                        text(segment, i),
+                        text(uai, i),
+                        text(name, i),
                     )),
                 };
                 let profile = match profile.value(i) {
@@ -530,11 +534,11 @@ impl DimsBuilder {
     fn structure(
         &mut self,
         id: &str,
-        segment: Option<String>,
-        uai: Option<String>,
-        name: Option<String>,
+        segment: Option<&str>,
+        uai: Option<&str>,
+        name: Option<&str>,
     ) -> StructureId {
-        let segment = segment.map(|s| self.segment(&s));
+        let segment = segment.map(|s| self.segment(s));
         let s = match self.by_id.get(id) {
             Some(&s) => s,
             None => {
@@ -551,8 +555,13 @@ impl DimsBuilder {
         };
         let e = &mut self.structures[s as usize];
         e.segment = e.segment.or(segment);
-        e.uai = e.uai.take().or(uai);
-        e.name = e.name.take().or(name);
+        // Details are copied once, from the first row that gives them.
+        if e.uai.is_none() {
+            e.uai = uai.map(str::to_string);
+        }
+        if e.name.is_none() {
+            e.name = name.map(str::to_string);
+        }
         s
     }
 

@@ -8,6 +8,7 @@ use super::users;
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::month_start;
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
@@ -158,7 +159,6 @@ pub fn add_counts(shard: &FastMap<AppFactKey, u32>, counters: &mut AppCounters) 
 /// distinct users counted from the rows of each shard (combined, sorted
 /// by user).
 pub fn rows(counters: &AppCounters, shards: &[Vec<AppUserRow>]) -> FastMap<AppRowKey, AppMetrics> {
-    use rayon::prelude::*;
     let mut rows = shards.par_iter().map(|s| count_users(s)).reduce(FastMap::default, merge_rows);
     for (&(day, profile, app), &n) in counters {
         for grain in Grain::ALL {
