@@ -5,6 +5,7 @@ use crate::util::{TableFiles, analyze, entlog, generate, python, table};
 use entlog::analyze::{OUTPUTS, RUN_JSON};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// Every output a merge must reproduce (`run.json` is compared apart).
 fn tables() -> impl Iterator<Item = &'static str> {
@@ -75,10 +76,15 @@ fn analyze_shards(shards: &[PathBuf], dump: &Path, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn merge(runs: &[PathBuf], out: &Path) {
+/// Runs `entlog merge -q --out OUT RUNS...`.
+fn merge_command(runs: &[PathBuf], out: &Path) -> Output {
     let mut args = vec!["merge", "-q", "--out", out.to_str().unwrap()];
     args.extend(runs.iter().map(|r| r.to_str().unwrap()));
-    let o = entlog(&args);
+    entlog(&args)
+}
+
+fn merge(runs: &[PathBuf], out: &Path) {
+    let o = merge_command(runs, out);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -155,15 +161,12 @@ fn runs_with_different_salts_or_the_same_inputs_are_not_merged() {
     assert_eq!(analyze(&events, &a, &["-q"]).status.code(), Some(0));
     assert_eq!(analyze(&events, &b, &["-q", "--salt", "other"]).status.code(), Some(0));
     let out = dir.path().join("m");
-    let o = entlog(&[
-        "merge",
-        "-q",
-        "--out",
-        out.to_str().unwrap(),
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ]);
+    let o = merge_command(&[a.clone(), b], &out);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different salt"));
+    // Nor a run with itself: its counts would be doubled.
+    let o = merge_command(&[a.clone(), a], &out);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("disjoint shards"));
     assert!(!out.exists());
 }
