@@ -12,7 +12,7 @@ use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
-use super::{Agg, CounterKey, Counts, SHARDS};
+use super::{Agg, AppFactKey, CounterKey, Counts, SHARDS};
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::sketch;
@@ -242,51 +242,76 @@ pub enum SketchSource {
 
 impl Agg {
     /// The partials of this state: facts become user activity rows and
-    /// visit events become visits, shard by shard in parallel.
+    /// visit events become visits, shard by shard in parallel. The HTTP
+    /// rows, which need none of that, are counted meanwhile.
     pub fn into_partials(self, settings: &Settings) -> Partials {
-        let users = self
-            .facts
-            .into_par_iter()
-            .map(|shard| shard.iter().map(|(k, f)| UserActivityRow::of_fact(k, f)).collect())
-            .collect();
-        let visits = self.keep_visits.then(|| {
-            self.visit_events
-                .into_par_iter()
-                .map_init(
-                    || settings.days.clone(),
-                    |days, shard| visits::sessionize_shard(shard, settings.visit_gap_ms, days),
-                )
-                .collect()
-        });
-        let app_counters = self
-            .app_facts
-            .par_iter()
-            .fold(AppCounters::default, |mut c, shard| {
-                apps::add_counts(shard, &mut c);
-                c
-            })
-            .reduce(AppCounters::default, |mut a, b| {
-                for (k, n) in b {
-                    *a.entry(k).or_default() += n;
-                }
-                a
-            });
-        let app_users = self
-            .app_facts
-            .into_par_iter()
-            .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
-            .collect();
+        let Agg {
+            facts,
+            app_facts,
+            visit_events,
+            keep_visits,
+            counters,
+            hourly,
+            coupons,
+            http,
+            ..
+        } = self;
+        let (http, (users, visits, (app_counters, app_users))) = rayon::join(
+            || http.rows(),
+            || {
+                let users = facts
+                    .into_par_iter()
+                    .map(|shard| {
+                        shard.iter().map(|(k, f)| UserActivityRow::of_fact(k, f)).collect()
+                    })
+                    .collect();
+                let visits = keep_visits.then(|| {
+                    visit_events
+                        .into_par_iter()
+                        .map_init(
+                            || settings.days.clone(),
+                            |days, shard| {
+                                visits::sessionize_shard(shard, settings.visit_gap_ms, days)
+                            },
+                        )
+                        .collect()
+                });
+                (users, visits, app_partials(app_facts))
+            },
+        );
         Partials {
-            counters: self.counters,
-            hourly: self.hourly,
+            counters,
+            hourly,
             users,
             visits,
-            sketches: SketchSource::Coupons(self.coupons),
+            sketches: SketchSource::Coupons(coupons),
             app_counters,
             app_users,
-            http: self.http.rows(),
+            http,
         }
     }
+}
+
+/// The application counters and per-user application rows of the
+/// workers' application facts.
+fn app_partials(app_facts: Vec<FastMap<AppFactKey, u32>>) -> (AppCounters, Vec<Vec<AppUserRow>>) {
+    let counters = app_facts
+        .par_iter()
+        .fold(AppCounters::default, |mut c, shard| {
+            apps::add_counts(shard, &mut c);
+            c
+        })
+        .reduce(AppCounters::default, |mut a, b| {
+            for (k, n) in b {
+                *a.entry(k).or_default() += n;
+            }
+            a
+        });
+    let users = app_facts
+        .into_par_iter()
+        .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
+        .collect();
+    (counters, users)
 }
 
 /// Turns a merged state into sorted output rows.

@@ -8,7 +8,7 @@ use super::finish::Grain;
 use crate::hash::{FastMap, FastSet, FixedState};
 use crate::parse::{Http, Profile};
 use hdrhistogram::Histogram;
-use rayon::slice::ParallelSliceMut;
+use rayon::prelude::*;
 use std::hash::BuildHasher;
 
 /// Largest request time a histogram holds, µs (one hour); longer ones are
@@ -172,10 +172,9 @@ impl HttpAgg {
     /// (`None` is `All`).
     pub fn rows(mut self) -> Vec<HttpRow> {
         self.settle();
-        let clients = Distinct::new(&self.clients);
-        let users = Distinct::new(&self.users);
-        let mut rows = Vec::new();
-        for grain in Grain::ALL {
+        let (clients, users) =
+            rayon::join(|| Distinct::new(&self.clients), || Distinct::new(&self.users));
+        let grain_rows = |grain: Grain| {
             let mut by: FastMap<(i32, Option<Profile>), HttpRow> = FastMap::default();
             for (&(day, p), c) in &self.counts {
                 let period = grain.period(day);
@@ -189,11 +188,11 @@ impl HttpAgg {
             for (period, profile, n) in users.count(grain) {
                 row(&mut by, grain, period, profile).users = n;
             }
-            let mut grain_rows: Vec<HttpRow> = by.into_values().collect();
-            grain_rows.sort_by_key(|r| (r.period, r.profile.map_or("All", Profile::name)));
-            rows.extend(grain_rows);
-        }
-        rows
+            let mut rows: Vec<HttpRow> = by.into_values().collect();
+            rows.sort_by_key(|r| (r.period, r.profile.map_or("All", Profile::name)));
+            rows
+        };
+        Grain::ALL.into_par_iter().map(grain_rows).collect::<Vec<_>>().concat()
     }
 }
 

@@ -8,7 +8,6 @@
 //! the same rows: rows of the same key from two shards combine by adding
 //! counts and joining day sets.
 
-use super::finish::{Grain, RowKey};
 use super::grid::Layout;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use super::{Fact, FactKey};
@@ -123,6 +122,12 @@ pub struct Visitors {
     /// Sketches of the month cells of the layout (from
     /// [`Layout::first_month_cell`]), when coupons are given.
     pub sketches: Vec<Option<HllSketch>>,
+    /// Per cell, the number of the last user counted in it: a user's
+    /// days reach the same week and month cells many times, and this
+    /// tells a repeat without sorting the user's cells.
+    seen: Vec<u32>,
+    /// Users counted so far.
+    users: u32,
 }
 
 impl Visitors {
@@ -130,7 +135,12 @@ impl Visitors {
     /// `sketches`.
     pub fn new(layout: &Layout, sketches: bool) -> Visitors {
         let months = if sketches { layout.len() - layout.first_month_cell() } else { 0 };
-        Visitors { grid: vec![0; layout.len()], sketches: vec![None; months] }
+        Visitors {
+            grid: vec![0; layout.len()],
+            sketches: vec![None; months],
+            seen: vec![0; layout.len()],
+            users: 0,
+        }
     }
 }
 
@@ -145,53 +155,42 @@ pub fn count_visitors(
     coupons: Option<&FastMap<u64, Coupon>>,
     out: &mut Visitors,
 ) {
-    let mut keys: Vec<RowKey> = Vec::new();
-    let mut periods = Vec::new();
+    let months = layout.first_month_cell();
     for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
-        // First the user's distinct (period, structure, profile) triples,
-        // then their scopes: a month of daily logins collapses to one
-        // triple per structure before anything is expanded.
-        periods.clear();
+        out.users += 1;
+        let user = out.users;
+        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64)));
         for r in user_rows {
-            for day in days_of(r.month, r.login_days) {
-                for grain in Grain::ALL {
-                    periods.push((grain, grain.period(day), r.structure, r.profile));
-                }
-            }
-        }
-        periods.sort_unstable();
-        periods.dedup();
-        keys.clear();
-        for &(grain, period, structure, profile) in &periods {
             let mut scopes = [ScopeKey::PLATFORM; 3];
             let mut n = 1;
-            if structure != NO_STRUCTURE {
-                scopes[n] = ScopeKey::structure(structure);
+            if r.structure != NO_STRUCTURE {
+                scopes[n] = ScopeKey::structure(r.structure);
                 n += 1;
-                if let Some(seg) = dims.structures[structure as usize].segment {
+                if let Some(seg) = dims.structures[r.structure as usize].segment {
                     scopes[n] = ScopeKey::segment(seg);
                     n += 1;
                 }
             }
-            for &scope in &scopes[..n] {
-                for profile in [Some(profile), None] {
-                    keys.push(RowKey { grain, period, scope, profile });
+            for day in days_of(r.month, r.login_days) {
+                for period in layout.periods_of(day) {
+                    for &scope in &scopes[..n] {
+                        for profile in [Some(r.profile), None] {
+                            let i = layout.cell(period, scope, profile);
+                            if out.seen[i] == user {
+                                continue;
+                            }
+                            out.seen[i] = user;
+                            out.grid[i] += 1;
+                            if let Some(&c) = coupon
+                                && i >= months
+                            {
+                                out.sketches[i - months]
+                                    .get_or_insert_with(sketch::new_sketch)
+                                    .update_with_coupon(c);
+                            }
+                        }
+                    }
                 }
-            }
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64)));
-        let months = layout.first_month_cell();
-        for k in &keys {
-            let i = layout.index(k);
-            out.grid[i] += 1;
-            if let Some(&c) = coupon
-                && i >= months
-            {
-                out.sketches[i - months]
-                    .get_or_insert_with(sketch::new_sketch)
-                    .update_with_coupon(c);
             }
         }
     }
