@@ -244,7 +244,8 @@ impl Agg {
     /// The partials of this state: facts become user activity rows and
     /// visit events become visits, shard by shard in parallel. The HTTP
     /// rows, which need none of that, are counted meanwhile.
-    pub fn into_partials(self, settings: &Settings) -> Partials {
+    pub fn into_partials(mut self, settings: &Settings) -> Partials {
+        self.settle_facts();
         let Agg {
             facts,
             app_facts,

@@ -171,6 +171,11 @@ pub struct Agg {
     /// Connections by (local day, local hour, profile).
     hourly: FastMap<(i32, u8, Profile), u64>,
     facts: Vec<FastMap<FactKey, Fact>>,
+    /// Facts of the last (user, day, profile) folded in, one per structure,
+    /// not yet in `facts`: a page is many requests of one user in a row,
+    /// and a lookup in a large table costs a cache miss per event.
+    /// [`Agg::settle_facts`] moves them in.
+    pending: Vec<(FactKey, Fact)>,
     /// `ACCESS` events by user, day, application and profile (sharded by
     /// user like `facts`).
     app_facts: Vec<FastMap<AppFactKey, u32>>,
@@ -201,6 +206,7 @@ impl Agg {
             counters: FastMap::default(),
             hourly: FastMap::default(),
             facts: vec![FastMap::default(); SHARDS],
+            pending: Vec::new(),
             app_facts: vec![FastMap::default(); SHARDS],
             visit_events: vec![vec![Vec::new()]; SHARDS],
             keep_visits: true,
@@ -264,15 +270,22 @@ impl Agg {
             first_ms: time_ms,
             last_ms: time_ms,
         };
-        let shard = &mut self.facts[Self::shard(user)];
+        if self
+            .pending
+            .first()
+            .is_some_and(|(k, _)| (k.user, k.day, k.profile) != (user, day, profile))
+        {
+            self.settle_facts();
+        }
+        let pending = &mut self.pending;
         // A worker's own events go to the first piece of the shard.
         let mut events = self.keep_visits.then(|| &mut self.visit_events[Self::shard(user)][0]);
         let gap_ms = self.visit_gap_ms;
         let mut put = |structure| {
-            shard
-                .entry(FactKey { user, day, structure, profile })
-                .and_modify(|f| f.merge(&fact))
-                .or_insert(fact);
+            match pending.iter_mut().find(|(k, _)| k.structure == structure) {
+                Some((_, f)) => f.merge(&fact),
+                None => pending.push((FactKey { user, day, structure, profile }, fact)),
+            }
             if let Some(events) = events.as_mut() {
                 let e = VisitEvent { user, time_ms, profile, structure, day_tag: day as u8 };
                 push_visit_event(events, e, gap_ms);
@@ -286,8 +299,17 @@ impl Agg {
         }
     }
 
+    /// Moves the pending facts into the fact table.
+    fn settle_facts(&mut self) {
+        for (k, f) in self.pending.drain(..) {
+            self.facts[Self::shard(k.user)].entry(k).and_modify(|g| g.merge(&f)).or_insert(f);
+        }
+    }
+
     /// Combines two states; the result is the state of the events of both.
     pub fn merge(mut self, mut other: Agg) -> Agg {
+        self.settle_facts();
+        other.settle_facts();
         merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
         merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
         self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
@@ -308,7 +330,9 @@ impl Agg {
 
     /// Number of facts held (distinct user x day x structure x profile).
     pub fn fact_count(&self) -> usize {
-        self.facts.iter().map(|m| m.len()).sum()
+        let fresh =
+            self.pending.iter().filter(|(k, _)| !self.facts[Self::shard(k.user)].contains_key(k));
+        self.facts.iter().map(|m| m.len()).sum::<usize>() + fresh.count()
     }
 }
 
