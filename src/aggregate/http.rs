@@ -86,46 +86,23 @@ impl HttpCounts {
 /// One worker's HTTP figures.
 #[derive(Clone, Debug, Default)]
 pub struct HttpAgg {
-    counts: FastMap<(i32, Profile), HttpCounts>,
+    /// Additive figures by day, one cell per profile code.
+    counts: ByDay<[HttpCounts; Profile::ALL.len()]>,
     /// (day, profile, client key): distinct clients.
-    clients: DaySets,
+    clients: ByDay<FastSet<(Profile, u64)>>,
     /// (day, profile, user key): distinct logged users.
-    users: DaySets,
+    users: ByDay<FastSet<(Profile, u64)>>,
     /// The last client and user inserted: a page is many requests of one
     /// client in a row, and a set lookup costs more than this check.
     last_client: Option<(i32, Profile, u64)>,
     last_user: Option<(i32, Profile, u64)>,
-    /// The cell of the last request's day and profile, out of `counts`
-    /// while requests keep to it ([`HttpAgg::settle`] puts it back).
-    last_cell: Option<((i32, Profile), HttpCounts)>,
-}
-
-/// Equal figures; the caches of the last insertions do not count.
-impl PartialEq for HttpAgg {
-    fn eq(&self, o: &HttpAgg) -> bool {
-        let (mut a, mut b) = (self.clone(), o.clone());
-        a.settle();
-        b.settle();
-        a.counts == b.counts && a.clients == b.clients && a.users == b.users
-    }
 }
 
 impl HttpAgg {
     /// Folds one request in.
     #[inline]
     pub fn add(&mut self, day: i32, profile: Profile, h: &Http<'_>, user: Option<u64>) {
-        let c = match &mut self.last_cell {
-            Some((key, c)) if *key == (day, profile) => c,
-            last => {
-                // A request of another day or profile: the cell being
-                // filled goes back to the table first.
-                if let Some((key, c)) = last.take() {
-                    self.counts.entry(key).or_default().add(&c);
-                }
-                let c = self.counts.remove(&(day, profile)).unwrap_or_default();
-                &mut last.insert(((day, profile), c)).1
-            }
-        };
+        let c = &mut self.counts.at(day)[usize::from(profile.code())];
         c.requests += 1;
         if let Some(class) = (h.status / 100).checked_sub(1).filter(|c| *c < 5) {
             c.status[usize::from(class)] += 1;
@@ -135,51 +112,49 @@ impl HttpAgg {
             c.latency.record(us);
         }
         // Client addresses stay in memory as 64-bit hashes only.
-        let client = Some((day, profile, FixedState::default().hash_one(h.client)));
-        if client != self.last_client {
-            self.clients.insert(client);
-            self.last_client = client;
+        let client = (day, profile, FixedState::default().hash_one(h.client));
+        if Some(client) != self.last_client {
+            self.clients.at(day).insert((profile, client.2));
+            self.last_client = Some(client);
         }
-        let user = user.map(|u| (day, profile, u));
-        if user.is_some() && user != self.last_user {
-            self.users.insert(user);
-            self.last_user = user;
-        }
-    }
-
-    /// Puts the cell being filled back into the table.
-    fn settle(&mut self) {
-        if let Some((key, c)) = self.last_cell.take() {
-            self.counts.entry(key).or_default().add(&c);
+        if let Some(u) = user {
+            let user = Some((day, profile, u));
+            if user != self.last_user {
+                self.users.at(day).insert((profile, u));
+                self.last_user = user;
+            }
         }
     }
 
     /// Combines two workers' figures.
-    pub fn merge(&mut self, mut o: HttpAgg) {
-        self.settle();
-        o.settle();
-        super::merge_maps(&mut self.counts, &mut o.counts, HttpCounts::add);
-        self.clients.merge(o.clients);
-        self.users.merge(o.users);
+    pub fn merge(&mut self, o: HttpAgg) {
+        self.counts.merge(o.counts, |a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                x.add(y);
+            }
+        });
+        self.clients.merge(o.clients, union);
+        self.users.merge(o.users, union);
     }
 
     /// Whether any request was seen.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.last_cell.is_none()
+        self.counts.days.is_empty()
     }
 
     /// The rows of `http.parquet`, sorted by grain, period and profile
     /// (`None` is `All`).
-    pub fn rows(mut self) -> Vec<HttpRow> {
-        self.settle();
+    pub fn rows(self) -> Vec<HttpRow> {
         let (clients, users) =
             rayon::join(|| Distinct::new(&self.clients), || Distinct::new(&self.users));
         let grain_rows = |grain: Grain| {
             let mut by: FastMap<(i32, Option<Profile>), HttpRow> = FastMap::default();
-            for (&(day, p), c) in &self.counts {
-                let period = grain.period(day);
-                for profile in [Some(p), None] {
-                    row(&mut by, grain, period, profile).counts.add(c);
+            for (day, cells) in &self.counts.days {
+                let period = grain.period(*day);
+                for (p, c) in Profile::ALL.into_iter().zip(cells).filter(|(_, c)| c.requests > 0) {
+                    for profile in [Some(p), None] {
+                        row(&mut by, grain, period, profile).counts.add(c);
+                    }
                 }
             }
             for (period, profile, n) in clients.count(grain) {
@@ -196,67 +171,62 @@ impl HttpAgg {
     }
 }
 
-/// A set of (day, profile, key) held as one set per day: logs come in
-/// time order, so the day being read has a small set that stays in the
-/// processor's cache, where one set of every day would miss it on most
+/// Adds the keys of `b` to `a`, the smaller set into the larger.
+fn union(a: &mut FastSet<(Profile, u64)>, mut b: FastSet<(Profile, u64)>) {
+    if a.len() < b.len() {
+        std::mem::swap(a, &mut b);
+    }
+    a.extend(b);
+}
+
+/// Values by local day, the day last used kept at hand: logs come in time
+/// order, so the day being read has small tables that stay in the
+/// processor's cache, where one table keyed by day would miss it on most
 /// lookups.
 #[derive(Clone, Debug, Default)]
-struct DaySets {
+struct ByDay<T> {
     index: FastMap<i32, usize>,
-    sets: Vec<(i32, FastSet<(Profile, u64)>)>,
-    /// The day last inserted and its index in `sets`.
+    days: Vec<(i32, T)>,
+    /// The day last used and its index in `days`.
     last: Option<(i32, usize)>,
 }
 
-impl DaySets {
-    /// Inserts `Some(triple)`; `None` does nothing.
+impl<T: Default> ByDay<T> {
+    /// The value of `day`, added empty on first use.
     #[inline]
-    fn insert(&mut self, triple: Option<(i32, Profile, u64)>) {
-        let Some((day, profile, key)) = triple else { return };
+    fn at(&mut self, day: i32) -> &mut T {
         let i = match self.last {
             Some((d, i)) if d == day => i,
             _ => {
-                let i = self.day(day);
+                let i = self.slot(day);
                 self.last = Some((day, i));
                 i
             }
         };
-        self.sets[i].1.insert((profile, key));
+        &mut self.days[i].1
     }
 
-    /// The index of `day`'s set, added empty on first use.
-    fn day(&mut self, day: i32) -> usize {
-        let sets = &mut self.sets;
+    fn slot(&mut self, day: i32) -> usize {
+        let days = &mut self.days;
         *self.index.entry(day).or_insert_with(|| {
-            sets.push((day, FastSet::default()));
-            sets.len() - 1
+            days.push((day, T::default()));
+            days.len() - 1
         })
     }
 
-    fn merge(&mut self, o: DaySets) {
-        for (day, mut set) in o.sets {
-            let i = self.day(day);
-            let mine = &mut self.sets[i].1;
-            if mine.len() < set.len() {
-                std::mem::swap(mine, &mut set);
-            }
-            mine.extend(set);
+    /// Adds `o`'s values day by day with `add`.
+    fn merge(&mut self, o: ByDay<T>, mut add: impl FnMut(&mut T, T)) {
+        for (day, v) in o.days {
+            let i = self.slot(day);
+            add(&mut self.days[i].1, v);
         }
-    }
-
-    /// Every (key, day, profile code).
-    fn triples(&self) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
-        self.sets.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, *day, p.code())))
     }
 }
 
-/// The same triples, whatever the order days were first seen in.
-impl PartialEq for DaySets {
-    fn eq(&self, o: &DaySets) -> bool {
-        let by_day = |d: &DaySets| -> FastMap<i32, FastSet<(Profile, u64)>> {
-            d.sets.iter().filter(|(_, s)| !s.is_empty()).cloned().collect()
-        };
-        by_day(self) == by_day(o)
+impl ByDay<FastSet<(Profile, u64)>> {
+    /// Every (key, day, profile code).
+    fn triples(&self) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
+        self.days.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, *day, p.code())))
     }
 }
 
@@ -277,7 +247,7 @@ struct Distinct {
 const SLOTS: usize = Profile::ALL.len() + 1;
 
 impl Distinct {
-    fn new(set: &DaySets) -> Distinct {
+    fn new(set: &ByDay<FastSet<(Profile, u64)>>) -> Distinct {
         let mut sorted: Vec<(u64, i32, u8)> = set.triples().collect();
         sorted.par_sort_unstable();
         let first_day = sorted.iter().map(|e| e.1).min().unwrap_or(0);
