@@ -310,21 +310,30 @@ impl Agg {
     pub fn merge(mut self, mut other: Agg) -> Agg {
         self.settle_facts();
         other.settle_facts();
-        merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
-        merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
-        self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
-            merge_maps(a, b, |x, y| x.merge(y));
-        });
-        self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(|(a, b)| {
-            merge_maps(a, b, |x, y| *x += y);
-        });
-        for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
-            merge_maps(a, b, |_, _| {});
-        }
-        for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
-            a.extend(b);
-        }
-        self.http.merge(other.http);
+        // The HTTP sets are merged meanwhile: they are one task, the
+        // sharded tables many.
+        let http = &mut self.http;
+        rayon::join(
+            || http.merge(other.http),
+            || {
+                merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
+                merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
+                self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
+                    merge_maps(a, b, |x, y| x.merge(y));
+                });
+                self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
+                    |(a, b)| {
+                        merge_maps(a, b, |x, y| *x += y);
+                    },
+                );
+                for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
+                    merge_maps(a, b, |_, _| {});
+                }
+                for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
+                    a.extend(b);
+                }
+            },
+        );
         self
     }
 

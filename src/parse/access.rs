@@ -100,6 +100,15 @@ pub struct Layout {
     /// Whether text after the last item is accepted (and ignored): the
     /// NCSA presets allow the fields servers commonly append.
     trailing: bool,
+    /// Which NCSA preset this is, if one: read by [`parse_ncsa`].
+    ncsa: Option<Ncsa>,
+}
+
+/// The NCSA presets, which have a reader of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ncsa {
+    Common,
+    Combined,
 }
 
 /// Which requests are logins: a method and a path (the query string is
@@ -130,8 +139,11 @@ impl LoginRule {
     /// Whether the request is a successful login.
     #[inline]
     pub fn matches(&self, h: &Http<'_>) -> bool {
-        let path = h.path.split(|&b| b == b'?').next().unwrap_or(b"");
-        (200..400).contains(&h.status) && h.method == self.method && path == self.path
+        // The query string is cut only for the few requests that could be
+        // logins.
+        (200..400).contains(&h.status)
+            && h.method == self.method
+            && h.path.split(|&b| b == b'?').next() == Some(&self.path[..])
     }
 }
 
@@ -158,13 +170,13 @@ impl Layout {
     /// NCSA combined (Apache `%h %l %u %t "%r" %>s %b "%{Referer}i"
     /// "%{User-agent}i"`); fields appended after it are ignored.
     pub fn combined() -> Layout {
-        Layout::preset("combined", COMBINED, true)
+        Layout { ncsa: Some(Ncsa::Combined), ..Layout::preset("combined", COMBINED, true) }
     }
 
     /// NCSA common (`%h %l %u %t "%r" %>s %b`); fields appended after it
     /// are ignored.
     pub fn common() -> Layout {
-        Layout::preset("common", COMMON, true)
+        Layout { ncsa: Some(Ncsa::Common), ..Layout::preset("common", COMMON, true) }
     }
 
     /// The access log of Entcore's front ([`ENTCORE_ACCESS`]): combined,
@@ -251,7 +263,7 @@ impl Layout {
                 *e = end;
             }
         }
-        Ok(Layout { name, items, trailing })
+        Ok(Layout { name, items, trailing, ncsa: None })
     }
 
     /// The format's name in `run.json` (`common`, `combined`, `nginx`).
@@ -267,7 +279,16 @@ impl Layout {
     }
 
     /// Parses one line into `ev`.
+    #[inline]
     pub fn parse<'a>(&self, line: &'a [u8], ev: &mut Event<'a>) -> Result<(), ParseError> {
+        match self.ncsa {
+            Some(ncsa) => parse_ncsa(line, ev, ncsa),
+            None => self.walk(line, ev),
+        }
+    }
+
+    /// Parses one line into `ev` by walking the layout's items.
+    fn walk<'a>(&self, line: &'a [u8], ev: &mut Event<'a>) -> Result<(), ParseError> {
         ev.clear();
         let mut http = Http::default();
         let (mut addr, mut forwarded): (&[u8], &[u8]) = (b"", b"");
@@ -361,6 +382,72 @@ impl Layout {
         ev.kind = EventKind::Other;
         ev.http = Some(http);
         Ok(())
+    }
+}
+
+/// Parses an NCSA line into `ev`: the fields, ends and checks of the
+/// preset's layout walk ([`Layout::walk`]), in the same order, written out
+/// as straight code. The walk matches and dispatches on every item of
+/// every line; a combined log is most often all an operator has, and this
+/// reads it in about half the instructions. A test holds the two to the
+/// same results on real and generated logs.
+fn parse_ncsa<'a>(line: &'a [u8], ev: &mut Event<'a>, ncsa: Ncsa) -> Result<(), ParseError> {
+    use ParseError::Mismatch;
+    ev.clear();
+    let addr_end = find_byte(line, 0, b' ').ok_or(Mismatch)?;
+    // `%l`, the ident, is skipped.
+    let ident_end = find_byte(line, addr_end + 1, b' ').ok_or(Mismatch)?;
+    let user_end = find_byte(line, ident_end + 1, b' ').ok_or(Mismatch)?;
+    let user = &line[ident_end + 1..user_end];
+    if user != b"-" {
+        ev.user = user.into();
+    }
+    expect(line, user_end, b" [")?;
+    let t = user_end + 2;
+    let time_end = match line.get(t + TIME_LOCAL_LEN) {
+        Some(b']') => t + TIME_LOCAL_LEN,
+        _ => find_byte(line, t, b']').ok_or(Mismatch)?,
+    };
+    ev.time_ms = time_local_ms(&line[t..time_end]).ok_or(ParseError::InvalidDate)?;
+    expect(line, time_end, b"] \"")?;
+    let r = time_end + 3;
+    let r_end = closing_quote(line, r)?;
+    let (method, path) = request_target(&line[r..r_end]);
+    expect(line, r_end, b"\" ")?;
+    let s = r_end + 2;
+    let s_end = find_byte(line, s, b' ').ok_or(Mismatch)?;
+    let status = status(&line[s..s_end]).ok_or(ParseError::InvalidStatus)?;
+    expect(line, s_end, b" ")?;
+    let b = s_end + 1;
+    let b_end = match ncsa {
+        Ncsa::Combined => find_byte(line, b, b' ').ok_or(Mismatch)?,
+        // The last field: up to a space or the end of the line.
+        Ncsa::Common => memchr::memchr(b' ', &line[b..]).map_or(line.len(), |e| b + e),
+    };
+    let bytes = match &line[b..b_end] {
+        b"-" => 0,
+        v => digits(v).ok_or(Mismatch)?,
+    };
+    if ncsa == Ncsa::Combined {
+        // Referer and user agent, skipped.
+        expect(line, b_end, b" \"")?;
+        let referer_end = closing_quote(line, b_end + 2)?;
+        expect(line, referer_end, b"\" \"")?;
+        closing_quote(line, referer_end + 3)?;
+    }
+    // Text after the last field is accepted, as by the walk.
+    let client = &line[..addr_end];
+    ev.kind = EventKind::Other;
+    ev.http = Some(Http { client, method, path, status, bytes, latency_us: None });
+    Ok(())
+}
+
+/// Whether `line` holds `lit` at `at`; a mismatch otherwise.
+#[inline]
+fn expect<const N: usize>(line: &[u8], at: usize, lit: &[u8; N]) -> Result<(), ParseError> {
+    match line.get(at..at + N) {
+        Some(here) if here == lit => Ok(()),
+        _ => Err(ParseError::Mismatch),
     }
 }
 
@@ -574,6 +661,46 @@ mod tests {
         assert!(ev.user.is_empty());
         assert_eq!(h.client, b"2001:db8::1");
         assert_eq!((h.method, h.path, h.status), (&b""[..], &b""[..], 400));
+    }
+
+    #[test]
+    fn ncsa_reader_agrees_with_the_layout_walk() {
+        // Every prefix and every one-byte change (to bytes that end or
+        // open fields) of lines with escapes, IPv6, a TLS probe, `-`
+        // fields and appended fields: every accept and reject path.
+        let lines = [
+            r#"203.0.113.7 - u-42 [16/Mar/2020:08:12:33 +0100] "POST /auth/login?callback=%2F HTTP/1.1" 302 0 "https://ent.example/" "Mozilla/5.0 (X11) \"quoted\"""#,
+            r#"2001:db8::1 - - [01/Jan/2020:00:00:00 -0000] "\x16\x03\x01" 400 - "-" "-" 0.001 extra"#,
+            r#"1.2.3.4 ident user [29/Feb/2020:23:59:60 +1400] "GET /" 200 12345"#,
+        ];
+        let specials = [b' ', b'"', b'\\', b'[', b']', b'-', b'x', b'0', b':', b'/'];
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for line in lines.map(str::as_bytes) {
+            variants.extend((0..=line.len()).map(|n| line[..n].to_vec()));
+            for at in 0..line.len() {
+                for &b in &specials {
+                    let mut v = line.to_vec();
+                    v[at] = b;
+                    variants.push(v);
+                }
+            }
+        }
+        let (mut accepted, mut rejected) = (0, 0);
+        for layout in [Layout::combined(), Layout::common()] {
+            for v in &variants {
+                let (mut fast, mut walked) = (Event::default(), Event::default());
+                let a = layout.parse(v, &mut fast);
+                let b = layout.walk(v, &mut walked);
+                assert_eq!(a, b, "{}: {}", layout.name(), String::from_utf8_lossy(v));
+                if a.is_ok() {
+                    assert_eq!(format!("{fast:?}"), format!("{walked:?}"));
+                    accepted += 1;
+                } else {
+                    rejected += 1;
+                }
+            }
+        }
+        assert!(accepted > 1000 && rejected > 1000, "{accepted} accepted, {rejected} rejected");
     }
 
     #[test]
