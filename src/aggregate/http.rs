@@ -235,29 +235,38 @@ impl ByDay<FastSet<(Profile, u64)>> {
 /// The triples are sorted by key, then day: a key's days then come in
 /// order, so each period's profiles of a key are gathered in a bit set
 /// and counted once, in one pass per grain, with no hash set of what was
-/// seen.
+/// seen. They are first dealt into buckets by the top bits of the key
+/// (keys are hashes: the buckets are even), which are sorted one by one,
+/// each small enough to stay in the processor's cache; the buckets in
+/// order are the whole sorted.
 struct Distinct {
-    /// (key, day, profile code), sorted.
-    sorted: Vec<(u64, i32, u8)>,
+    /// (key, day, profile code) by bucket, each sorted.
+    buckets: Vec<Vec<(u64, i32, u8)>>,
     first_day: i32,
     last_day: i32,
 }
+
+/// Bits of the key that choose a bucket of [`Distinct`].
+const BUCKET_BITS: u32 = 8;
 
 /// Slots per period in the dense counts: six profiles and `All`.
 const SLOTS: usize = Profile::ALL.len() + 1;
 
 impl Distinct {
     fn new(set: &ByDay<FastSet<(Profile, u64)>>) -> Distinct {
-        let mut sorted: Vec<(u64, i32, u8)> = set.triples().collect();
-        sorted.par_sort_unstable();
-        let first_day = sorted.iter().map(|e| e.1).min().unwrap_or(0);
-        let last_day = sorted.iter().map(|e| e.1).max().unwrap_or(0);
-        Distinct { sorted, first_day, last_day }
+        let mut buckets: Vec<Vec<(u64, i32, u8)>> = vec![Vec::new(); 1 << BUCKET_BITS];
+        for t in set.triples() {
+            buckets[(t.0 >> (u64::BITS - BUCKET_BITS)) as usize].push(t);
+        }
+        buckets.par_iter_mut().for_each(|b| b.sort_unstable());
+        let days = || buckets.iter().flatten().map(|e| e.1);
+        let (first_day, last_day) = (days().min().unwrap_or(0), days().max().unwrap_or(0));
+        Distinct { buckets, first_day, last_day }
     }
 
     /// (period, profile or `None` for All, distinct keys), non-zero only.
     fn count(&self, grain: Grain) -> Vec<(i32, Option<Profile>, u64)> {
-        if self.sorted.is_empty() {
+        if self.buckets.iter().all(Vec::is_empty) {
             return Vec::new();
         }
         let base = grain.period(self.first_day);
@@ -277,7 +286,7 @@ impl Distinct {
         let period_of: Vec<i32> =
             (self.first_day..=self.last_day).map(|d| grain.period(d)).collect();
         let (mut key, mut period, mut mask) = (None, 0, 0u8);
-        for &(k, day, p) in &self.sorted {
+        for &(k, day, p) in self.buckets.iter().flatten() {
             let per = period_of[(day - self.first_day) as usize];
             if key != Some(k) || per != period {
                 flush(period, mask);
