@@ -7,12 +7,13 @@
 //! add up across shards exactly and shards are finished in parallel.
 
 use super::apps::{self, AppCounters, AppMetrics, AppRowKey, AppUserRow};
+use super::by_day::ByDay;
 use super::grid::{self, Layout};
 use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
-use super::{Agg, AppFactKey, CounterKey, Counts, SHARDS};
+use super::{Agg, AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS};
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::sketch;
@@ -260,12 +261,7 @@ impl Agg {
         let (http, (users, visits, (app_counters, app_users))) = rayon::join(
             || http.rows(),
             || {
-                let users = facts
-                    .into_par_iter()
-                    .map(|shard| {
-                        shard.iter().map(|(k, f)| UserActivityRow::of_fact(k, f)).collect()
-                    })
-                    .collect();
+                let users = user_rows(facts);
                 let visits = keep_visits.then(|| {
                     visit_events
                         .into_par_iter()
@@ -291,6 +287,26 @@ impl Agg {
             http,
         }
     }
+}
+
+/// The user activity rows of the facts of each day, dealt into the user
+/// shards (the final stage works shard by shard).
+fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> {
+    let days: Vec<FastMap<FactKey, Fact>> = facts.into_values().collect();
+    let by_day: Vec<Vec<Vec<UserActivityRow>>> = days
+        .into_par_iter()
+        .map(|day| {
+            let mut shards = vec![Vec::new(); SHARDS];
+            for (k, f) in &day {
+                shards[Agg::shard(k.user)].push(UserActivityRow::of_fact(k, f));
+            }
+            shards
+        })
+        .collect();
+    (0..SHARDS)
+        .into_par_iter()
+        .map(|s| by_day.iter().flat_map(|d| d[s].iter().copied()).collect())
+        .collect()
 }
 
 /// The application counters and per-user application rows of the

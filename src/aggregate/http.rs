@@ -4,6 +4,7 @@
 //! counts and histograms add up, distinct clients and users are recounted
 //! from their keys.
 
+use super::by_day::ByDay;
 use super::finish::Grain;
 use crate::hash::{FastMap, FastSet, FixedState};
 use crate::parse::{Http, Profile};
@@ -139,7 +140,7 @@ impl HttpAgg {
 
     /// Whether any request was seen.
     pub fn is_empty(&self) -> bool {
-        self.counts.days.is_empty()
+        self.counts.is_empty()
     }
 
     /// The rows of `http.parquet`, sorted by grain, period and profile
@@ -149,8 +150,8 @@ impl HttpAgg {
             rayon::join(|| Distinct::new(&self.clients), || Distinct::new(&self.users));
         let grain_rows = |grain: Grain| {
             let mut by: FastMap<(i32, Option<Profile>), HttpRow> = FastMap::default();
-            for (day, cells) in &self.counts.days {
-                let period = grain.period(*day);
+            for (day, cells) in self.counts.iter() {
+                let period = grain.period(day);
                 for (p, c) in Profile::ALL.into_iter().zip(cells).filter(|(_, c)| c.requests > 0) {
                     for profile in [Some(p), None] {
                         row(&mut by, grain, period, profile).counts.add(c);
@@ -179,55 +180,9 @@ fn union(a: &mut FastSet<(Profile, u64)>, mut b: FastSet<(Profile, u64)>) {
     a.extend(b);
 }
 
-/// Values by local day, the day last used kept at hand: logs come in time
-/// order, so the day being read has small tables that stay in the
-/// processor's cache, where one table keyed by day would miss it on most
-/// lookups.
-#[derive(Clone, Debug, Default)]
-struct ByDay<T> {
-    index: FastMap<i32, usize>,
-    days: Vec<(i32, T)>,
-    /// The day last used and its index in `days`.
-    last: Option<(i32, usize)>,
-}
-
-impl<T: Default> ByDay<T> {
-    /// The value of `day`, added empty on first use.
-    #[inline]
-    fn at(&mut self, day: i32) -> &mut T {
-        let i = match self.last {
-            Some((d, i)) if d == day => i,
-            _ => {
-                let i = self.slot(day);
-                self.last = Some((day, i));
-                i
-            }
-        };
-        &mut self.days[i].1
-    }
-
-    fn slot(&mut self, day: i32) -> usize {
-        let days = &mut self.days;
-        *self.index.entry(day).or_insert_with(|| {
-            days.push((day, T::default()));
-            days.len() - 1
-        })
-    }
-
-    /// Adds `o`'s values day by day with `add`.
-    fn merge(&mut self, o: ByDay<T>, mut add: impl FnMut(&mut T, T)) {
-        for (day, v) in o.days {
-            let i = self.slot(day);
-            add(&mut self.days[i].1, v);
-        }
-    }
-}
-
-impl ByDay<FastSet<(Profile, u64)>> {
-    /// Every (key, day, profile code).
-    fn triples(&self) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
-        self.days.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, *day, p.code())))
-    }
+/// Every (key, day, profile code) of day sets.
+fn triples(sets: &ByDay<FastSet<(Profile, u64)>>) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
+    sets.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, day, p.code())))
 }
 
 /// Distinct keys by period and profile, from (day, profile, key) triples.
@@ -255,7 +210,7 @@ const SLOTS: usize = Profile::ALL.len() + 1;
 impl Distinct {
     fn new(set: &ByDay<FastSet<(Profile, u64)>>) -> Distinct {
         let mut buckets: Vec<Vec<(u64, i32, u8)>> = vec![Vec::new(); 1 << BUCKET_BITS];
-        for t in set.triples() {
+        for t in triples(set) {
             buckets[(t.0 >> (u64::BITS - BUCKET_BITS)) as usize].push(t);
         }
         buckets.par_iter_mut().for_each(|b| b.sort_unstable());

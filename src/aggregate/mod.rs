@@ -17,6 +17,7 @@
 //! (day, structure) pairs, never with the number of events.
 
 pub mod apps;
+mod by_day;
 pub mod finish;
 mod grid;
 pub mod http;
@@ -33,6 +34,7 @@ use crate::referential::Referential;
 use crate::sketch;
 use crate::time::LocalDays;
 use apps::{AppId, Apps, LocalApps};
+use by_day::ByDay;
 use datasketches::hll::Coupon;
 use http::HttpAgg;
 use rayon::prelude::*;
@@ -170,7 +172,8 @@ pub struct Agg {
     counters: FastMap<CounterKey, Counts>,
     /// Connections by (local day, local hour, profile).
     hourly: FastMap<(i32, u8, Profile), u64>,
-    facts: Vec<FastMap<FactKey, Fact>>,
+    /// Facts by day: the table of the day being read stays in cache.
+    facts: ByDay<FastMap<FactKey, Fact>>,
     /// Facts of the last (user, day, profile) folded in, one per structure,
     /// not yet in `facts`: a page is many requests of one user in a row,
     /// and a lookup in a large table costs a cache miss per event.
@@ -205,7 +208,7 @@ impl Agg {
             visit_gap_ms: DEFAULT_VISIT_GAP_MS,
             counters: FastMap::default(),
             hourly: FastMap::default(),
-            facts: vec![FastMap::default(); SHARDS],
+            facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: vec![FastMap::default(); SHARDS],
             visit_events: vec![vec![Vec::new()]; SHARDS],
@@ -302,7 +305,7 @@ impl Agg {
     /// Moves the pending facts into the fact table.
     fn settle_facts(&mut self) {
         for (k, f) in self.pending.drain(..) {
-            self.facts[Self::shard(k.user)].entry(k).and_modify(|g| g.merge(&f)).or_insert(f);
+            self.facts.at(k.day).entry(k).and_modify(|g| g.merge(&f)).or_insert(f);
         }
     }
 
@@ -318,9 +321,7 @@ impl Agg {
             || {
                 merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
                 merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
-                self.facts.par_iter_mut().zip(other.facts.par_iter_mut()).for_each(|(a, b)| {
-                    merge_maps(a, b, |x, y| x.merge(y));
-                });
+                self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, Fact::merge));
                 self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
                     |(a, b)| {
                         merge_maps(a, b, |x, y| *x += y);
@@ -339,9 +340,9 @@ impl Agg {
 
     /// Number of facts held (distinct user x day x structure x profile).
     pub fn fact_count(&self) -> usize {
-        let fresh =
-            self.pending.iter().filter(|(k, _)| !self.facts[Self::shard(k.user)].contains_key(k));
-        self.facts.iter().map(|m| m.len()).sum::<usize>() + fresh.count()
+        let held = |k: &FactKey| self.facts.iter().any(|(d, m)| d == k.day && m.contains_key(k));
+        let fresh = self.pending.iter().filter(|(k, _)| !held(k));
+        self.facts.iter().map(|(_, m)| m.len()).sum::<usize>() + fresh.count()
     }
 }
 

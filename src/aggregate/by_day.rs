@@ -1,0 +1,93 @@
+//! Tables by local day, the day last used kept at hand.
+//!
+//! Logs come in time order, so the day being read has small tables that
+//! stay in the processor's cache, where one table of every day (or one
+//! sharded by user) would miss it on most lookups.
+
+use crate::hash::FastMap;
+use rayon::prelude::*;
+
+/// Values by local day.
+#[derive(Clone, Debug, Default)]
+pub struct ByDay<T> {
+    index: FastMap<i32, usize>,
+    days: Vec<(i32, T)>,
+    /// The day last used and its index in `days`.
+    last: Option<(i32, usize)>,
+}
+
+impl<T: Default> ByDay<T> {
+    /// The value of `day`, added empty on first use.
+    #[inline]
+    pub fn at(&mut self, day: i32) -> &mut T {
+        let i = match self.last {
+            Some((d, i)) if d == day => i,
+            _ => {
+                let i = self.slot(day);
+                self.last = Some((day, i));
+                i
+            }
+        };
+        &mut self.days[i].1
+    }
+
+    fn slot(&mut self, day: i32) -> usize {
+        let days = &mut self.days;
+        *self.index.entry(day).or_insert_with(|| {
+            days.push((day, T::default()));
+            days.len() - 1
+        })
+    }
+
+    /// Whether no day was used.
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    /// The days and their values, in the order days were first used.
+    pub fn iter(&self) -> impl Iterator<Item = (i32, &T)> {
+        self.days.iter().map(|(d, v)| (*d, v))
+    }
+
+    /// The values, in the order days were first used.
+    pub fn into_values(self) -> impl Iterator<Item = T> {
+        self.days.into_iter().map(|(_, v)| v)
+    }
+}
+
+impl<T: Default + Send> ByDay<T> {
+    /// Adds `o`'s values day by day with `add`, days in parallel.
+    pub fn merge(&mut self, o: ByDay<T>, add: impl Fn(&mut T, T) + Sync) {
+        let mut theirs: FastMap<i32, T> = o.days.into_iter().collect();
+        let pairs: Vec<(&mut T, T)> = self
+            .days
+            .iter_mut()
+            .filter_map(|(day, mine)| theirs.remove(day).map(|t| (mine, t)))
+            .collect();
+        pairs.into_par_iter().for_each(|(mine, t)| add(mine, t));
+        for (day, t) in theirs {
+            let i = self.slot(day);
+            self.days[i].1 = t;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_adds_common_days_and_takes_the_others() {
+        let mut a: ByDay<u32> = ByDay::default();
+        let mut b: ByDay<u32> = ByDay::default();
+        *a.at(3) += 1;
+        *a.at(1) += 2;
+        *b.at(1) += 10;
+        *b.at(7) += 20;
+        a.merge(b, |x, y| *x += y);
+        *a.at(7) += 1;
+        let mut days: Vec<(i32, u32)> = a.iter().map(|(d, &v)| (d, v)).collect();
+        days.sort();
+        assert_eq!(days, [(1, 12), (3, 1), (7, 21)]);
+    }
+}
