@@ -10,8 +10,11 @@
 //! - **facts** by (user key, local day, structure, profile): the user's
 //!   connections, access and first/last instants that day. Every distinct
 //!   count and the `user_activity` table come from facts, grouped by user;
-//!   nothing distinct is ever summed. Facts are sharded by user key so that
-//!   merging and finishing run in parallel, one shard per task.
+//!   nothing distinct is ever summed. Facts are kept in one table per
+//!   local day, as logs come in time order and the day being read then
+//!   has a table that stays in cache; states merge day by day in
+//!   parallel, and the final stage deals the facts into shards by user
+//!   key, one shard per task.
 //!
 //! Both tables only grow with the number of distinct (user, day) pairs and
 //! (day, structure) pairs, never with the number of events.
@@ -180,9 +183,9 @@ pub struct Agg {
     /// [`Agg::settle_facts`] moves them in.
     pending: Vec<(FactKey, Fact)>,
     /// `ACCESS` events by user, day, application and profile (sharded by
-    /// user like `facts`).
+    /// user key).
     app_facts: Vec<FastMap<AppFactKey, u32>>,
-    /// Every activity event, for visits (sharded by user like `facts`).
+    /// Every activity event, for visits (sharded by user key).
     /// A shard is a list of pieces: merging states moves pieces instead of
     /// copying events; the final stage joins a shard's pieces.
     visit_events: Vec<Vec<Vec<VisitEvent>>>,
