@@ -27,7 +27,7 @@ use crate::aggregate::scope::{
 };
 use crate::aggregate::users::UserActivityRow;
 use crate::aggregate::visits::{VisitList, VisitSpan};
-use crate::aggregate::{CounterKey, Counts, SHARDS};
+use crate::aggregate::{CounterKey, Counts, SHARDS, user_shard};
 use crate::analyze::{Analysis, RUN_JSON, run_report, write_tables};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
@@ -378,7 +378,7 @@ fn user_activity(
             let structure =
                 if sid.is_null(i) { NO_STRUCTURE } else { names.structure(sid.value(i)) };
             let user_key = user.value(i);
-            out[shard(user_key)].push(UserActivityRow {
+            out[user_shard(user_key as u64)].push(UserActivityRow {
                 month,
                 user_key,
                 profile: Profile::from_name(profile.value(i).as_bytes()),
@@ -426,7 +426,7 @@ fn user_visits(path: &Path, names: &mut Names<'_>) -> Result<Vec<VisitList>> {
                 first_structure: 0,
                 structure_count: 0,
             };
-            out[shard(user_key)].push_span(span, &ids);
+            out[user_shard(user_key as u64)].push_span(span, &ids);
         }
     }
     Ok(out)
@@ -444,7 +444,7 @@ fn user_modules(month: i32, path: &Path, names: &mut Names<'_>) -> Result<Vec<Ve
         let (profile, module) = (strings(&b, "profile", path)?, strings(&b, "module", path)?);
         for i in 0..b.num_rows() {
             let user_key = user.value(i);
-            out[shard(user_key)].push(AppUserRow {
+            out[user_shard(user_key as u64)].push(AppUserRow {
                 month,
                 user_key,
                 profile: Profile::from_name(profile.value(i).as_bytes()),
@@ -455,11 +455,6 @@ fn user_modules(month: i32, path: &Path, names: &mut Names<'_>) -> Result<Vec<Ve
         }
     }
     Ok(out)
-}
-
-/// The fact shard of a user key, as in [`crate::aggregate::Agg`].
-fn shard(user_key: i64) -> usize {
-    (user_key as u64 >> 58) as usize
 }
 
 /// The files of a partitioned table, with the month of each: every

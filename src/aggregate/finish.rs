@@ -13,7 +13,7 @@ use super::http::HttpRow;
 use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
-use super::{Agg, AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS};
+use super::{Agg, AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::sketch;
@@ -298,7 +298,7 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
         .map(|day| {
             let mut shards = vec![Vec::new(); SHARDS];
             for (k, f) in &day {
-                shards[Agg::shard(k.user)].push(UserActivityRow::of_fact(k, f));
+                shards[user_shard(k.user)].push(UserActivityRow::of_fact(k, f));
             }
             shards
         })

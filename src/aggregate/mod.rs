@@ -45,8 +45,15 @@ use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, Structur
 use std::ops::AddAssign;
 use visits::VisitEvent;
 
-/// Number of fact shards (by the top bits of the user key).
+/// Number of user shards (by the top bits of the user key): what the
+/// final stage and merges split users into, one task per shard.
 pub const SHARDS: usize = 64;
+
+/// The shard of a user key: its top six bits.
+#[inline]
+pub fn user_shard(user: u64) -> usize {
+    (user >> (u64::BITS - SHARDS.trailing_zeros())) as usize
+}
 
 /// Event counts of one counter cell.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -232,12 +239,6 @@ impl Agg {
         Agg { visit_gap_ms: gap_ms, ..Agg::new() }
     }
 
-    /// The shard holding a user's facts.
-    #[inline]
-    fn shard(user: u64) -> usize {
-        (user >> 58) as usize
-    }
-
     /// Folds one resolved event in.
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
@@ -247,10 +248,10 @@ impl Agg {
         }
         if kind == EventKind::Login {
             *self.hourly.entry((day, hour, profile)).or_default() += 1;
-            self.coupons[Self::shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
+            self.coupons[user_shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
         }
         if let Some(app) = app {
-            *self.app_facts[Self::shard(user)]
+            *self.app_facts[user_shard(user)]
                 .entry(AppFactKey { user, day, app, profile })
                 .or_default() += 1;
         }
@@ -285,7 +286,7 @@ impl Agg {
         }
         let pending = &mut self.pending;
         // A worker's own events go to the first piece of the shard.
-        let mut events = self.keep_visits.then(|| &mut self.visit_events[Self::shard(user)][0]);
+        let mut events = self.keep_visits.then(|| &mut self.visit_events[user_shard(user)][0]);
         let gap_ms = self.visit_gap_ms;
         let mut put = |structure| {
             match pending.iter_mut().find(|(k, _)| k.structure == structure) {
