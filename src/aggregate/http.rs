@@ -214,7 +214,7 @@ impl Distinct {
             buckets[(t.0 >> (u64::BITS - BUCKET_BITS)) as usize].push(t);
         }
         buckets.par_iter_mut().for_each(|b| b.sort_unstable());
-        let days = || buckets.iter().flatten().map(|e| e.1);
+        let days = || set.iter().filter(|(_, s)| !s.is_empty()).map(|(day, _)| day);
         let (first_day, last_day) = (days().min().unwrap_or(0), days().max().unwrap_or(0));
         Distinct { buckets, first_day, last_day }
     }
