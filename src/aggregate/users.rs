@@ -128,20 +128,58 @@ pub struct Visitors {
     seen: Vec<u32>,
     /// Users counted so far.
     users: u32,
+    /// [`Layout::first_month_cell`]: where the cells with a sketch start.
+    first_month: usize,
 }
 
 impl Visitors {
     /// No visitor yet, in `layout`; with room for month sketches if
     /// `sketches`.
     pub fn new(layout: &Layout, sketches: bool) -> Visitors {
-        let months = if sketches { layout.len() - layout.first_month_cell() } else { 0 };
+        let first_month = layout.first_month_cell();
+        let months = if sketches { layout.len() - first_month } else { 0 };
         Visitors {
             grid: vec![0; layout.len()],
             sketches: vec![None; months],
             seen: vec![0; layout.len()],
             users: 0,
+            first_month,
         }
     }
+
+    /// Counts user number `user` in cell `i`, once, and enters `coupon`
+    /// in the sketch of a month cell.
+    #[inline]
+    fn count(&mut self, i: usize, user: u32, coupon: Option<Coupon>) {
+        if self.seen[i] == user {
+            return;
+        }
+        self.seen[i] = user;
+        self.grid[i] += 1;
+        if let Some(c) = coupon
+            && i >= self.first_month
+        {
+            self.sketches[i - self.first_month]
+                .get_or_insert_with(sketch::new_sketch)
+                .update_with_coupon(c);
+        }
+    }
+}
+
+/// The scopes a row of `structure` counts in: the platform, then the
+/// structure and its segment when there are; the first `n` of the array.
+fn scopes_of(dims: &Dimensions, structure: StructureId) -> ([ScopeKey; 3], usize) {
+    let mut scopes = [ScopeKey::PLATFORM; 3];
+    let mut n = 1;
+    if structure != NO_STRUCTURE {
+        scopes[n] = ScopeKey::structure(structure);
+        n += 1;
+        if let Some(seg) = dims.structures[structure as usize].segment {
+            scopes[n] = ScopeKey::segment(seg);
+            n += 1;
+        }
+    }
+    (scopes, n)
 }
 
 /// Counts the users of `rows` (combined, sorted by user) into `out`: each
@@ -155,40 +193,17 @@ pub fn count_visitors(
     coupons: Option<&FastMap<u64, Coupon>>,
     out: &mut Visitors,
 ) {
-    let months = layout.first_month_cell();
     for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
         out.users += 1;
         let user = out.users;
-        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64)));
+        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64))).copied();
         for r in user_rows {
-            let mut scopes = [ScopeKey::PLATFORM; 3];
-            let mut n = 1;
-            if r.structure != NO_STRUCTURE {
-                scopes[n] = ScopeKey::structure(r.structure);
-                n += 1;
-                if let Some(seg) = dims.structures[r.structure as usize].segment {
-                    scopes[n] = ScopeKey::segment(seg);
-                    n += 1;
-                }
-            }
+            let (scopes, n) = scopes_of(dims, r.structure);
             for day in days_of(r.month, r.login_days) {
                 for period in layout.periods_of(day) {
                     for &scope in &scopes[..n] {
-                        for profile in [Some(r.profile), None] {
-                            let i = layout.cell(period, scope, profile);
-                            if out.seen[i] == user {
-                                continue;
-                            }
-                            out.seen[i] = user;
-                            out.grid[i] += 1;
-                            if let Some(&c) = coupon
-                                && i >= months
-                            {
-                                out.sketches[i - months]
-                                    .get_or_insert_with(sketch::new_sketch)
-                                    .update_with_coupon(c);
-                            }
-                        }
+                        out.count(layout.cell(period, scope, Some(r.profile)), user, coupon);
+                        out.count(layout.cell(period, scope, None), user, coupon);
                     }
                 }
             }
