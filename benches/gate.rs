@@ -58,6 +58,10 @@ fn main() {
         eprintln!("usage: gate DUMP_DIR (see benches/gate.py)");
         std::process::exit(2);
     };
+    // One thread, as `benches/gate.py` says and as the pipeline stage runs
+    // (`--threads 1`): on more, the final stage's parallel parts split their
+    // work differently from run to run, and so does their instruction count.
+    rayon::ThreadPoolBuilder::new().num_threads(1).build_global().unwrap();
     let dump = PathBuf::from(dump);
     if !dump.join("structures.csv").exists() {
         let opts = GenerateOptions {
