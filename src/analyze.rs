@@ -14,7 +14,7 @@ use crate::sink::{
     audience, hourly, http, modules, national, run_json, user_activity, user_modules, user_visits,
     visits,
 };
-use crate::time::LocalDays;
+use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
@@ -72,7 +72,15 @@ pub struct AnalyzeOptions {
     pub progress: bool,
     /// Which requests of access logs are logins.
     pub login: LoginRule,
+    /// First local day an event may fall on (default 2000-01-01).
+    pub valid_from: i32,
+    /// Last local day an event may fall on; `None`: the day after the
+    /// run's own day, in the run's time zone.
+    pub valid_until: Option<i32>,
 }
+
+/// The default of `--valid-from`: ENT platforms are younger than this.
+pub const DEFAULT_VALID_FROM: &str = "2000-01-01";
 
 impl AnalyzeOptions {
     /// Options with the documented defaults for `inputs` and `out`.
@@ -91,6 +99,8 @@ impl AnalyzeOptions {
             visits: true,
             progress: false,
             login: LoginRule::default(),
+            valid_from: crate::time::days_from_civil(2000, 1, 1),
+            valid_until: None,
         }
     }
 }
@@ -150,6 +160,21 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     ctx.visits = opts.visits;
     ctx.visit_gap_ms = opts.visit_gap_ms;
     ctx.login = opts.login.clone();
+    let valid_until = match opts.valid_until {
+        Some(day) => day,
+        None => {
+            let now = jiff::Timestamp::now().as_millisecond();
+            ctx.days.day_of(now).map_or(i32::MAX, |today| today + 1)
+        }
+    };
+    if valid_until < opts.valid_from {
+        return Err(Error::usage(format!(
+            "--valid-until {} is before --valid-from {}",
+            format_day(valid_until),
+            format_day(opts.valid_from)
+        )));
+    }
+    ctx.valid_days = opts.valid_from..=valid_until;
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
     let (files, walk_errors) = input::expand(&opts.inputs);
     let mut inputs: Vec<InputReport> = walk_errors
@@ -188,6 +213,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         mmap: opts.mmap,
         visits: opts.visits,
         visit_gap_ms: opts.visit_gap_ms,
+        valid_from: format_day(opts.valid_from),
+        valid_until: format_day(valid_until),
     };
     let report = run_report(options, inputs, outputs, wall, phases);
     run_json::write(&opts.out.join(RUN_JSON), &report)?;

@@ -202,6 +202,14 @@ pub struct AnalyzeArgs {
     /// change while being read).
     #[arg(long)]
     pub no_mmap: bool,
+    /// Events dated before this local day (YYYY-MM-DD) are rejected as
+    /// implausible (reset clocks, epoch-0 defaults, corrupt fields).
+    #[arg(long, default_value = crate::analyze::DEFAULT_VALID_FROM, value_parser = parse_day_arg)]
+    pub valid_from: i32,
+    /// Events dated after this local day (YYYY-MM-DD) are rejected
+    /// [default: the day after the run].
+    #[arg(long, value_parser = parse_day_arg)]
+    pub valid_until: Option<i32>,
     /// Print nothing on stdout, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -227,6 +235,8 @@ impl AnalyzeArgs {
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;
         o.visits = !self.no_visits;
+        o.valid_from = self.valid_from;
+        o.valid_until = self.valid_until;
         o.progress = !self.quiet && std::io::stderr().is_terminal();
         (o.salt, o.salt_source) = match (&self.salt, env_salt) {
             (Some(s), _) => (s.clone(), SaltSource::Flag),
@@ -235,6 +245,11 @@ impl AnalyzeArgs {
         };
         Ok(o)
     }
+}
+
+/// Parses a `YYYY-MM-DD` date into a day number.
+fn parse_day_arg(text: &str) -> std::result::Result<i32, String> {
+    crate::time::parse_day(text).ok_or_else(|| format!("{text:?}: expected a date YYYY-MM-DD"))
 }
 
 /// Parses a duration such as `30m`, `1800s` or `1h` into milliseconds.

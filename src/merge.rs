@@ -35,7 +35,7 @@ use crate::parse::Profile;
 use crate::sink::run_json::{self, Phases, StoredRun};
 use crate::sketch;
 use crate::stored::{batches, column, dates, ints, strings};
-use crate::time::{LocalDays, days_from_civil};
+use crate::time::{LocalDays, parse_day};
 use arrow_array::{Array, BinaryArray, ListArray, StringArray, TimestampMicrosecondArray};
 use datasketches::hll::HllSketch;
 use jiff::tz::TimeZone;
@@ -468,7 +468,7 @@ fn partitions(dir: &Path) -> Result<Vec<(i32, PathBuf)>> {
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_prefix("month="))
-            .and_then(parse_date)
+            .and_then(parse_day)
         else {
             continue;
         };
@@ -481,13 +481,6 @@ fn partitions(dir: &Path) -> Result<Vec<(i32, PathBuf)>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// `YYYY-MM-DD` as a day number.
-fn parse_date(text: &str) -> Option<i32> {
-    let mut it = text.splitn(3, '-').map(|p| p.parse::<u32>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    Some(days_from_civil(y as i32, m, d))
 }
 
 /// Structures, segments and applications of the merged runs, by their

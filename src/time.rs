@@ -79,6 +79,21 @@ pub fn format_day(day: i32) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Parses `YYYY-MM-DD` (exactly: four-digit year, two-digit month and
+/// day, a date of the calendar) into a day number.
+pub fn parse_day(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i32> {
+        b[r].iter().try_fold(0i32, |n, &c| c.is_ascii_digit().then(|| n * 10 + i32::from(c - b'0')))
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    Date::new(y as i16, m as i8, d as i8).ok()?;
+    Some(days_from_civil(y, m as u32, d as u32))
+}
+
 /// Formats epoch milliseconds as an RFC 3339 UTC instant.
 pub fn format_ms(ms: i64) -> String {
     match Timestamp::from_millisecond(ms) {
@@ -299,6 +314,17 @@ pub fn parse_iso_ms(s: &[u8]) -> Option<i64> {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn days_are_read_strictly() {
+        assert_eq!(parse_day("2020-03-01"), Some(18_322));
+        assert_eq!(parse_day("0001-01-01"), Some(days_from_civil(1, 1, 1)));
+        for bad in
+            ["2020-3-01", "2020-02-30", "2020-13-01", "20200301", "2020-03-01 ", "+020-03-01"]
+        {
+            assert_eq!(parse_day(bad), None, "{bad}");
+        }
+    }
 
     fn paris() -> LocalDays {
         LocalDays::new(TimeZone::get("Europe/Paris").unwrap())

@@ -3,6 +3,7 @@
 mod cli;
 mod codecs;
 mod crosscheck;
+mod dates;
 mod demo;
 mod determinism;
 mod formats;

@@ -120,3 +120,34 @@ pub fn table(out: &Path, name: &str) -> TableFiles {
     files.sort();
     files
 }
+
+/// Runs the entlog binary and samples its anonymous memory (`RssAnon`:
+/// the heap, not the pages of mapped inputs) every millisecond until it
+/// exits; returns its exit code and peak anonymous memory in KiB.
+pub fn entlog_peak(args: &[&str]) -> (Option<i32>, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entlog"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run entlog");
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let anon = text.lines().find_map(|l| l.strip_prefix("RssAnon:"));
+            let kib = anon.and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak = peak.max(kib.unwrap_or(0));
+        }
+        if let Some(exit) = child.try_wait().expect("wait for entlog") {
+            return (exit.code(), peak);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// The `run.json` of a finished run in `out`.
+pub fn run_json(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("run.json")).expect("read run.json"))
+        .expect("parse run.json")
+}

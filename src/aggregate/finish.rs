@@ -14,7 +14,7 @@ use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
 use super::{Agg, AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
@@ -352,12 +352,20 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         }
     }
     let users: Vec<Vec<UserActivityRow>> = p.users.into_par_iter().map(users::combine).collect();
-    // Every day with activity: visits can fall on days without counters.
-    let (first, last) = users
-        .iter()
-        .filter_map(|shard| users::day_range(shard))
-        .fold((i32::MAX, i32::MIN), |(a, b), (f, l)| (a.min(f), b.max(l)));
-    let layout = Layout::new(first, last, &dims);
+    let joined = p.visits.unwrap_or_default();
+    // The months with activity, and only those: one stray date must not
+    // make the grids span the years between it and the rest. Visits come
+    // from the same events as user rows, but a merge reads them from
+    // another table.
+    let months: FastSet<i32> = users
+        .par_iter()
+        .map(|shard| users::months(shard))
+        .chain(joined.par_iter().map(visits::months))
+        .reduce(FastSet::default, |mut a, b| {
+            a.extend(b);
+            a
+        });
+    let layout = Layout::new(months, &dims);
     let coupons = match &p.sketches {
         SketchSource::Coupons(c) => Some(c),
         SketchSource::Sketches(_) => None,
@@ -401,7 +409,6 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         gap_ms: settings.visit_gap_ms,
     };
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let joined = p.visits.unwrap_or_default();
     let visited = joined
         .par_iter()
         .with_min_len(per_thread)
@@ -422,7 +429,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         );
     if !visitors.is_empty() {
         for (k, m) in rows.iter_mut() {
-            m.unique_visitors = i64::from(visitors[layout.index(k)]);
+            m.unique_visitors = layout.index(k).map_or(0, |i| i64::from(visitors[i]));
         }
     }
     let (visit_rows, national) = match visited {
@@ -432,10 +439,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
                 m.visits = i64::from(n);
                 m.visit_seconds = v.seconds[i];
             }
-            (
-                visit_rows(v.histograms, &v.visits, &v.seconds, &layout),
-                national_rows(v.national, &uais),
-            )
+            (visit_rows(v.histograms, &v.seconds, &layout), national_rows(v.national, &uais))
         }
         None => (Vec::new(), Vec::new()),
     };
@@ -529,7 +533,6 @@ fn visit_table(shards: &[VisitList]) -> VisitList {
 /// total seconds are read from the platform cells of the grid.
 fn visit_rows(
     histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
-    visits: &[u32],
     seconds: &[i64],
     layout: &Layout,
 ) -> Vec<VisitRow> {
@@ -538,9 +541,9 @@ fn visit_rows(
         .map(|((month, profile), histogram)| {
             let key =
                 RowKey { grain: Grain::Month, period: month, scope: ScopeKey::PLATFORM, profile };
-            let i = layout.index(&key);
-            debug_assert_eq!(u64::from(visits[i]), histogram.len());
-            VisitRow { month, profile, histogram, seconds: seconds[i] }
+            // A month with visits is in the layout.
+            let seconds = layout.index(&key).map_or(0, |i| seconds[i]);
+            VisitRow { month, profile, histogram, seconds }
         })
         .collect();
     rows.sort_by_key(|r| (r.month, profile_name(r.profile)));

@@ -1,85 +1,130 @@
-//! A dense grid of distinct-visitor counts by (grain, period, scope,
-//! profile).
+//! A grid of distinct-visitor counts by (grain, period, scope, profile).
 //!
 //! Counting distinct users adds one to a cell per distinct (user, row)
 //! pair: hundreds of millions of increments at national scale. In a hash
-//! map each costs a cache miss; here a cell is found by arithmetic. The
-//! grid spans the periods observed times the scopes known (platform,
-//! segments, structures) times seven profiles (six and `All`), with `u32`
-//! cells: 31 MB for 4,400 structures over seven months.
+//! map each costs a cache miss; here a cell is found by arithmetic.
+//!
+//! The grid holds the months that have data, not the span between the
+//! first and last date: each such month brings its days, the ISO weeks
+//! that overlap it (a week across two months with data is held once) and
+//! itself, times the scopes known (platform, segments, structures) times
+//! seven profiles (six and `All`), with `u32` cells: 31 MB for 4,400
+//! structures over seven months. One event dated in year 1 adds one month
+//! of cells, not two thousand years of them.
 
 use super::finish::{Grain, RowKey};
 use super::scope::{Dimensions, Scope, ScopeKey};
 use crate::parse::Profile;
-use crate::time::{civil_from_days, days_from_civil, month_start, week_start};
+use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 
 /// Profiles per scope: the six of [`crate::parse::Profile`] and `All`.
 const PROFILES: usize = 7;
 
+/// Where the period slots of one month with data start.
+#[derive(Clone, Copy, Debug)]
+struct MonthSlots {
+    /// First day of the month.
+    start: i32,
+    /// Slot of the month's first day.
+    first_day_slot: usize,
+    /// Monday of the week holding the month's first day.
+    first_week: i32,
+    /// Slot of that week, counted from the first week slot.
+    first_week_slot: usize,
+}
+
 /// Where each (grain, period, scope, profile) lives in the grid.
 pub struct Layout {
-    first_day: i32,
+    /// The months with data, in order.
+    months: Vec<MonthSlots>,
     days: usize,
-    first_week: i32,
     weeks: usize,
-    first_month: i32,
-    months: usize,
     segments: usize,
     scopes: usize,
 }
 
-/// Months since year 0 of the month holding `day`.
-fn month_number(day: i32) -> i32 {
-    let (y, m, _) = civil_from_days(day);
-    y * 12 + m as i32 - 1
-}
-
 impl Layout {
-    /// A layout covering the local days `first..=last` and every
-    /// structure and segment of `dims`.
-    pub fn new(first: i32, last: i32, dims: &Dimensions) -> Layout {
-        let (first, last) = if first <= last { (first, last) } else { (0, -1) };
+    /// A layout covering the months that start on the days of `months`
+    /// (in any order, repeats allowed) and every structure and segment of
+    /// `dims`.
+    pub fn new(months: impl IntoIterator<Item = i32>, dims: &Dimensions) -> Layout {
+        let mut starts: Vec<i32> = months.into_iter().collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let (mut days, mut weeks) = (0, 0);
+        // The last week of the previous month and its slot: shared when
+        // the next month starts in it.
+        let mut last_week: Option<(i32, usize)> = None;
+        let months = starts
+            .into_iter()
+            .map(|start| {
+                let (y, m, _) = civil_from_days(start);
+                let len = days_in_month(y, m) as i32;
+                let (first_week, end_week) = (week_start(start), week_start(start + len - 1));
+                let first_week_slot = match last_week {
+                    Some((w, slot)) if w == first_week => slot,
+                    _ => weeks,
+                };
+                let slots = MonthSlots { start, first_day_slot: days, first_week, first_week_slot };
+                days += len as usize;
+                weeks = first_week_slot + ((end_week - first_week) / 7) as usize + 1;
+                last_week = Some((end_week, weeks - 1));
+                slots
+            })
+            .collect();
         let segments = dims.segments.len();
-        Layout {
-            first_day: first,
-            days: (last - first + 1) as usize,
-            first_week: week_start(first),
-            weeks: ((week_start(last) - week_start(first)) / 7 + 1).max(0) as usize,
-            first_month: month_number(month_start(first)),
-            months: (month_number(last) - month_number(first) + 1).max(0) as usize,
-            segments,
-            scopes: 1 + segments + dims.structures.len(),
-        }
+        Layout { months, days, weeks, segments, scopes: 1 + segments + dims.structures.len() }
     }
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        (self.days + self.weeks + self.months) * self.scopes * PROFILES
+        (self.days + self.weeks + self.months.len()) * self.scopes * PROFILES
     }
 
-    /// The cell of a row key; the key's day must be in the layout's range.
+    /// The index in `months` of the month starting on `start`.
     #[inline]
-    pub fn index(&self, k: &RowKey) -> usize {
+    fn month(&self, start: i32) -> Option<usize> {
+        self.months.binary_search_by_key(&start, |m| m.start).ok()
+    }
+
+    /// The cell of a row key, or `None` when its period holds no data.
+    pub fn index(&self, k: &RowKey) -> Option<usize> {
         let period = match k.grain {
-            Grain::Day => (k.period - self.first_day) as usize,
-            Grain::Week => self.days + ((k.period - self.first_week) / 7) as usize,
-            Grain::Month => {
-                self.days + self.weeks + (month_number(k.period) - self.first_month) as usize
-            }
+            Grain::Day => self.periods_of(k.period)?[0],
+            Grain::Month => self.days + self.weeks + self.month(k.period)?,
+            // A week is reached from whichever of its days has its month.
+            Grain::Week => (k.period..k.period + 7).find_map(|d| self.periods_of(d))?[2],
         };
-        self.cell(period, k.scope, k.profile)
+        Some(self.cell(period, k.scope, k.profile))
     }
 
     /// The period slots of the day, the month and the ISO week holding
-    /// `day` (the order of [`Grain::ALL`]; `day` must be in the layout's
-    /// range), for [`Layout::cell`].
+    /// `day` (the order of [`Grain::ALL`]), for [`Layout::cell`]; `None`
+    /// when the day's month holds no data.
     #[inline]
-    pub fn periods_of(&self, day: i32) -> [usize; 3] {
+    pub fn periods_of(&self, day: i32) -> Option<[usize; 3]> {
+        let i = self.month(month_start(day))?;
+        Some(self.slots_in(i, day))
+    }
+
+    /// The period slots of `day`, a day of the month at index `i`.
+    #[inline]
+    fn slots_in(&self, i: usize, day: i32) -> [usize; 3] {
+        let m = &self.months[i];
         [
-            (day - self.first_day) as usize,
-            self.days + self.weeks + (month_number(day) - self.first_month) as usize,
-            self.days + ((week_start(day) - self.first_week) / 7) as usize,
+            m.first_day_slot + (day - m.start) as usize,
+            self.days + self.weeks + i,
+            self.days + m.first_week_slot + ((week_start(day) - m.first_week) / 7) as usize,
         ]
+    }
+
+    /// The period slots of each day of the month starting on `month` (for
+    /// callers that walk the days of one month), or `None` when the month
+    /// holds no data.
+    #[inline]
+    pub fn month_periods(&self, month: i32) -> Option<impl Fn(i32) -> [usize; 3] + '_> {
+        let i = self.month(month)?;
+        Some(move |day| self.slots_in(i, day))
     }
 
     /// The first cell of month rows: month cells are the last ones, from
@@ -99,9 +144,7 @@ impl Layout {
         let profile = profile.map_or(PROFILES - 1, |p| usize::from(p.code()));
         (period * self.scopes + scope) * PROFILES + profile
     }
-}
 
-impl Layout {
     /// The row key of cell `i` (inverse of [`Layout::index`]).
     pub fn key(&self, i: usize) -> RowKey {
         let profile = Profile::ALL.get(i % PROFILES).copied();
@@ -112,13 +155,19 @@ impl Layout {
             s if s <= self.segments => ScopeKey::segment((s - 1) as u32),
             s => ScopeKey::structure((s - 1 - self.segments) as u32),
         };
+        // The last month whose first slot is at or before `slot`.
+        let last_from = |slot: usize, first: fn(&MonthSlots) -> usize| {
+            &self.months[self.months.partition_point(|m| first(m) <= slot) - 1]
+        };
         let (grain, period) = if period < self.days {
-            (Grain::Day, self.first_day + period as i32)
+            let m = last_from(period, |m| m.first_day_slot);
+            (Grain::Day, m.start + (period - m.first_day_slot) as i32)
         } else if period < self.days + self.weeks {
-            (Grain::Week, self.first_week + 7 * (period - self.days) as i32)
+            let w = period - self.days;
+            let m = last_from(w, |m| m.first_week_slot);
+            (Grain::Week, m.first_week + 7 * (w - m.first_week_slot) as i32)
         } else {
-            let m = self.first_month + (period - self.days - self.weeks) as i32;
-            (Grain::Month, days_from_civil(m.div_euclid(12), m.rem_euclid(12) as u32 + 1, 1))
+            (Grain::Month, self.months[period - self.days - self.weeks].start)
         };
         RowKey { grain, period, scope, profile }
     }
@@ -139,18 +188,22 @@ pub fn add<T: Copy + std::ops::AddAssign>(mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
 mod tests {
     use super::*;
     use crate::aggregate::scope::StructureEntry;
+    use crate::time::days_from_civil;
 
-    #[test]
-    fn every_key_has_its_own_cell() {
+    fn dims() -> Dimensions {
         let entry =
             |id: &str| StructureEntry { id: id.into(), segment: None, uai: None, name: None };
-        let dims = Dimensions {
+        Dimensions {
             structures: vec![entry("a"), entry("b")],
             segments: vec!["X".into()],
             apps: vec![],
-        };
-        let (first, last) = (days_from_civil(2019, 12, 30), days_from_civil(2020, 3, 2));
-        let layout = Layout::new(first, last, &dims);
+        }
+    }
+
+    /// Every key of every day of `months` has its own cell, found back
+    /// from it; weeks and months are reached from each of their days.
+    fn check(months: &[i32]) {
+        let layout = Layout::new(months.iter().copied(), &dims());
         let scopes = [
             ScopeKey::PLATFORM,
             ScopeKey::segment(0),
@@ -158,27 +211,59 @@ mod tests {
             ScopeKey::structure(1),
         ];
         let mut seen = vec![false; layout.len()];
-        for day in first..=last {
-            for grain in Grain::ALL {
-                if grain.period(day) != grain.period(day.max(first)) {
-                    continue;
-                }
-                for scope in scopes {
-                    for profile in Profile::ALL.map(Some).into_iter().chain([None]) {
-                        let key = RowKey { grain, period: grain.period(day), scope, profile };
-                        let i = layout.index(&key);
-                        assert_eq!(layout.key(i), key);
-                        let slot = layout.periods_of(day)[grain as usize];
-                        assert_eq!(layout.cell(slot, scope, profile), i);
-                        // A week or month is reached from each of its days.
-                        if grain == Grain::Day {
-                            assert!(!seen[i], "{key:?}");
+        let mut distinct = months.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for month in distinct {
+            let (y, m, _) = civil_from_days(month);
+            for day in month..month + days_in_month(y, m) as i32 {
+                let walk = layout.month_periods(month).unwrap();
+                assert_eq!(walk(day), layout.periods_of(day).unwrap());
+                for grain in Grain::ALL {
+                    for scope in scopes {
+                        for profile in Profile::ALL.map(Some).into_iter().chain([None]) {
+                            let key = RowKey { grain, period: grain.period(day), scope, profile };
+                            let i = layout.index(&key).unwrap();
+                            assert_eq!(layout.key(i), key);
+                            let slot = layout.periods_of(day).unwrap()[grain as usize];
+                            assert_eq!(layout.cell(slot, scope, profile), i);
+                            if grain == Grain::Day {
+                                assert!(!seen[i], "{key:?}");
+                            }
+                            seen[i] = true;
                         }
-                        seen[i] = true;
                     }
                 }
             }
         }
         assert!(seen.iter().all(|&s| s), "every cell belongs to a key");
+    }
+
+    #[test]
+    fn every_key_has_its_own_cell() {
+        // Consecutive months share the week across their boundary.
+        let m = |y, m| days_from_civil(y, m, 1);
+        check(&[m(2019, 12), m(2020, 1), m(2020, 2), m(2020, 3)]);
+        // Months far apart, given out of order and repeated.
+        check(&[m(2020, 3), m(1, 1), m(9999, 12), m(2020, 3), m(1970, 1)]);
+    }
+
+    #[test]
+    fn months_far_apart_cost_their_own_cells_only() {
+        let m = |y, m| days_from_civil(y, m, 1);
+        let one = Layout::new([m(2020, 3)], &dims()).len();
+        let spread = Layout::new([m(1, 1), m(2020, 3), m(9999, 12)], &dims()).len();
+        assert!(spread <= 3 * one + 3 * 7 * 4, "{spread} cells vs {one}");
+        let layout = Layout::new([m(2020, 3)], &dims());
+        assert_eq!(layout.periods_of(m(2020, 4)), None);
+        assert_eq!(
+            layout.index(&RowKey {
+                grain: Grain::Month,
+                period: m(1970, 1),
+                scope: ScopeKey::PLATFORM,
+                profile: None,
+            }),
+            None
+        );
     }
 }

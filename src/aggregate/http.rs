@@ -180,11 +180,6 @@ fn union(a: &mut FastSet<(Profile, u64)>, mut b: FastSet<(Profile, u64)>) {
     a.extend(b);
 }
 
-/// Every (key, day, profile code) of day sets.
-fn triples(sets: &ByDay<FastSet<(Profile, u64)>>) -> impl Iterator<Item = (u64, i32, u8)> + '_ {
-    sets.iter().flat_map(|(day, set)| set.iter().map(move |&(p, k)| (k, day, p.code())))
-}
-
 /// Distinct keys by period and profile, from (day, profile, key) triples.
 ///
 /// The triples are sorted by key, then day: a key's days then come in
@@ -193,67 +188,72 @@ fn triples(sets: &ByDay<FastSet<(Profile, u64)>>) -> impl Iterator<Item = (u64, 
 /// seen. They are first dealt into buckets by the top bits of the key
 /// (keys are hashes: the buckets are even), which are sorted one by one,
 /// each small enough to stay in the processor's cache; the buckets in
-/// order are the whole sorted.
+/// order are the whole sorted. Days are held as their rank among the days
+/// with keys, so every table here is as long as the days that hold data,
+/// however far apart they are.
 struct Distinct {
-    /// (key, day, profile code) by bucket, each sorted.
-    buckets: Vec<Vec<(u64, i32, u8)>>,
-    first_day: i32,
-    last_day: i32,
+    /// (key, day rank, profile code) by bucket, each sorted.
+    buckets: Vec<Vec<(u64, u32, u8)>>,
+    /// The days with keys, in order: a rank's day.
+    days: Vec<i32>,
 }
 
 /// Bits of the key that choose a bucket of [`Distinct`].
 const BUCKET_BITS: u32 = 8;
 
-/// Slots per period in the dense counts: six profiles and `All`.
+/// Slots per period in the counts: six profiles and `All`.
 const SLOTS: usize = Profile::ALL.len() + 1;
 
 impl Distinct {
     fn new(set: &ByDay<FastSet<(Profile, u64)>>) -> Distinct {
-        let mut buckets: Vec<Vec<(u64, i32, u8)>> = vec![Vec::new(); 1 << BUCKET_BITS];
-        for t in triples(set) {
-            buckets[(t.0 >> (u64::BITS - BUCKET_BITS)) as usize].push(t);
+        let mut days: Vec<i32> =
+            set.iter().filter(|(_, s)| !s.is_empty()).map(|(day, _)| day).collect();
+        days.sort_unstable();
+        let rank: FastMap<i32, u32> =
+            days.iter().enumerate().map(|(r, &d)| (d, r as u32)).collect();
+        let mut buckets: Vec<Vec<(u64, u32, u8)>> = vec![Vec::new(); 1 << BUCKET_BITS];
+        for (day, keys) in set.iter().filter(|(_, s)| !s.is_empty()) {
+            let r = rank[&day];
+            for &(p, k) in keys {
+                buckets[(k >> (u64::BITS - BUCKET_BITS)) as usize].push((k, r, p.code()));
+            }
         }
         buckets.par_iter_mut().for_each(|b| b.sort_unstable());
-        let days = || set.iter().filter(|(_, s)| !s.is_empty()).map(|(day, _)| day);
-        let (first_day, last_day) = (days().min().unwrap_or(0), days().max().unwrap_or(0));
-        Distinct { buckets, first_day, last_day }
+        Distinct { buckets, days }
     }
 
     /// (period, profile or `None` for All, distinct keys), non-zero only.
     fn count(&self, grain: Grain) -> Vec<(i32, Option<Profile>, u64)> {
-        if self.buckets.iter().all(Vec::is_empty) {
-            return Vec::new();
-        }
-        let base = grain.period(self.first_day);
-        let periods = (grain.period(self.last_day) - base + 1) as usize;
-        let mut counts = vec![0u64; periods * SLOTS];
-        let mut flush = |period: i32, mask: u8| {
+        // The periods holding data, and the period slot of each day rank,
+        // computed once per day, not per key.
+        let mut periods: Vec<i32> = self.days.iter().map(|&d| grain.period(d)).collect();
+        periods.dedup();
+        let slot_of: Vec<usize> =
+            self.days.iter().map(|&d| periods.partition_point(|&p| p < grain.period(d))).collect();
+        let mut counts = vec![0u64; periods.len() * SLOTS];
+        let mut flush = |slot: usize, mask: u8| {
             if mask == 0 {
                 return;
             }
-            let at = (period - base) as usize * SLOTS;
+            let at = slot * SLOTS;
             for p in 0..Profile::ALL.len() {
                 counts[at + p] += u64::from(mask >> p & 1);
             }
             counts[at + SLOTS - 1] += 1;
         };
-        // The period of each day, computed once per day, not per key.
-        let period_of: Vec<i32> =
-            (self.first_day..=self.last_day).map(|d| grain.period(d)).collect();
-        let (mut key, mut period, mut mask) = (None, 0, 0u8);
-        for &(k, day, p) in self.buckets.iter().flatten() {
-            let per = period_of[(day - self.first_day) as usize];
-            if key != Some(k) || per != period {
-                flush(period, mask);
-                (key, period, mask) = (Some(k), per, 0);
+        let (mut key, mut slot, mut mask) = (None, 0, 0u8);
+        for &(k, rank, p) in self.buckets.iter().flatten() {
+            let s = slot_of[rank as usize];
+            if key != Some(k) || s != slot {
+                flush(slot, mask);
+                (key, slot, mask) = (Some(k), s, 0);
             }
             mask |= 1 << p;
         }
-        flush(period, mask);
+        flush(slot, mask);
         let mut out = Vec::new();
         for (i, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-            let period = base + (i / SLOTS) as i32;
-            out.push((period, Profile::ALL.get(i % SLOTS).copied(), n));
+            out.push((periods[i / SLOTS], Profile::ALL.get(i % SLOTS).copied(), n));
         }
         out
     }

@@ -42,7 +42,7 @@ use datasketches::hll::Coupon;
 use http::HttpAgg;
 use rayon::prelude::*;
 use scope::{Interner, LocalInterner, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
-use std::ops::AddAssign;
+use std::ops::{AddAssign, RangeInclusive};
 use visits::VisitEvent;
 
 /// Number of user shards (by the top bits of the user key): what the
@@ -431,6 +431,9 @@ pub struct Context {
     pub users: FastMap<u64, KnownUser>,
     /// Which HTTP requests are logins.
     pub login: LoginRule,
+    /// The local days an event may fall on; events outside are rejected
+    /// (a device with a reset clock must not add a year to every table).
+    pub valid_days: RangeInclusive<i32>,
 }
 
 impl Context {
@@ -461,6 +464,7 @@ impl Context {
             visit_gap_ms: DEFAULT_VISIT_GAP_MS,
             users,
             login: LoginRule::default(),
+            valid_days: i32::MIN..=i32::MAX,
         }
     }
 }
@@ -506,8 +510,9 @@ impl<'c> Worker<'c> {
     }
 
     /// Folds one parsed event in and returns its instant (a wall-clock
-    /// time is converted in the run's time zone). Fails only when the
-    /// instant is outside the calendar's range.
+    /// time is converted in the run's time zone). Fails when the instant
+    /// is outside the calendar's range or its local day outside
+    /// [`Context::valid_days`].
     #[inline]
     pub fn consume(&mut self, ev: &Event<'_>) -> Result<i64, ParseError> {
         let time_ms = if ev.naive_time {
@@ -516,6 +521,9 @@ impl<'c> Worker<'c> {
             ev.time_ms
         };
         let (day, hour) = self.days.locate(time_ms).ok_or(ParseError::InvalidDate)?;
+        if !self.ctx.valid_days.contains(&day) {
+            return Err(ParseError::OutsideWindow);
+        }
         if ev.kind == EventKind::Admin {
             return Ok(time_ms);
         }

@@ -11,7 +11,7 @@
 use super::grid::Layout;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use super::{Fact, FactKey};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::month_start;
@@ -107,11 +107,18 @@ pub fn combine(rows: Vec<UserActivityRow>) -> Vec<UserActivityRow> {
     )
 }
 
-/// The first and last local days of `rows`, if any.
-pub fn day_range(rows: &[UserActivityRow]) -> Option<(i32, i32)> {
-    let first = rows.iter().map(|r| r.month + r.active_days.trailing_zeros() as i32).min()?;
-    let last = rows.iter().map(|r| r.month + 31 - r.active_days.leading_zeros() as i32).max()?;
-    Some((first, last))
+/// The months of `rows` (first days), each once.
+pub fn months(rows: &[UserActivityRow]) -> FastSet<i32> {
+    let mut months = FastSet::default();
+    let mut last = None;
+    for r in rows {
+        // A user's rows come month after month: most repeat the last.
+        if last != Some(r.month) {
+            months.insert(r.month);
+            last = Some(r.month);
+        }
+    }
+    months
 }
 
 /// Distinct visitors of some users: a grid of counts, and the month
@@ -199,8 +206,10 @@ pub fn count_visitors(
         let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64))).copied();
         for r in user_rows {
             let (scopes, n) = scopes_of(dims, r.structure);
+            // The layout is made from the rows' months: every one is there.
+            let Some(periods_of) = layout.month_periods(r.month) else { continue };
             for day in days_of(r.month, r.login_days) {
-                for period in layout.periods_of(day) {
+                for period in periods_of(day) {
                     for &scope in &scopes[..n] {
                         out.count(layout.cell(period, scope, Some(r.profile)), user, coupon);
                         out.count(layout.cell(period, scope, None), user, coupon);

@@ -17,9 +17,9 @@
 
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
-use crate::time::{LocalDays, month_start, week_start};
+use crate::time::{LocalDays, civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
 
 /// One activity event of one user in one structure (or none).
@@ -313,6 +313,22 @@ pub fn sessionize_shard(
     out
 }
 
+/// The months (first days) of the visits of `list`, each once.
+pub fn months(list: &VisitList) -> FastSet<i32> {
+    let mut months = FastSet::default();
+    // The days of the month last seen: most visits fall in it.
+    let mut current = (0, 0);
+    for v in &list.spans {
+        if v.day < current.0 || v.day >= current.1 {
+            let start = month_start(v.day);
+            let (y, m, _) = civil_from_days(start);
+            current = (start, start + days_in_month(y, m) as i32);
+            months.insert(start);
+        }
+    }
+    months
+}
+
 /// Counts the visits of `list` (sorted by user) into `out`.
 pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
@@ -336,7 +352,9 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
                     scopes.push(ScopeKey::segment(seg));
                 }
             }
-            for period in cx.layout.periods_of(v.day) {
+            // The layout holds the months of every visit's day.
+            let Some(periods) = cx.layout.periods_of(v.day) else { continue };
+            for period in periods {
                 for &scope in &scopes {
                     for profile in [profile, None] {
                         let i = cx.layout.cell(period, scope, profile);

@@ -1,7 +1,7 @@
 //! The Entcore event store as `mongoexport` writes it: one JSON object per
 //! line, fields in any order.
 
-use super::json::{JsonError, JsonResult, JsonStr, Scanner, number_to_i64};
+use super::json::{JsonError, JsonResult, JsonStr, Scanner, number_to_i64, parse_long};
 use super::{Event, EventKind, ParseError, Profile};
 use crate::time::parse_iso_ms;
 
@@ -124,7 +124,7 @@ fn date_value(sc: &mut Scanner<'_>, depth: u32) -> JsonResult<DateField> {
             sc.object(depth, |sc, key| {
                 if key.is(b"$numberLong") {
                     found = match optional_string(sc)? {
-                        Some(s) => ms_field(number_to_i64(&s.value())),
+                        Some(s) => ms_field(parse_long(&s.value())),
                         None => DateField::Invalid,
                     };
                 } else if key.is(b"$date") {
@@ -252,6 +252,11 @@ mod tests {
             ParseError::InvalidDate
         );
         assert_eq!(err(r#"{"userId":"u","date":1e300}"#), ParseError::InvalidDate);
+        // A `$numberLong` is a sign and digits, nothing else.
+        for long in ["15848149-5724", "1584211696687-", "1.5e12", " 1", ""] {
+            let line = format!(r#"{{"userId":"u","date":{{"$numberLong":"{long}"}}}}"#);
+            assert_eq!(err(&line), ParseError::InvalidDate, "{long:?}");
+        }
         assert_eq!(err(r#"{"date":1}"#), ParseError::MissingUser);
         assert_eq!(err(r#"{"date":1,"userId":""}"#), ParseError::MissingUser);
         assert_eq!(err(r#"{"date":1,"userId":null}"#), ParseError::MissingUser);

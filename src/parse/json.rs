@@ -365,20 +365,37 @@ fn special_bytes(x: u64) -> u64 {
     (quote | backslash | control | x) & HIGH
 }
 
-/// Parses the text of a JSON number as an integer: exact for integers,
+/// Parses a decimal integer written strictly: an optional sign (`+` or
+/// `-`) then one or more ASCII digits, nothing else (what Python's `int()`
+/// accepts, less its underscores and spaces); `None` when the text is
+/// anything else or the value does not fit in an `i64`.
+pub fn parse_long(text: &[u8]) -> Option<i64> {
+    let (neg, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    // Accumulated negative, so that `i64::MIN` fits.
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
+    }
+    if neg { Some(v) } else { v.checked_neg() }
+}
+
+/// Parses the text of a JSON number (already checked against the JSON
+/// grammar by [`Scanner::number`]) as an integer: exact for integers,
 /// truncated toward zero for fractions and exponents; `None` when the
 /// value does not fit in an `i64`.
 pub fn number_to_i64(text: &[u8]) -> Option<i64> {
-    if text.iter().all(|c| c.is_ascii_digit() || *c == b'-') {
-        let (neg, digits) = match text.split_first() {
-            Some((b'-', rest)) => (true, rest),
-            _ => (false, text),
-        };
-        let mut v: i64 = 0;
-        for &c in digits {
-            v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
-        }
-        return Some(if neg { -v } else { v });
+    if !text.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+        return parse_long(text);
     }
     let f: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
     if f.is_finite() && f.abs() < 9.2e18 { Some(f.trunc() as i64) } else { None }
@@ -478,5 +495,18 @@ mod tests {
         assert_eq!(number_to_i64(b"1.5843456e12"), Some(1_584_345_600_000));
         assert_eq!(number_to_i64(b"99999999999999999999"), None);
         assert_eq!(number_to_i64(b"1e400"), None);
+    }
+
+    #[test]
+    fn long_integers_are_a_sign_and_digits_only() {
+        assert_eq!(parse_long(b"1584345600000"), Some(1_584_345_600_000));
+        assert_eq!(parse_long(b"-12"), Some(-12));
+        assert_eq!(parse_long(b"+12"), Some(12));
+        assert_eq!(parse_long(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_long(b"9223372036854775808"), None);
+        // Refused by Python's int(), and so here.
+        for bad in ["15848149-5724", "1584211696687-", "-", "+", "", "--1", "1 ", "1.0", "0x10"] {
+            assert_eq!(parse_long(bad.as_bytes()), None, "{bad:?}");
+        }
     }
 }

@@ -196,6 +196,9 @@ pub enum ParseError {
     MissingDate,
     /// A `date` that is not a time the engine can read.
     InvalidDate,
+    /// A readable date outside the run's plausibility window
+    /// (`--valid-from`, `--valid-until`).
+    OutsideWindow,
     /// No `userId`, or an empty or non-string one.
     MissingUser,
     /// An access log line that does not have the shape of its format.
@@ -217,6 +220,7 @@ impl fmt::Display for ParseError {
             ParseError::InvalidUtf8 => "invalid UTF-8 in a string",
             ParseError::MissingDate => "no date",
             ParseError::InvalidDate => "date is not a readable time",
+            ParseError::OutsideWindow => "date outside --valid-from/--valid-until",
             ParseError::MissingUser => "no user id",
             ParseError::Mismatch => "line does not match the log format",
             ParseError::UnterminatedQuote => "quoted field without closing quote",

@@ -73,6 +73,13 @@ pub struct RunOptions {
     pub visits: bool,
     /// Longest gap inside a visit, ms.
     pub visit_gap_ms: i64,
+    /// First local day events were accepted on (`YYYY-MM-DD`; empty in
+    /// runs of versions without the window).
+    #[serde(default)]
+    pub valid_from: String,
+    /// Last local day events were accepted on.
+    #[serde(default)]
+    pub valid_until: String,
 }
 
 /// One input's account.
