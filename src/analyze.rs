@@ -1,14 +1,18 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
+use crate::aggregate::finish::Grain;
 use crate::aggregate::finish::{Settings, Tables, finish};
+use crate::aggregate::scope::ScopeKey;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::UserKeyer;
 use crate::parse::Format;
+use crate::parse::Profile;
 use crate::parse::access::LoginRule;
 use crate::referential::Referential;
 use crate::scan::scan_input;
+use crate::sink::outdir::Staging;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::{
     audience, hourly, http, modules, national, run_json, user_activity, user_modules, user_visits,
@@ -77,10 +81,17 @@ pub struct AnalyzeOptions {
     /// Last local day an event may fall on; `None`: the day after the
     /// run's own day, in the run's time zone.
     pub valid_until: Option<i32>,
+    /// Largest share of rejected lines (0 to 1) a run may have and still
+    /// succeed.
+    pub max_rejected: f64,
 }
 
 /// The default of `--valid-from`: ENT platforms are younger than this.
 pub const DEFAULT_VALID_FROM: &str = "2000-01-01";
+
+/// The default of `--max-rejected`: a dump with more bad lines than this
+/// is more likely the wrong format or a damaged file than real noise.
+pub const DEFAULT_MAX_REJECTED: f64 = 0.01;
 
 impl AnalyzeOptions {
     /// Options with the documented defaults for `inputs` and `out`.
@@ -101,6 +112,7 @@ impl AnalyzeOptions {
             login: LoginRule::default(),
             valid_from: crate::time::days_from_civil(2000, 1, 1),
             valid_until: None,
+            max_rejected: DEFAULT_MAX_REJECTED,
         }
     }
 }
@@ -136,11 +148,15 @@ pub const RUN_JSON: &str = "run.json";
 /// Reads every input, writes the tables into `opts.out`, and returns them.
 ///
 /// Inputs that cannot be read are reported in `run.json` (with
-/// `failed_inputs`) and the others are still processed. Errors are only
-/// returned for what stops the whole run: a bad option, an unreadable
-/// referential, an output that cannot be written.
+/// `failed_inputs`) and the others are still processed. When the run has
+/// [`problems`] (a failed input, no record, too many rejected lines,
+/// logins of nobody profiled), its outputs go to [`failed_dir`] instead
+/// and `opts.out` is left as it was. Errors are only returned for what
+/// stops the whole run: a bad option, an unreadable referential, an output
+/// that cannot be written.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let start = Instant::now();
+    refuse_output_in_inputs(&opts.out, &opts.inputs)?;
     let tz = TimeZone::get(&opts.tz)
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", opts.tz)))?;
     let referential = match &opts.referential {
@@ -179,7 +195,11 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let (files, walk_errors) = input::expand(&opts.inputs);
     let mut inputs: Vec<InputReport> = walk_errors
         .iter()
-        .map(|e| InputReport { error: Some(e.to_string()), ..InputReport::default() })
+        .map(|e| InputReport {
+            path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
+            error: Some(e.cause()),
+            ..InputReport::default()
+        })
         .collect();
     let progress = progress_bar(opts.progress, &files);
     for path in files {
@@ -188,7 +208,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
             Ok(input) => {
                 scan_input(&pool, &mut workers, input, opts.format.as_ref(), &mut report, &progress)
             }
-            Err(e) => report.error = Some(e.to_string()),
+            Err(e) => report.error = Some(e.cause()),
         }
         inputs.push(report);
     }
@@ -200,7 +220,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &settings));
     let finished = start.elapsed().as_secs_f64();
 
-    let outputs = pool.install(|| write_tables(&opts.out, &tables, &[]))?;
+    let staging = Staging::new(&opts.out)?;
+    let outputs = pool.install(|| write_tables(staging.path(), &tables, &[]))?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let options = RunOptions {
@@ -216,9 +237,109 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         valid_from: format_day(opts.valid_from),
         valid_until: format_day(valid_until),
     };
-    let report = run_report(options, inputs, outputs, wall, phases);
-    run_json::write(&opts.out.join(RUN_JSON), &report)?;
+    let mut report = run_report(options, inputs, outputs, wall, phases);
+    report.problems = problems(&report, &tables, opts.max_rejected);
+    run_json::write(&staging.path().join(RUN_JSON), &report)?;
+    publish(staging, &opts.out, report.problems.is_empty())?;
     Ok(Analysis { tables, report })
+}
+
+/// Puts a run's outputs in place: into `out` when the run succeeded (and
+/// the outputs of an earlier failed run are removed), into
+/// [`failed_dir`] otherwise, leaving `out` as it was.
+pub fn publish(staging: Staging, out: &Path, ok: bool) -> Result<()> {
+    let failed = failed_dir(out);
+    if ok {
+        staging.commit(out)?;
+        if failed.is_dir() {
+            std::fs::remove_dir_all(&failed).map_err(|e| Error::io(&failed, e))?;
+        }
+        Ok(())
+    } else {
+        staging.commit(&failed)
+    }
+}
+
+/// Where a failed run into `out` puts its outputs: `OUT.failed` beside it.
+pub fn failed_dir(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".failed");
+    out.with_file_name(name)
+}
+
+/// Why a run's figures are not to be trusted, one sentence each; empty
+/// when they are.
+pub fn problems(report: &RunReport, tables: &Tables, max_rejected: f64) -> Vec<String> {
+    let mut problems = Vec::new();
+    if report.failed_inputs > 0 {
+        problems.push(format!("{} input(s) could not be read", report.failed_inputs));
+    }
+    if report.records == 0 {
+        problems.push("no record was accepted: is the format right?".to_string());
+    }
+    let read = report.records + report.rejected;
+    if read > 0 && report.rejected as f64 > max_rejected * read as f64 {
+        problems.push(format!(
+            "{} of {read} lines rejected ({:.2}%), more than --max-rejected {}%",
+            report.rejected,
+            100.0 * report.rejected as f64 / read as f64,
+            100.0 * max_rejected
+        ));
+    }
+    let logins = |profile: Option<Profile>| {
+        tables
+            .audience
+            .iter()
+            .filter(|(k, _)| k.grain == Grain::Month && k.scope == ScopeKey::PLATFORM)
+            .filter(|(k, _)| k.profile == profile)
+            .map(|(_, m)| m.connections)
+            .sum::<i64>()
+    };
+    let all = logins(None);
+    if all > 0 && logins(Some(Profile::Unknown)) == all {
+        problems.push(format!(
+            "{all} connections but no user could be profiled: access logs need users.csv \
+             (id,profile,structures) in --referential"
+        ));
+    }
+    problems
+}
+
+/// Refuses an output directory inside an input directory: the next run
+/// would read the tables back as logs.
+fn refuse_output_in_inputs(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let out = resolved(out);
+    for input in inputs.iter().filter(|i| i.is_dir()) {
+        if out.starts_with(resolved(input)) {
+            return Err(Error::usage(format!(
+                "--out {} is inside the input directory {}: the next run would read the \
+                 tables as logs; write them elsewhere",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `path` with its existing part resolved (symbolic links, `..`) and the
+/// rest appended, so that two spellings of one place compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut base = abs.as_path();
+    loop {
+        if let Ok(real) = base.canonicalize() {
+            return rest.iter().rev().fold(real, |p: PathBuf, c| p.join(c));
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                base = parent;
+            }
+            _ => return abs,
+        }
+    }
 }
 
 /// A progress bar over the bytes on disk of `files`, or a hidden one.
@@ -298,6 +419,7 @@ pub fn run_report(
         records_per_s: per_s(records),
         outputs,
         merged_runs: Vec::new(),
+        problems: Vec::new(),
         inputs,
     }
 }

@@ -210,6 +210,11 @@ pub struct AnalyzeArgs {
     /// [default: the day after the run].
     #[arg(long, value_parser = parse_day_arg)]
     pub valid_until: Option<i32>,
+    /// Largest share of rejected lines for a run to succeed, as a
+    /// percentage (`1%`) or a fraction (`0.01`); above it the run fails
+    /// (exit 1) and the output directory is left as it was.
+    #[arg(long, default_value = "1%", value_parser = parse_share)]
+    pub max_rejected: f64,
     /// Print nothing on stdout, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -237,6 +242,7 @@ impl AnalyzeArgs {
         o.visits = !self.no_visits;
         o.valid_from = self.valid_from;
         o.valid_until = self.valid_until;
+        o.max_rejected = self.max_rejected;
         o.progress = !self.quiet && std::io::stderr().is_terminal();
         (o.salt, o.salt_source) = match (&self.salt, env_salt) {
             (Some(s), _) => (s.clone(), SaltSource::Flag),
@@ -245,6 +251,16 @@ impl AnalyzeArgs {
         };
         Ok(o)
     }
+}
+
+/// Parses a share: `5%` or `0.05`, from 0 to 1.
+fn parse_share(text: &str) -> std::result::Result<f64, String> {
+    let bad = || format!("{text:?}: expected a percentage such as 1% or a fraction such as 0.01");
+    let share = match text.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map_err(|_| bad())? / 100.0,
+        None => text.trim().parse::<f64>().map_err(|_| bad())?,
+    };
+    if (0.0..=1.0).contains(&share) { Ok(share) } else { Err(bad()) }
 }
 
 /// Parses a `YYYY-MM-DD` date into a day number.
@@ -278,6 +294,16 @@ mod tests {
         assert!(parse_gap("30").is_err());
         assert!(parse_gap("0m").is_err());
         assert!(parse_gap("m").is_err());
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(super::parse_share("1%"), Ok(0.01));
+        assert_eq!(super::parse_share("0.25"), Ok(0.25));
+        assert_eq!(super::parse_share("100%"), Ok(1.0));
+        assert!(super::parse_share("150%").is_err());
+        assert!(super::parse_share("-1").is_err());
+        assert!(super::parse_share("x%").is_err());
     }
 
     #[test]

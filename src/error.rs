@@ -18,12 +18,13 @@ pub struct Error(Box<ErrorKind>);
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A file or stream could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file concerned (`-` for stdin).
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (in the message, not a separate source, so
+        /// that a chain of causes does not print it twice).
+        cause: io::Error,
     },
     /// A line of a referential file is malformed.
     #[error("{}:{line}: {message}", path.display())]
@@ -34,12 +35,6 @@ pub enum ErrorKind {
         line: u64,
         /// What is wrong with it.
         message: String,
-    },
-    /// The format of an input could not be detected.
-    #[error("{}: cannot detect the log format; pass --format", path.display())]
-    UnknownFormat {
-        /// The input.
-        path: PathBuf,
     },
     /// An option is invalid (time zone, format name, ...).
     #[error("{0}")]
@@ -60,9 +55,29 @@ impl Error {
         &self.0
     }
 
+    /// The file the error is about, if one.
+    pub fn path(&self) -> Option<&Path> {
+        match &*self.0 {
+            ErrorKind::Io { path, .. }
+            | ErrorKind::Referential { path, .. }
+            | ErrorKind::Output { path, .. } => Some(path),
+            ErrorKind::Usage(_) => None,
+        }
+    }
+
+    /// The message without the file it is about (for reports that already
+    /// name the file).
+    pub fn cause(&self) -> String {
+        match &*self.0 {
+            ErrorKind::Io { cause, .. } => cause.to_string(),
+            ErrorKind::Output { message, .. } => message.clone(),
+            _ => self.to_string(),
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: io::Error) -> Error {
-        ErrorKind::Io { path: path.as_ref().to_path_buf(), source }.into()
+        ErrorKind::Io { path: path.as_ref().to_path_buf(), cause: source }.into()
     }
 
     /// An invalid option.

@@ -1,5 +1,7 @@
 //! The `entlog` binary: parse arguments, call the library, map the outcome
-//! to an exit code (0 ok, 1 some inputs unreadable, 2 fatal error).
+//! to an exit code: 0 ok; 1 the run finished but its figures are not to be
+//! trusted (see `analyze::problems`), its outputs set aside and the
+//! previous ones kept; 2 usage or fatal error, nothing written.
 
 use clap::Parser;
 use entlog::cli::{Cli, Command, ReportArgs};
@@ -31,8 +33,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => {
             let opts = args.options(std::env::var("ENTLOG_SALT").ok())?;
+            if opts.salt_source == entlog::analyze::SaltSource::Default {
+                eprintln!(
+                    "entlog: warning: user pseudonyms use the public default salt: anyone can \
+                     link them to user ids; pass --salt or set ENTLOG_SALT"
+                );
+            }
             let analysis = entlog::analyze::analyze(&opts)?;
-            let failed = report_failures(&analysis.report);
+            let failed = report_failures(&analysis.report, &opts.out);
             let data = ReportData::from_tables(&analysis.tables);
             show(&data, &opts.tz, None, !args.quiet, args.html.as_deref())?;
             Ok(exit_code(failed))
@@ -80,7 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo.dump.display(),
                 demo.tables.display(),
             );
-            let failed = report_failures(&demo.analysis.report);
+            let failed = report_failures(&demo.analysis.report, &demo.tables);
             let data = ReportData::from_tables(&demo.analysis.tables);
             show(&data, &demo.analysis.report.options.tz, None, true, args.html.as_deref())?;
             Ok(exit_code(failed))
@@ -114,9 +122,9 @@ fn show(
     Ok(())
 }
 
-/// 1 when some input could not be read, 0 otherwise.
-fn exit_code(failed_inputs: bool) -> ExitCode {
-    if failed_inputs { ExitCode::from(1) } else { ExitCode::SUCCESS }
+/// 1 when the run failed, 0 otherwise.
+fn exit_code(failed: bool) -> ExitCode {
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 /// Runs `f` on a thread pool of `threads` threads (0: one per core).
@@ -125,17 +133,18 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow
     Ok(pool.install(f))
 }
 
-/// Prints unreadable inputs and rejected lines on stderr; true if and only
-/// if some input could not be read.
-fn report_failures(report: &entlog::sink::run_json::RunReport) -> bool {
+/// Prints unreadable inputs, rejected lines and the run's problems on
+/// stderr; true if and only if the run failed (its outputs then went
+/// beside `out`, which was left as it was).
+fn report_failures(report: &entlog::sink::run_json::RunReport, out: &Path) -> bool {
     for i in &report.inputs {
         if let Some(e) = &i.error {
-            eprintln!("entlog: {}: {e}", i.path);
+            eprintln!("entlog: error: {}: {e}", i.path);
         }
         if i.rejected > 0 {
             let first = i.rejected_samples.first();
             eprintln!(
-                "entlog: {}: {} line(s) rejected{}",
+                "entlog: warning: {}: {} line(s) rejected{}",
                 i.path,
                 i.rejected,
                 first
@@ -143,5 +152,17 @@ fn report_failures(report: &entlog::sink::run_json::RunReport) -> bool {
             );
         }
     }
-    report.failed_inputs > 0
+    for p in &report.problems {
+        eprintln!("entlog: error: {p}");
+    }
+    let failed = !report.problems.is_empty();
+    if failed {
+        eprintln!(
+            "entlog: error: run failed: {} is left as it was; this run's tables and run.json \
+             are in {}",
+            out.display(),
+            entlog::analyze::failed_dir(out).display()
+        );
+    }
+    failed
 }

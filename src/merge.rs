@@ -32,6 +32,7 @@ use crate::analyze::{Analysis, RUN_JSON, run_report, write_tables};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::parse::Profile;
+use crate::sink::outdir::Staging;
 use crate::sink::run_json::{self, Phases, StoredRun};
 use crate::sketch;
 use crate::stored::{batches, column, dates, ints, strings};
@@ -91,14 +92,16 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let (partials, dims) = reader.into_partials(options.visits, options.visit_gap_ms);
     let tables = finish_partials(partials, dims, &settings);
     let finished = start.elapsed().as_secs_f64();
-    let outputs = write_tables(out, &tables, &omit)?;
+    let staging = Staging::new(out)?;
+    let outputs = write_tables(staging.path(), &tables, &omit)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: read, finish: finished - read, write: wall - finished };
     let inputs = stored.into_iter().flat_map(|s| s.inputs).collect();
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.merged_runs = runs.iter().map(|r| r.display().to_string()).collect();
     report.options.threads = rayon::current_num_threads();
-    run_json::write(&out.join(RUN_JSON), &report)?;
+    run_json::write(&staging.path().join(RUN_JSON), &report)?;
+    staging.commit(out)?;
     Ok(Analysis { tables, report })
 }
 

@@ -180,9 +180,15 @@ fn choose(given: Option<&Format>, head: &[u8], report: &mut InputReport) -> Opti
         report.format = given.map(|f| f.name().to_string());
         return None;
     }
-    let Some(format) = given.cloned().or_else(|| Format::detect(head)) else {
-        report.error = Some("cannot detect the log format; pass --format".to_string());
-        return None;
+    let format = match given {
+        Some(f) => f.clone(),
+        None => match Format::detect(head) {
+            Ok(f) => f,
+            Err(why) => {
+                report.error = Some(format!("cannot detect the log format: {why}"));
+                return None;
+            }
+        },
     };
     report.format = Some(format.name().to_string());
     match format.bind(head) {

@@ -1,6 +1,8 @@
-//! Exit codes and the handling of unreadable inputs.
+//! Exit codes, the handling of unreadable inputs, and failed runs that
+//! leave the previous output directory as it was.
 
-use crate::util::{analyze, entlog, fixture};
+use crate::util::{analyze, entlog, fixture, generate, run_json, snapshot};
+use std::path::Path;
 
 #[test]
 fn unreadable_inputs_are_reported_and_the_rest_is_processed() {
@@ -21,13 +23,20 @@ fn unreadable_inputs_are_reported_and_the_rest_is_processed() {
         "--out",
         out.to_str().unwrap(),
         "-q",
+        "--max-rejected",
+        "100%",
     ]);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert!(stderr.contains("/nonexistent/file.json"), "{stderr}");
-    let run: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert!(stderr.contains("entlog: error: /nonexistent/file.json: No such file"), "{stderr}");
+    // The cause is said once.
+    assert_eq!(stderr.matches("No such file or directory").count(), 1, "{stderr}");
+    // The run failed: its outputs are set aside, complete.
+    assert!(!out.exists());
+    let out = dir.path().join("out.failed");
+    let run = run_json(&out);
     assert_eq!(run["failed_inputs"], 2);
+    assert_eq!(run["problems"][0], "2 input(s) could not be read");
     assert!(run["inputs"][0]["error"].is_string());
     assert_eq!(run["inputs"][1]["records"], 20);
     let partial = run["inputs"][2]["records"].as_u64().unwrap();
@@ -60,4 +69,80 @@ fn undetectable_format_is_reported() {
     let o = entlog(&["analyze", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot detect"));
+}
+
+/// Runs `analyze INPUT --out OUT EXTRA` and returns its exit code and
+/// stderr.
+fn run(input: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let o = analyze(input, out, &[&["-q"], extra].concat());
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn failed_runs_leave_the_previous_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.002", "9", &[]);
+    let access = dir.path().join("access");
+    generate(&access, "0.002", "9", &["--format", "combined"]);
+    let good = dir.path().join("good");
+    let (code, err) = run(&dump.join("events"), &good, &["--referential", dump.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let before = snapshot(&good);
+    assert!(before.iter().any(|(f, _)| f.starts_with("user_activity/month=")));
+    let cases: [(&Path, &[&str], &str); 4] = [
+        // Tonight's dump is missing.
+        (&dir.path().join("missing-tonight"), &[], "1 input(s) could not be read"),
+        // The wrong format: every line rejected.
+        (&dump.join("events"), &["--format", "combined"], "no record was accepted"),
+        // Access logs without users.csv: nobody profiled.
+        (&access.join("access"), &[], "no user could be profiled"),
+        // Too many bad lines for the default --max-rejected 1%.
+        (&fixture("quirks/events.json"), &[], "more than --max-rejected 1%"),
+    ];
+    for (input, extra, problem) in cases {
+        let (code, err) = run(input, &good, extra);
+        assert_eq!(code, Some(1), "{input:?} {extra:?}: {err}");
+        assert!(err.contains(problem), "{input:?}: {err}");
+        assert!(err.contains("is left as it was"), "{err}");
+        assert!(snapshot(&good) == before, "{input:?} {extra:?} changed the output");
+        let failed = run_json(&dir.path().join("good.failed"));
+        assert!(
+            failed["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| { p.as_str().unwrap().contains(problem) })
+        );
+    }
+    // A run that succeeds replaces the output and clears the failed one.
+    let (code, err) = run(&dump.join("events"), &good, &["--referential", dump.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!dir.path().join("good.failed").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(names.is_empty(), "left beside the output: {names:?}");
+}
+
+#[test]
+fn an_output_inside_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("quirks/events.json"), dir.path().join("events.json")).unwrap();
+    let (code, err) = run(dir.path(), &dir.path().join("sub/out"), &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("is inside the input directory"), "{err}");
+}
+
+#[test]
+fn the_public_salt_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("quirks/events.json");
+    let (_, err) = run(&input, &dir.path().join("a"), &["--max-rejected", "100%"]);
+    assert!(err.contains("warning: user pseudonyms use the public default salt"), "{err}");
+    let (_, err) =
+        run(&input, &dir.path().join("b"), &["--max-rejected", "100%", "--salt", "secret"]);
+    assert!(!err.contains("public default salt"), "{err}");
 }

@@ -143,7 +143,7 @@ fn corrupt_number_longs_are_rejected() {
     ];
     write(&input, &lines);
     let out = dir.path().join("out");
-    let o = analyze(&input, &out, &["-q"]);
+    let o = analyze(&input, &out, &["-q", "--max-rejected", "100%"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let input = &run_json(&out)["inputs"][0];
     assert_eq!(input["records"], 1);

@@ -220,3 +220,51 @@ fn one_run_mixes_formats_and_says_which_it_chose() {
     assert_eq!(run["options"]["format"], "auto");
     assert_eq!(run["records"], 20 + 7 + 9_999 + 50);
 }
+
+/// The format detected for each input of a run, or the error of each
+/// input detection refused, from `run.json`.
+fn detected(input: &Path, out: &Path) -> (Option<i32>, Vec<String>) {
+    let o = analyze(input, out, &["-q", "--max-rejected", "100%"]);
+    let failed = entlog::analyze::failed_dir(out);
+    let dir = if o.status.code() == Some(0) { out.to_path_buf() } else { failed };
+    let run = crate::util::run_json(&dir);
+    let seen = run["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| match i["error"].as_str() {
+            Some(e) => format!("refused: {e}"),
+            None => i["format"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    (o.status.code(), seen)
+}
+
+#[test]
+fn detection_is_right_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real");
+    let cases = [
+        (generated(dir.path(), "entcore-json").join("events"), "entcore-json"),
+        (generated(dir.path(), "combined").join("access"), "combined"),
+        (generated(dir.path(), "entcore-access").join("access"), "entcore-access"),
+        (fixture("pg/events.csv"), "entcore-pg-csv"),
+        (real.join("apache_combined_10k.log"), "combined"),
+    ];
+    for (input, want) in cases {
+        let (_, seen) = detected(&input, &out);
+        assert!(!seen.is_empty() && seen.iter().all(|s| s == want), "{input:?}: {seen:?}");
+    }
+    // nginx with X-Forwarded-For and request times: entcore-access would
+    // read a time as the user id. Refused, with the candidates and the
+    // option to pass; exit 1.
+    let nginx = generated(dir.path(), "nginx").join("access");
+    let (code, seen) = detected(&nginx, &out);
+    assert_eq!(code, Some(1));
+    for s in &seen {
+        assert!(s.starts_with("refused: cannot detect the log format"), "{s}");
+        assert!(s.contains("combined: 0/20 exactly, 20/20 with text after it"), "{s}");
+        assert!(s.contains("--format nginx:"), "{s}");
+    }
+}

@@ -79,6 +79,9 @@ fn quirks_fixture_matches_python() {
         "--out",
         out,
         "-q",
+        // A third of the fixture's lines are broken on purpose.
+        "--max-rejected",
+        "100%",
     ]);
     assert_eq!(status.status.code(), Some(0));
     python(

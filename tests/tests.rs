@@ -9,6 +9,7 @@ mod determinism;
 mod formats;
 mod generate;
 mod merge;
+mod outdir;
 mod quirks;
 mod report;
 mod util;

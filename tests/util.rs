@@ -104,21 +104,30 @@ pub type TableFiles = Vec<(String, Vec<u8>)>;
 /// The files of output `name` under `out` (a file, or a partitioned
 /// table's directory), sorted by path.
 pub fn table(out: &Path, name: &str) -> TableFiles {
-    fn walk(dir: &Path, base: &Path, files: &mut TableFiles) {
-        if dir.is_dir() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                walk(&entry.unwrap().path(), base, files);
-            }
-        } else {
-            let rel = dir.strip_prefix(base).unwrap().display().to_string();
-            files.push((rel, std::fs::read(dir).unwrap()));
-        }
-    }
     let mut files = Vec::new();
     walk(&out.join(name), out, &mut files);
     assert!(!files.is_empty(), "no output {name} in {}", out.display());
     files.sort();
     files
+}
+
+/// Every file under `dir`, with its path relative to `dir`, sorted.
+pub fn snapshot(dir: &Path) -> TableFiles {
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort();
+    files
+}
+
+fn walk(path: &Path, base: &Path, files: &mut TableFiles) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            walk(&entry.unwrap().path(), base, files);
+        }
+    } else {
+        let rel = path.strip_prefix(base).unwrap().display().to_string();
+        files.push((rel, std::fs::read(path).unwrap()));
+    }
 }
 
 /// Runs the entlog binary and samples its anonymous memory (`RssAnon`:

@@ -266,6 +266,53 @@ impl Layout {
         Ok(Layout { name, items, trailing, ncsa: None })
     }
 
+    /// The access log preset that reads `sample` (whole lines of an
+    /// input's head), chosen only on unambiguous evidence: it reads every
+    /// line (all but one of five or more) exactly, with no text after its
+    /// last field, and every field as its type (a time field that is not
+    /// a time is a mismatch; a user id that reads as a duration is no user
+    /// id). Presets read exactly are exclusive: `combined` leaves text
+    /// after `common`'s fields, `entcore-access` after `combined`'s. When
+    /// none qualifies, the error says how far each went and what to pass.
+    pub fn detect(sample: &[&[u8]]) -> Result<Layout, String> {
+        let n = sample.len();
+        let need = if n >= 5 { n - 1 } else { n };
+        let reads = |layout: &Layout, typed: bool| {
+            let mut ev = Event::default();
+            let mut count = 0;
+            for line in sample {
+                if layout.parse(line, &mut ev).is_ok() && (!typed || plausible(&ev)) {
+                    count += 1;
+                }
+            }
+            count
+        };
+        let mut seen = Vec::new();
+        for (preset, format) in [
+            (Layout::entcore_access(), ENTCORE_ACCESS),
+            (Layout::combined(), COMBINED),
+            (Layout::common(), COMMON),
+        ] {
+            let exact = Layout::read(preset.name, format, false)
+                .unwrap_or_else(|e| unreachable!("preset does not parse: {e}"));
+            let (exactly, loosely) = (reads(&exact, true), reads(&preset, false));
+            if exactly >= need {
+                return Ok(preset);
+            }
+            let mut fit = format!("{}: {exactly}/{n} exactly", preset.name);
+            if loosely > exactly {
+                fit.push_str(&format!(", {loosely}/{n} with text after it"));
+            }
+            seen.push(fit);
+        }
+        Err(format!(
+            "no known layout reads its first lines exactly ({}); pass --format with the log's \
+             layout, such as --format nginx:'<log_format of nginx.conf>', or --format combined \
+             to ignore fields after combined's",
+            seen.join("; ")
+        ))
+    }
+
     /// The format's name in `run.json` (`common`, `combined`, `nginx`).
     pub fn name(&self) -> &'static str {
         self.name
@@ -368,8 +415,13 @@ impl Layout {
                         if value == b"-" { 0 } else { digits(value).ok_or(ParseError::Mismatch)? }
                 }
                 Field::ForwardedFor => forwarded = value,
-                Field::RequestTime => request_time = seconds_to_us(value),
-                Field::UpstreamTime => upstream_time = upstream_us(value),
+                Field::RequestTime => {
+                    request_time = match value {
+                        b"-" => None,
+                        v => Some(seconds_to_us(v).ok_or(ParseError::Mismatch)?),
+                    }
+                }
+                Field::UpstreamTime => upstream_time = upstream_us(value)?,
                 Field::Skip => {}
             }
         }
@@ -383,6 +435,13 @@ impl Layout {
         ev.http = Some(http);
         Ok(())
     }
+}
+
+/// Whether the fields of a parsed line are what their names say: a user
+/// id that reads as a duration (`0.012`) is a request time in the wrong
+/// column.
+fn plausible(ev: &Event<'_>) -> bool {
+    !(ev.user.contains(&b'.') && seconds_to_us(&ev.user).is_some())
 }
 
 /// Parses an NCSA line into `ev`: the fields, ends and checks of the
@@ -579,15 +638,18 @@ fn seconds_to_us(v: &[u8]) -> Option<u64> {
 }
 
 /// `$upstream_response_time`: times of the upstreams tried, separated by
-/// `, ` (retries) or ` : ` (internal redirects); their sum in µs.
-fn upstream_us(v: &[u8]) -> Option<u64> {
+/// `, ` (retries) or ` : ` (internal redirects); their sum in µs, `None`
+/// when no upstream answered (every part `-`). A part that is neither a
+/// time nor `-` makes the line a mismatch.
+fn upstream_us(v: &[u8]) -> Result<Option<u64>, ParseError> {
     let mut total = None;
-    for part in v.split(|&b| b == b',' || b == b':') {
-        if let Some(us) = seconds_to_us(part.trim_ascii()) {
+    for part in v.split(|&b| b == b',' || b == b':').map(<[u8]>::trim_ascii) {
+        if part != b"-" {
+            let us = seconds_to_us(part).ok_or(ParseError::Mismatch)?;
             total = Some(total.unwrap_or(0) + us);
         }
     }
-    total
+    Ok(total)
 }
 
 /// Length of a `$time_local` value.
@@ -811,6 +873,9 @@ mod tests {
         assert_eq!(seconds_to_us(b"12"), Some(12_000_000));
         assert_eq!(seconds_to_us(b"0.1234567"), Some(123_456));
         assert_eq!(seconds_to_us(b"-"), None);
-        assert_eq!(upstream_us(b"0.5 : 0.25, -"), Some(750_000));
+        assert_eq!(upstream_us(b"0.5 : 0.25, -"), Ok(Some(750_000)));
+        assert_eq!(upstream_us(b"-"), Ok(None));
+        assert_eq!(upstream_us(b"0.5, x"), Err(ParseError::Mismatch));
+        assert_eq!(upstream_us(b"\"10.0.0.1\""), Err(ParseError::Mismatch));
     }
 }

@@ -243,7 +243,7 @@ pub enum Format {
 }
 
 /// Lines of an input's head that detection looks at.
-const DETECT_LINES: usize = 10;
+const DETECT_LINES: usize = 20;
 
 impl Format {
     /// The name used on the command line and in `run.json`.
@@ -272,13 +272,12 @@ impl Format {
         }
     }
 
-    /// Guesses the format from the first bytes of an input (after
-    /// decompression), or `None` when nothing matches: JSON objects are the
-    /// event store, a header row naming `date` and `user_id` a PostgreSQL
-    /// export, and otherwise the access log format that reads most of the
-    /// first lines (on a tie, the most specific: `entcore-access`, then
-    /// `combined`, then `common`, which read extra fields as trailing).
-    pub fn detect(head: &[u8]) -> Option<Format> {
+    /// Detects the format from the first bytes of an input (after
+    /// decompression): JSON objects are the event store, a header row
+    /// naming `date` and `user_id` a PostgreSQL export, and otherwise the
+    /// access log preset that reads the first lines exactly
+    /// ([`Layout::detect`]). Fails, saying why, when nothing qualifies.
+    pub fn detect(head: &[u8]) -> Result<Format, String> {
         // The head may end inside a line: only whole lines are read, unless
         // there is a single line.
         let whole = match head.iter().rposition(|&b| b == b'\n') {
@@ -287,23 +286,15 @@ impl Format {
         };
         let mut lines =
             whole.split(|&b| b == b'\n').map(<[u8]>::trim_ascii).filter(|l| !l.is_empty());
-        let first = lines.next()?;
+        let first = lines.next().ok_or("no line to detect the format from")?;
         if first.starts_with(b"{") {
-            return Some(Format::EntcoreJson);
+            return Ok(Format::EntcoreJson);
         }
         if Columns::from_header(first).is_some() {
-            return Some(Format::EntcorePgCsv(None));
+            return Ok(Format::EntcorePgCsv(None));
         }
         let sample: Vec<&[u8]> = std::iter::once(first).chain(lines).take(DETECT_LINES).collect();
-        let mut ev = Event::default();
-        let mut best: Option<(usize, Layout)> = None;
-        for layout in [Layout::entcore_access(), Layout::combined(), Layout::common()] {
-            let ok = sample.iter().filter(|l| layout.parse(l, &mut ev).is_ok()).count();
-            if ok > best.as_ref().map_or(0, |(b, _)| *b) {
-                best = Some((ok, layout));
-            }
-        }
-        best.map(|(_, layout)| Format::Access(layout))
+        Layout::detect(&sample).map(Format::Access)
     }
 
     /// The format ready for one input whose first bytes are `head`: a
@@ -351,20 +342,30 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(Format::detect(b"\n  \n{\"a\":1}\n"), Some(Format::EntcoreJson));
-        assert_eq!(Format::detect(b"127.0.0.1 - - [..."), None);
-        assert_eq!(Format::detect(b""), None);
+        let name = |head: &[u8]| Format::detect(head).map(|f| f.name());
+        assert_eq!(name(b"\n  \n{\"a\":1}\n"), Ok("entcore-json"));
+        assert!(name(b"127.0.0.1 - - [...").is_err());
+        assert!(name(b"").is_err());
         let csv = b"id,date,user_id,profile\n1,2020-03-16 08:00:00,u,Student\n";
-        assert_eq!(Format::detect(csv).map(|f| f.name()), Some("entcore-pg-csv"));
+        assert_eq!(name(csv), Ok("entcore-pg-csv"));
         let common = b"::1 - - [16/Mar/2020:08:12:33 +0100] \"GET / HTTP/1.1\" 200 5\n";
-        assert_eq!(Format::detect(common).map(|f| f.name()), Some("common"));
+        assert_eq!(name(common), Ok("common"));
         let combined = [&common[..common.len() - 1], b" \"-\" \"ua\"\n"].concat();
-        assert_eq!(Format::detect(&combined).map(|f| f.name()), Some("combined"));
+        assert_eq!(name(&combined), Ok("combined"));
         let entcore = [&combined[..combined.len() - 1], b" 0.012 0.010 ext-42\n"].concat();
-        assert_eq!(Format::detect(&entcore).map(|f| f.name()), Some("entcore-access"));
+        assert_eq!(name(&entcore), Ok("entcore-access"));
         // A line cut by the end of the head is not held against a format.
         let cut = [&combined[..], &combined[..40]].concat();
-        assert_eq!(Format::detect(&cut).map(|f| f.name()), Some("combined"));
+        assert_eq!(name(&cut), Ok("combined"));
+        // nginx with X-Forwarded-For and two times: entcore-access would
+        // read the forwarded address as a time and a time as the user id.
+        let nginx = [&combined[..combined.len() - 1], b" \"10.1.2.3\" 0.012 0.010\n"].concat();
+        let err = name(&nginx).unwrap_err();
+        assert!(err.contains("combined: 0/1 exactly, 1/1 with text after it"), "{err}");
+        assert!(err.contains("--format nginx:"), "{err}");
+        // Times in the right columns, but a duration where the user id is.
+        let timed = [&combined[..combined.len() - 1], b" 0.020 0.012 0.010\n"].concat();
+        assert!(name(&timed).is_err());
     }
 
     #[test]

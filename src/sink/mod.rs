@@ -1,14 +1,18 @@
-//! Writing outputs: Parquet tables and `run.json`, always atomically.
+//! Writing outputs: Parquet tables and `run.json`.
 //!
-//! Every file is written under a temporary name in the output directory
-//! and renamed into place once complete, so a reader never sees a
-//! half-written table, and a failed run leaves the previous outputs intact.
+//! A run writes them into a staging directory that replaces the output
+//! directory as a whole once everything is written ([`outdir`]), so a
+//! reader never sees a half-written table or tables of two runs, and a
+//! failed run leaves the previous outputs intact. Files written on their
+//! own (the HTML report, generated dumps) are written under a temporary
+//! name and renamed into place ([`atomic_write`]).
 
 pub mod audience;
 pub mod hourly;
 pub mod http;
 pub mod modules;
 pub mod national;
+pub mod outdir;
 pub mod partitioned;
 pub mod run_json;
 pub mod user_activity;

@@ -38,6 +38,10 @@ pub struct RunReport {
     /// For `entlog merge`: the run directories merged, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub merged_runs: Vec<String>,
+    /// Why the run failed (exit code 1), one sentence each; empty when it
+    /// succeeded. A failed run's outputs are in `OUT.failed`, and `OUT`
+    /// keeps the previous run's.
+    pub problems: Vec<String>,
 }
 
 /// Wall time of each phase of a run, seconds.
