@@ -22,15 +22,48 @@ pub fn entlog(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_entlog")).args(args).output().expect("run entlog")
 }
 
-/// Runs a Python script of `tests/py` and fails the test with its output
-/// if it fails. Python needs pyarrow and duckdb (`.ci/run` installs them).
+/// The Python of the tests' virtual environment, `target/py-venv`, made
+/// from `python3` and `tests/requirements.txt` on first use and remade
+/// when the requirements change. Safe when tests (or test processes) run
+/// in parallel: one makes it under a file lock, the others wait.
+pub fn venv_python() -> &'static Path {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let venv = root().join("target/py-venv");
+        let python = venv.join("bin/python");
+        let requirements = std::fs::read(root().join("tests/requirements.txt")).unwrap();
+        std::fs::create_dir_all(root().join("target")).unwrap();
+        let lock = std::fs::File::create(root().join("target/py-venv.lock")).unwrap();
+        lock.lock().expect("lock target/py-venv.lock");
+        let stamp = venv.join("requirements.txt");
+        if std::fs::read(&stamp).ok().as_deref() != Some(&requirements[..]) {
+            let _ = std::fs::remove_dir_all(&venv);
+            let system = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+            let run = |cmd: &mut Command, what: &str| {
+                let o = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert!(o.status.success(), "{what}: {}", String::from_utf8_lossy(&o.stderr));
+            };
+            run(Command::new(&system).args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+            run(
+                Command::new(&python)
+                    .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+                    .arg(root().join("tests/requirements.txt")),
+                "pip install -r tests/requirements.txt",
+            );
+            std::fs::write(&stamp, &requirements).unwrap();
+        }
+        python
+    })
+}
+
+/// Runs a Python script of `tests/py` with the tests' virtual environment
+/// ([`venv_python`]) and fails the test with its output if it fails.
 pub fn python(script: &str, args: &[&str]) -> String {
-    let py = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(py)
+    let out = Command::new(venv_python())
         .arg(root().join("tests/py").join(script))
         .args(args)
         .output()
-        .expect("run python3 (install it with pyarrow and duckdb: see .ci/run)");
+        .expect("run the tests' Python");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
