@@ -1,7 +1,7 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
-use crate::aggregate::finish::Grain;
 use crate::aggregate::finish::{Settings, Tables, finish};
+use crate::aggregate::key::Grain;
 use crate::aggregate::scope::ScopeKey;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::error::{Error, Result};
@@ -157,12 +157,7 @@ pub const RUN_JSON: &str = "run.json";
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let start = Instant::now();
     refuse_output_in_inputs(&opts.out, &opts.inputs)?;
-    let tz = TimeZone::get(&opts.tz)
-        .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", opts.tz)))?;
-    let referential = match &opts.referential {
-        Some(dir) => Referential::load(dir)?,
-        None => Referential::empty(),
-    };
+    let ctx = context(opts)?;
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, usize::from)
     } else {
@@ -172,47 +167,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
-    let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
-    ctx.visits = opts.visits;
-    ctx.visit_gap_ms = opts.visit_gap_ms;
-    ctx.login = opts.login.clone();
-    let valid_until = match opts.valid_until {
-        Some(day) => day,
-        None => {
-            let now = jiff::Timestamp::now().as_millisecond();
-            ctx.days.day_of(now).map_or(i32::MAX, |today| today + 1)
-        }
-    };
-    if valid_until < opts.valid_from {
-        return Err(Error::usage(format!(
-            "--valid-until {} is before --valid-from {}",
-            format_day(valid_until),
-            format_day(opts.valid_from)
-        )));
-    }
-    ctx.valid_days = opts.valid_from..=valid_until;
     let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
-    let (files, walk_errors) = input::expand(&opts.inputs);
-    let mut inputs: Vec<InputReport> = walk_errors
-        .iter()
-        .map(|e| InputReport {
-            path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
-            error: Some(e.cause()),
-            ..InputReport::default()
-        })
-        .collect();
-    let progress = progress_bar(opts.progress, &files);
-    for path in files {
-        let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
-        match input::open(&path, opts.mmap) {
-            Ok(input) => {
-                scan_input(&pool, &mut workers, input, opts.format.as_ref(), &mut report, &progress)
-            }
-            Err(e) => report.error = Some(e.cause()),
-        }
-        inputs.push(report);
-    }
-    progress.finish_and_clear();
+    let inputs = scan_inputs(opts, &pool, &mut workers);
     let scanned = start.elapsed().as_secs_f64();
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
@@ -234,14 +190,76 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         mmap: opts.mmap,
         visits: opts.visits,
         visit_gap_ms: opts.visit_gap_ms,
-        valid_from: format_day(opts.valid_from),
-        valid_until: format_day(valid_until),
+        valid_from: format_day(*ctx.valid_days.start()),
+        valid_until: format_day(*ctx.valid_days.end()),
     };
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     publish(staging, &opts.out, report.problems.is_empty())?;
     Ok(Analysis { tables, report })
+}
+
+/// What every worker of the run shares, from the options: time zone,
+/// referential, salt, visits, login rule, date window.
+fn context(opts: &AnalyzeOptions) -> Result<Context> {
+    let tz = TimeZone::get(&opts.tz)
+        .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", opts.tz)))?;
+    let referential = match &opts.referential {
+        Some(dir) => Referential::load(dir)?,
+        None => Referential::empty(),
+    };
+    let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
+    ctx.visits = opts.visits;
+    ctx.visit_gap_ms = opts.visit_gap_ms;
+    ctx.login = opts.login.clone();
+    let valid_until = match opts.valid_until {
+        Some(day) => day,
+        None => {
+            let now = jiff::Timestamp::now().as_millisecond();
+            ctx.days.day_of(now).map_or(i32::MAX, |today| today + 1)
+        }
+    };
+    if valid_until < opts.valid_from {
+        return Err(Error::usage(format!(
+            "--valid-until {} is before --valid-from {}",
+            format_day(valid_until),
+            format_day(opts.valid_from)
+        )));
+    }
+    ctx.valid_days = opts.valid_from..=valid_until;
+    Ok(ctx)
+}
+
+/// Reads every input into `workers`; returns the report of each, in the
+/// order read (directories that could not be walked first).
+fn scan_inputs(
+    opts: &AnalyzeOptions,
+    pool: &rayon::ThreadPool,
+    workers: &mut [Worker<'_>],
+) -> Vec<InputReport> {
+    let (files, walk_errors) = input::expand(&opts.inputs);
+    let mut inputs: Vec<InputReport> = walk_errors
+        .iter()
+        .map(|e| InputReport {
+            path: e.path().map(|p| p.display().to_string()).unwrap_or_default(),
+            error: Some(e.cause()),
+            ..InputReport::default()
+        })
+        .collect();
+    let progress = progress_bar(opts.progress, &files);
+    for path in files {
+        let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
+        match input::open(&path, opts.mmap) {
+            Ok(input) => {
+                scan_input(pool, workers, input, opts.format.as_ref(), &mut report, &progress)
+            }
+            Err(e) => report.error = Some(e.cause()),
+        }
+        inputs.push(report);
+    }
+    progress.finish_and_clear();
+    inputs
 }
 
 /// Puts a run's outputs in place: into `out` when the run succeeded (and

@@ -19,8 +19,8 @@ inputs -> input -> split -> parse -> aggregate -> finish -> sink
 - [`aggregate`] folds events into per-worker state, merges states, and
   finishes them into rows; distinct users are counted from keyed user
   pseudonyms ([`keys`]), never summed.
-- [`sink`] writes `audience.parquet`, `user_activity.parquet` and
-  `run.json`, each atomically.
+- [`sink`] writes the tables and `run.json` into a staging directory
+  that replaces the output directory as a whole.
 
 # Example
 
@@ -38,7 +38,11 @@ let run = analyze(&AnalyzeOptions::new(vec![log], dir.path().join("out")))?;
 assert_eq!(run.report.records, 2);
 assert_eq!(run.report.rejected, 1);
 assert_eq!(run.report.inputs[0].rejected_samples[0].line, 3);
-assert!(dir.path().join("out/audience.parquet").exists());
+// One line in three rejected is over the default --max-rejected (1%): the
+// run failed, its tables are set aside and `out` is left as it was.
+assert!(run.report.problems[0].contains("more than --max-rejected"));
+assert!(dir.path().join("out.failed/audience.parquet").exists());
+assert!(!dir.path().join("out").exists());
 # Ok::<(), Box<dyn std::error::Error>>(())
 ```
 */

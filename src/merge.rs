@@ -20,8 +20,10 @@
 //! keeps: it is merged only when every run's is empty, and otherwise left
 //! out of the merged output (said on stderr and in `run.json`).
 
-use crate::aggregate::apps::{AppCounters, AppEntry, AppId, AppUserRow};
-use crate::aggregate::finish::{Grain, Partials, RowKey, Settings, SketchSource, finish_partials};
+use crate::aggregate::app_names::{AppEntry, AppId};
+use crate::aggregate::apps::{AppCounters, AppUserRow};
+use crate::aggregate::finish::{Partials, Settings, SketchSource, finish_partials};
+use crate::aggregate::key::{Grain, RowKey};
 use crate::aggregate::scope::{
     Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureEntry, StructureId,
 };

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, topic modules.
 
 mod cli;
+mod code;
 mod codecs;
 mod crosscheck;
 mod dates;

@@ -10,67 +10,21 @@ use super::apps::{self, AppCounters, AppMetrics, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
 use super::grid::{self, Layout};
 use super::http::HttpRow;
-use super::scope::{Dimensions, NO_STRUCTURE, Scope, ScopeKey, StructureEntry};
+use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
+use super::key::{Grain, RowKey, profile_name};
+use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
+use super::state::Agg;
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, NationalMetrics, VisitList};
-use super::{Agg, AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
-use crate::time::{month_start, week_start};
+use crate::time::month_start;
 use datasketches::hll::{Coupon, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
-
-/// A calendar grain. Variants are in the alphabetical order of their
-/// names, which is the order of the output rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Grain {
-    /// A local day.
-    Day,
-    /// A calendar month.
-    Month,
-    /// An ISO week, starting on Monday.
-    Week,
-}
-
-impl Grain {
-    /// Every grain.
-    pub const ALL: [Grain; 3] = [Grain::Day, Grain::Month, Grain::Week];
-
-    /// The name written in output tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Grain::Day => "day",
-            Grain::Month => "month",
-            Grain::Week => "week",
-        }
-    }
-
-    /// The first day of the period of this grain that holds `day`.
-    pub fn period(self, day: i32) -> i32 {
-        match self {
-            Grain::Day => day,
-            Grain::Week => week_start(day),
-            Grain::Month => month_start(day),
-        }
-    }
-}
-
-/// Identifies one row of `audience.parquet`. `profile` is `None` for `All`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RowKey {
-    /// Grain of the period.
-    pub grain: Grain,
-    /// First day of the period.
-    pub period: i32,
-    /// Platform, segment or structure.
-    pub scope: ScopeKey,
-    /// One profile, or `None` for all of them.
-    pub profile: Option<Profile>,
-}
 
 /// One row of `audience.parquet`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -180,31 +134,18 @@ impl Tables {
     /// The text of a row's segment: the segment itself, or the segment of
     /// its structure.
     pub fn segment_name(&self, scope: ScopeKey) -> Option<&str> {
-        let seg = match scope.scope() {
-            Scope::Platform => None,
-            Scope::Segment(s) => Some(s),
-            Scope::Structure(s) => self.dims.structures[s as usize].segment,
-        };
-        seg.map(|s| self.dims.segments[s as usize].as_str())
+        self.dims.segment_name(scope)
     }
 
     /// The structure of a row, when its scope is a structure.
     pub fn structure(&self, scope: ScopeKey) -> Option<&StructureEntry> {
-        match scope.scope() {
-            Scope::Structure(s) => Some(&self.dims.structures[s as usize]),
-            _ => None,
-        }
+        self.dims.structure(scope)
     }
 
     /// The structure id of a row, when its scope is a structure.
     pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
-        self.structure(scope).map(|s| s.id.as_str())
+        self.dims.structure_id(scope)
     }
-}
-
-/// The name of a row's profile.
-pub fn profile_name(p: Option<Profile>) -> &'static str {
-    p.map_or("All", Profile::name)
 }
 
 /// What the final stage works from, as a run folds it from logs or a
@@ -339,100 +280,24 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
-    for (k, c) in &p.counters {
-        for grain in Grain::ALL {
-            for profile in [Some(k.profile), None] {
-                let key = RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
-                let m = rows.entry(key).or_default();
-                m.connections += c.connections as i64;
-                m.access += c.access as i64;
-                m.activations += c.activations as i64;
-            }
-        }
-    }
+    let mut rows = counter_rows(&p.counters);
     let users: Vec<Vec<UserActivityRow>> = p.users.into_par_iter().map(users::combine).collect();
     let joined = p.visits.unwrap_or_default();
-    // The months with activity, and only those: one stray date must not
-    // make the grids span the years between it and the rest. Visits come
-    // from the same events as user rows, but a merge reads them from
-    // another table.
-    let months: FastSet<i32> = users
-        .par_iter()
-        .map(|shard| users::months(shard))
-        .chain(joined.par_iter().map(visits::months))
-        .reduce(FastSet::default, |mut a, b| {
-            a.extend(b);
-            a
-        });
-    let layout = Layout::new(months, &dims);
-    let coupons = match &p.sketches {
-        SketchSource::Coupons(c) => Some(c),
-        SketchSource::Sketches(_) => None,
-    };
-    // One grid per worker (at most one per thread), added up at the end.
-    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let per_worker: Vec<Visitors> = users
-        .par_iter()
-        .enumerate()
-        .with_min_len(per_thread)
-        .fold(
-            || None,
-            |acc: Option<Visitors>, (i, shard)| {
-                let mut v = acc.unwrap_or_else(|| Visitors::new(&layout, coupons.is_some()));
-                users::count_visitors(shard, &dims, &layout, coupons.map(|c| &c[i]), &mut v);
-                Some(v)
-            },
-        )
-        .flatten()
-        .collect();
-    let mut visitors = Vec::new();
-    let mut unions: FastMap<RowKey, HllUnion> = match p.sketches {
-        SketchSource::Sketches(given) => given,
-        SketchSource::Coupons(_) => FastMap::default(),
-    };
-    for v in per_worker {
-        visitors = grid::add(visitors, v.grid);
-        let months = layout.first_month_cell();
-        for (i, s) in v.sketches.iter().enumerate() {
-            if let Some(s) = s {
-                unions.entry(layout.key(months + i)).or_insert_with(sketch::new_union).update(s);
-            }
-        }
-    }
-    let sketches = unions.par_iter().map(|(k, u)| (*k, sketch::canonical_bytes(u))).collect();
-    let (uais, uai_of) = visits::uai_index(&dims);
-    let visit_cx = visits::Context {
-        dims: &dims,
-        layout: &layout,
-        uai_of: &uai_of,
-        gap_ms: settings.visit_gap_ms,
-    };
-    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    let visited = joined
-        .par_iter()
-        .with_min_len(per_thread)
-        .fold(
-            || None,
-            |acc: Option<visits::Partial>, list| {
-                let mut part = acc.unwrap_or_else(|| visits::Partial::new(&layout));
-                visits::count(list, &visit_cx, &mut part);
-                Some(part)
-            },
-        )
-        .reduce(
-            || None,
-            |a, b| match (a, b) {
-                (Some(a), Some(b)) => Some(a.merge(b)),
-                (a, b) => a.or(b),
-            },
-        );
+    let layout = Layout::new(active_months(&users, &joined), &dims);
+    let (visitors, sketches) = distinct_visitors(&users, &dims, &layout, p.sketches);
     if !visitors.is_empty() {
         for (k, m) in rows.iter_mut() {
             m.unique_visitors = layout.index(k).map_or(0, |i| i64::from(visitors[i]));
         }
     }
-    let (visit_rows, national) = match visited {
+    let (uais, uai_of) = visits::uai_index(&dims);
+    let cx = visits::Context {
+        dims: &dims,
+        layout: &layout,
+        uai_of: &uai_of,
+        gap_ms: settings.visit_gap_ms,
+    };
+    let (visits, national) = match count_visits(&joined, &cx) {
         Some(v) => {
             for (i, &n) in v.visits.iter().enumerate().filter(|(_, n)| **n > 0) {
                 let m = rows.entry(layout.key(i)).or_default();
@@ -444,34 +309,150 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         None => (Vec::new(), Vec::new()),
     };
     let app_users: Vec<Vec<AppUserRow>> = p.app_users.into_par_iter().map(apps::combine).collect();
-    let mut apps: Vec<_> = apps::rows(&p.app_counters, &app_users).into_iter().collect();
-    let mut hourly = hourly_rows(&p.hourly);
-    let mut tables = Tables {
-        visits: visit_rows,
+    Tables {
+        visits,
         national,
-        audience: Vec::new(),
-        user_activity: Vec::new(),
+        hourly: hourly_rows(&p.hourly),
+        apps: app_rows(&p.app_counters, &app_users, &dims),
+        audience: audience_rows(rows, &dims),
+        user_activity: user_activity_rows(users, &dims),
         sketches,
-        user_visits: VisitList::default(),
-        user_modules: Vec::new(),
-        hourly: Vec::new(),
-        apps: Vec::new(),
+        user_visits: visit_table(&joined),
+        user_modules: user_module_rows(app_users, &dims),
         http: p.http,
         dims,
+    }
+}
+
+/// Event counts summed into every grain, for each profile and `All`.
+fn counter_rows(counters: &FastMap<CounterKey, Counts>) -> FastMap<RowKey, Metrics> {
+    let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
+    for (k, c) in counters {
+        for grain in Grain::ALL {
+            for profile in [Some(k.profile), None] {
+                let key = RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
+                let m = rows.entry(key).or_default();
+                m.connections += c.connections as i64;
+                m.access += c.access as i64;
+                m.activations += c.activations as i64;
+            }
+        }
+    }
+    rows
+}
+
+/// The months with activity, and only those: one stray date must not make
+/// the grids span the years between it and the rest. Visits come from the
+/// same events as user rows, but a merge reads them from another table.
+fn active_months(users: &[Vec<UserActivityRow>], visits: &[VisitList]) -> FastSet<i32> {
+    users
+        .par_iter()
+        .map(|shard| users::months(shard))
+        .chain(visits.par_iter().map(visits::months))
+        .reduce(FastSet::default, |mut a, b| {
+            a.extend(b);
+            a
+        })
+}
+
+/// Distinct visitors per cell of `layout`, counted user by user, and the
+/// canonical sketch of each month row: from the users' coupons, or from
+/// the given sketches (a merge) unioned.
+fn distinct_visitors(
+    users: &[Vec<UserActivityRow>],
+    dims: &Dimensions,
+    layout: &Layout,
+    source: SketchSource,
+) -> (Vec<u32>, FastMap<RowKey, Vec<u8>>) {
+    let (coupons, mut unions) = match source {
+        SketchSource::Coupons(c) => (Some(c), FastMap::default()),
+        SketchSource::Sketches(given) => (None, given),
     };
-    hourly.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));
-    apps.sort_unstable_by(|(a, _), (b, _)| {
+    let coupons = coupons.as_ref();
+    // One grid per worker (at most one per thread), added up at the end.
+    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
+    let per_worker: Vec<Visitors> = users
+        .par_iter()
+        .enumerate()
+        .with_min_len(per_thread)
+        .fold(
+            || None,
+            |acc: Option<Visitors>, (i, shard)| {
+                let mut v = acc.unwrap_or_else(|| Visitors::new(layout, coupons.is_some()));
+                users::count_visitors(shard, dims, layout, coupons.map(|c| &c[i]), &mut v);
+                Some(v)
+            },
+        )
+        .flatten()
+        .collect();
+    let mut visitors = Vec::new();
+    let months = layout.first_month_cell();
+    for v in per_worker {
+        visitors = grid::add(visitors, v.grid);
+        for (i, s) in v.sketches.iter().enumerate() {
+            if let Some(s) = s {
+                unions.entry(layout.key(months + i)).or_insert_with(sketch::new_union).update(s);
+            }
+        }
+    }
+    let sketches = unions.par_iter().map(|(k, u)| (*k, sketch::canonical_bytes(u))).collect();
+    (visitors, sketches)
+}
+
+/// What the visits of every shard add up to (`None` without visits).
+fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits::Partial> {
+    let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
+    joined
+        .par_iter()
+        .with_min_len(per_thread)
+        .fold(
+            || None,
+            |acc: Option<visits::Partial>, list| {
+                let mut part = acc.unwrap_or_else(|| visits::Partial::new(cx.layout));
+                visits::count(list, cx, &mut part);
+                Some(part)
+            },
+        )
+        .reduce(
+            || None,
+            |a, b| match (a, b) {
+                (Some(a), Some(b)) => Some(a.merge(b)),
+                (a, b) => a.or(b),
+            },
+        )
+}
+
+/// `modules.parquet` rows, sorted by grain, period, profile and
+/// application name.
+fn app_rows(
+    counters: &AppCounters,
+    users: &[Vec<AppUserRow>],
+    dims: &Dimensions,
+) -> Vec<(AppRowKey, AppMetrics)> {
+    let mut rows: Vec<_> = apps::rows(counters, users).into_iter().collect();
+    rows.sort_unstable_by(|(a, _), (b, _)| {
         let text = |k: &AppRowKey| {
-            (k.grain, k.period, profile_name(k.profile), &tables.dims.apps[k.app as usize].name)
+            (k.grain, k.period, profile_name(k.profile), &dims.apps[k.app as usize].name)
         };
         text(a).cmp(&text(b))
     });
+    rows
+}
+
+/// `audience.parquet` rows, the empty ones left out, in output order.
+fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
-    audience.par_sort_unstable_by(|a, b| output_order(&tables, &a.0, &b.0));
+    audience.par_sort_unstable_by(|a, b| output_order(dims, &a.0, &b.0));
+    audience
+}
+
+/// `user_activity` rows sorted by month, user key, profile name and
+/// structure id.
+fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Vec<UserActivityRow> {
     let structure_text =
-        |s: u32| (s != NO_STRUCTURE).then(|| tables.dims.structures[s as usize].id.as_str());
-    let mut user_activity = users.concat();
-    user_activity.par_sort_unstable_by(|a, b| {
+        |s: u32| (s != NO_STRUCTURE).then(|| dims.structures[s as usize].id.as_str());
+    let mut rows = users.concat();
+    rows.par_sort_unstable_by(|a, b| {
         (a.month, a.user_key, a.profile.name(), structure_text(a.structure)).cmp(&(
             b.month,
             b.user_key,
@@ -479,25 +460,25 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
             structure_text(b.structure),
         ))
     });
-    tables.user_visits = visit_table(&joined);
+    rows
+}
+
+/// `user_modules` rows sorted by month, user key, profile name and
+/// application name.
+fn user_module_rows(users: Vec<Vec<AppUserRow>>, dims: &Dimensions) -> Vec<AppUserRow> {
     // Applications ranked by name once, rather than names compared per
     // comparison.
-    let mut by_name: Vec<usize> = (0..tables.dims.apps.len()).collect();
-    by_name.sort_by_key(|&i| &tables.dims.apps[i].name);
+    let mut by_name: Vec<usize> = (0..dims.apps.len()).collect();
+    by_name.sort_by_key(|&i| &dims.apps[i].name);
     let mut rank = vec![0; by_name.len()];
     for (r, &i) in by_name.iter().enumerate() {
         rank[i] = r;
     }
-    let mut user_modules = app_users.concat();
-    user_modules.par_sort_unstable_by_key(|r| {
+    let mut rows = users.concat();
+    rows.par_sort_unstable_by_key(|r| {
         (r.month, r.user_key, r.profile.name(), rank[r.app as usize])
     });
-    tables.user_modules = user_modules;
-    tables.audience = audience;
-    tables.user_activity = user_activity;
-    tables.hourly = hourly;
-    tables.apps = apps;
-    tables
+    rows
 }
 
 /// All visits in the order of `user_visits`: month, user key (signed),
@@ -577,7 +558,8 @@ fn national_rows(
     rows
 }
 
-/// Connections by local day, hour and profile, with `All`.
+/// Connections by local day, hour and profile, with `All`, sorted by day,
+/// hour and profile name.
 fn hourly_rows(hourly: &FastMap<(i32, u8, Profile), u64>) -> Vec<HourlyRow> {
     let mut all: FastMap<(i32, u8), i64> = FastMap::default();
     let mut rows = Vec::with_capacity(hourly.len() * 2);
@@ -591,15 +573,16 @@ fn hourly_rows(hourly: &FastMap<(i32, u8, Profile), u64>) -> Vec<HourlyRow> {
         profile: None,
         connections: n,
     }));
+    rows.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));
     rows
 }
 
 /// Order of `audience.parquet`: grain, period, scope, segment, structure
 /// id, profile, all by their written text.
-fn output_order(t: &Tables, a: &RowKey, b: &RowKey) -> Ordering {
+fn output_order(dims: &Dimensions, a: &RowKey, b: &RowKey) -> Ordering {
     let text = |k: &RowKey| {
         let kind = k.scope.scope().name();
-        (kind, t.segment_name(k.scope), t.structure_id(k.scope), profile_name(k.profile))
+        (kind, dims.segment_name(k.scope), dims.structure_id(k.scope), profile_name(k.profile))
     };
     (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))
 }

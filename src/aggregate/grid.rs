@@ -12,7 +12,7 @@
 //! structures over seven months. One event dated in year 1 adds one month
 //! of cells, not two thousand years of them.
 
-use super::finish::{Grain, RowKey};
+use super::key::{Grain, RowKey};
 use super::scope::{Dimensions, Scope, ScopeKey};
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};

@@ -5,7 +5,7 @@
 //! from their keys.
 
 use super::by_day::ByDay;
-use super::finish::Grain;
+use super::key::Grain;
 use crate::hash::{FastMap, FastSet, FixedState};
 use crate::parse::{Http, Profile};
 use hdrhistogram::Histogram;

@@ -8,7 +8,7 @@
 //! saw a structure first, so they never reach an output: rows are sorted
 //! by the ids' text.
 
-use super::apps::{AppEntry, Apps};
+use super::app_names::{AppEntry, Apps};
 use super::intern::{Intern, LocalCache};
 use crate::hash::FastMap;
 use crate::referential::Referential;
@@ -113,6 +113,32 @@ pub struct Dimensions {
     pub segments: Vec<String>,
     /// Applications by index.
     pub apps: Vec<AppEntry>,
+}
+
+impl Dimensions {
+    /// The text of a row's segment: the segment itself, or the segment of
+    /// its structure.
+    pub fn segment_name(&self, scope: ScopeKey) -> Option<&str> {
+        let seg = match scope.scope() {
+            Scope::Platform => None,
+            Scope::Segment(s) => Some(s),
+            Scope::Structure(s) => self.structures[s as usize].segment,
+        };
+        seg.map(|s| self.segments[s as usize].as_str())
+    }
+
+    /// The structure of a row, when its scope is a structure.
+    pub fn structure(&self, scope: ScopeKey) -> Option<&StructureEntry> {
+        match scope.scope() {
+            Scope::Structure(s) => Some(&self.structures[s as usize]),
+            _ => None,
+        }
+    }
+
+    /// The structure id of a row, when its scope is a structure.
+    pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
+        self.structure(scope).map(|s| s.id.as_str())
+    }
 }
 
 impl Interner {

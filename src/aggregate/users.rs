@@ -9,8 +9,9 @@
 //! counts and joining day sets.
 
 use super::grid::Layout;
+use super::key::combine_rows;
+use super::key::{Fact, FactKey};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
-use super::{Fact, FactKey};
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
@@ -71,24 +72,6 @@ pub fn days_of(month: i32, mut days: u32) -> impl Iterator<Item = i32> {
             month + d as i32
         })
     })
-}
-
-/// Sorts rows by `key` (user first) and folds rows of equal keys into one
-/// with `fold`.
-pub fn combine_rows<R, K: Ord>(
-    mut rows: Vec<R>,
-    key: impl Fn(&R) -> K,
-    fold: impl Fn(&mut R, &R),
-) -> Vec<R> {
-    rows.sort_unstable_by_key(&key);
-    rows.dedup_by(|b, a| {
-        let same = key(a) == key(b);
-        if same {
-            fold(a, b);
-        }
-        same
-    });
-    rows
 }
 
 /// Sorts rows by user and combines the rows of equal keys.

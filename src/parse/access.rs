@@ -8,7 +8,7 @@
 //! nginx writes `\x22` and needs nothing special). Nothing is allocated:
 //! the fields are slices of the line.
 
-use super::{Event, EventKind, Http, ParseError};
+use super::event::{Event, EventKind, Http, ParseError};
 use crate::time::{days_from_civil, parse_iso_ms};
 
 /// A field of an access log line.

@@ -1,8 +1,8 @@
 //! The Entcore event store as `mongoexport` writes it: one JSON object per
 //! line, fields in any order.
 
+use super::event::{Event, EventKind, ParseError, Profile};
 use super::json::{JsonError, JsonResult, JsonStr, Scanner, number_to_i64, parse_long};
-use super::{Event, EventKind, ParseError, Profile};
 use crate::time::parse_iso_ms;
 
 impl From<JsonError> for ParseError {

@@ -10,7 +10,7 @@
 //! an offset (`timestamptz`) is taken as the instant it names. Fields may
 //! be quoted, with `""` for a quote; a row must not span lines.
 
-use super::{Event, EventKind, ParseError, Profile};
+use super::event::{Event, EventKind, ParseError, Profile};
 use crate::time::parse_iso_ms;
 use std::borrow::Cow;
 

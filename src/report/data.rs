@@ -2,7 +2,8 @@
 //! made or from the Parquet files of a finished run, so that `analyze` and
 //! `report` print the same thing.
 
-use crate::aggregate::finish::{Grain, Tables, profile_name};
+use crate::aggregate::finish::Tables;
+use crate::aggregate::key::{Grain, profile_name};
 use crate::error::Result;
 use crate::stored::{batches, dates, ints, strings};
 use arrow_array::{Array, StringArray};

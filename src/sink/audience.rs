@@ -1,7 +1,8 @@
 //! `audience.parquet`: one row per (grain, period, scope, profile).
 
 use super::{BATCH_ROWS, TableLayout, write_parquet};
-use crate::aggregate::finish::{Metrics, RowKey, Tables, profile_name};
+use crate::aggregate::finish::{Metrics, Tables};
+use crate::aggregate::key::{RowKey, profile_name};
 use crate::error::{Error, Result};
 use arrow_array::{ArrayRef, BinaryArray, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};

@@ -1,7 +1,8 @@
 //! `hourly.parquet`: connections by local day, hour and profile.
 
 use super::{BATCH_ROWS, TableLayout, write_parquet};
-use crate::aggregate::finish::{HourlyRow, Tables, profile_name};
+use crate::aggregate::finish::{HourlyRow, Tables};
+use crate::aggregate::key::profile_name;
 use crate::error::{Error, Result};
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};

@@ -3,8 +3,9 @@
 //! request-time percentiles with the histogram itself.
 
 use super::{TableLayout, write_parquet};
-use crate::aggregate::finish::{Tables, profile_name};
+use crate::aggregate::finish::Tables;
 use crate::aggregate::http::HttpRow;
+use crate::aggregate::key::profile_name;
 use crate::error::{Error, Result};
 use arrow_array::{
     ArrayRef, BinaryArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,

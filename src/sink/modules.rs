@@ -3,7 +3,8 @@
 
 use super::{BATCH_ROWS, TableLayout, write_parquet};
 use crate::aggregate::apps::{AppMetrics, AppRowKey};
-use crate::aggregate::finish::{Tables, profile_name};
+use crate::aggregate::finish::Tables;
+use crate::aggregate::key::profile_name;
 use crate::error::{Error, Result};
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};

@@ -2,7 +2,8 @@
 //! percentiles and the histogram itself.
 
 use super::{TableLayout, write_parquet};
-use crate::aggregate::finish::{Tables, VisitRow, profile_name};
+use crate::aggregate::finish::{Tables, VisitRow};
+use crate::aggregate::key::profile_name;
 use crate::error::{Error, Result};
 use arrow_array::{ArrayRef, BinaryArray, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};

@@ -1,0 +1,267 @@
+//! One worker's aggregate state ([`Agg`]): every figure's table, folded
+//! event by event and merged between workers.
+
+use super::app_names::AppId;
+use super::by_day::ByDay;
+use super::http::HttpAgg;
+use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
+use super::scope::{NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
+use super::visits::VisitEvent;
+use crate::hash::FastMap;
+use crate::parse::{EventKind, Profile};
+use crate::sketch;
+use datasketches::hll::Coupon;
+use rayon::prelude::*;
+
+/// One event, resolved: what [`Agg::add`] folds in.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'s> {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// Local hour, 0-23.
+    pub hour: u8,
+    /// The user's profile.
+    pub profile: Profile,
+    /// What happened.
+    pub kind: EventKind,
+    /// The instant, epoch ms.
+    pub time_ms: i64,
+    /// Distinct structures of the event, with their segments.
+    pub structures: &'s [(StructureId, Option<SegmentId>)],
+    /// The application opened, for `ACCESS` events.
+    pub app: Option<AppId>,
+    /// The raw user id, hashed into an HLL coupon on the user's first
+    /// `LOGIN` in this state.
+    pub raw_user: &'s [u8],
+}
+
+/// One worker's aggregate state.
+#[derive(Clone, Debug)]
+pub struct Agg {
+    /// Longest gap inside a visit, ms: visit events that cannot change a
+    /// visit are not kept (see [`push_visit_event`]).
+    pub(super) visit_gap_ms: i64,
+    pub(super) counters: FastMap<CounterKey, Counts>,
+    /// Connections by (local day, local hour, profile).
+    pub(super) hourly: FastMap<(i32, u8, Profile), u64>,
+    /// Facts by day: the table of the day being read stays in cache.
+    pub(super) facts: ByDay<FastMap<FactKey, Fact>>,
+    /// Facts of the last (user, day, profile) folded in, one per structure,
+    /// not yet in `facts`: a page is many requests of one user in a row,
+    /// and a lookup in a large table costs a cache miss per event.
+    /// [`Agg::settle_facts`] moves them in.
+    pub(super) pending: Vec<(FactKey, Fact)>,
+    /// `ACCESS` events by user, day, application and profile (sharded by
+    /// user key).
+    pub(super) app_facts: Vec<FastMap<AppFactKey, u32>>,
+    /// Every activity event, for visits (sharded by user key).
+    /// A shard is a list of pieces: merging states moves pieces instead of
+    /// copying events; the final stage joins a shard's pieces.
+    pub(super) visit_events: Vec<Vec<Vec<VisitEvent>>>,
+    /// Whether `visit_events` is kept (it is the largest part of the state).
+    pub(super) keep_visits: bool,
+    /// The HLL coupon of each user with a `LOGIN` (sharded by user like
+    /// `facts`): the raw id is gone by the final stage.
+    pub(super) coupons: Vec<FastMap<u64, Coupon>>,
+    /// Figures of HTTP access logs.
+    pub http: HttpAgg,
+}
+
+impl Default for Agg {
+    fn default() -> Self {
+        Agg::new()
+    }
+}
+
+impl Agg {
+    /// An empty state; cheap (no table is allocated before use).
+    pub fn new() -> Agg {
+        Agg {
+            visit_gap_ms: DEFAULT_VISIT_GAP_MS,
+            counters: FastMap::default(),
+            hourly: FastMap::default(),
+            facts: ByDay::default(),
+            pending: Vec::new(),
+            app_facts: vec![FastMap::default(); SHARDS],
+            visit_events: vec![vec![Vec::new()]; SHARDS],
+            keep_visits: true,
+            coupons: vec![FastMap::default(); SHARDS],
+            http: HttpAgg::default(),
+        }
+    }
+
+    /// An empty state that does not keep what visits need: no visit
+    /// figures, and no memory spent on every event.
+    pub fn without_visits() -> Agg {
+        Agg { keep_visits: false, ..Agg::new() }
+    }
+
+    /// An empty state for visits cut at gaps over `gap_ms`.
+    pub fn with_visit_gap(gap_ms: i64) -> Agg {
+        Agg { visit_gap_ms: gap_ms, ..Agg::new() }
+    }
+
+    /// Folds one resolved event in.
+    #[inline]
+    pub fn add(&mut self, r: &Record<'_>) {
+        let Record { user, day, hour, profile, kind, time_ms, structures, app, raw_user } = *r;
+        if kind == EventKind::Admin {
+            return;
+        }
+        if kind == EventKind::Login {
+            *self.hourly.entry((day, hour, profile)).or_default() += 1;
+            self.coupons[user_shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
+        }
+        if let Some(app) = app {
+            *self.app_facts[user_shard(user)]
+                .entry(AppFactKey { user, day, app, profile })
+                .or_default() += 1;
+        }
+        if let Some(delta) = Counts::of(kind) {
+            let mut count = |scope| {
+                *self.counters.entry(CounterKey { day, scope, profile }).or_default() += delta;
+            };
+            count(ScopeKey::PLATFORM);
+            for (i, &(s, seg)) in structures.iter().enumerate() {
+                count(ScopeKey::structure(s));
+                // Once per distinct segment: skip a segment already counted
+                // for an earlier structure of this event.
+                if let Some(seg) = seg
+                    && !structures[..i].iter().any(|&(_, g)| g == Some(seg))
+                {
+                    count(ScopeKey::segment(seg));
+                }
+            }
+        }
+        let fact = Fact {
+            connections: u32::from(kind == EventKind::Login),
+            access: u32::from(kind == EventKind::Access),
+            first_ms: time_ms,
+            last_ms: time_ms,
+        };
+        if self
+            .pending
+            .first()
+            .is_some_and(|(k, _)| (k.user, k.day, k.profile) != (user, day, profile))
+        {
+            self.settle_facts();
+        }
+        let pending = &mut self.pending;
+        // A worker's own events go to the first piece of the shard.
+        let mut events = self.keep_visits.then(|| &mut self.visit_events[user_shard(user)][0]);
+        let gap_ms = self.visit_gap_ms;
+        let mut put = |structure| {
+            match pending.iter_mut().find(|(k, _)| k.structure == structure) {
+                Some((_, f)) => f.merge(&fact),
+                None => pending.push((FactKey { user, day, structure, profile }, fact)),
+            }
+            if let Some(events) = events.as_mut() {
+                let e = VisitEvent { user, time_ms, profile, structure, day_tag: day as u8 };
+                push_visit_event(events, e, gap_ms);
+            }
+        };
+        if structures.is_empty() {
+            put(NO_STRUCTURE);
+        }
+        for &(s, _) in structures {
+            put(s);
+        }
+    }
+
+    /// Moves the pending facts into the fact table.
+    pub(super) fn settle_facts(&mut self) {
+        for (k, f) in self.pending.drain(..) {
+            self.facts.at(k.day).entry(k).and_modify(|g| g.merge(&f)).or_insert(f);
+        }
+    }
+
+    /// Combines two states; the result is the state of the events of both.
+    pub fn merge(mut self, mut other: Agg) -> Agg {
+        self.settle_facts();
+        other.settle_facts();
+        // The HTTP figures merge alongside the other tables.
+        let http = &mut self.http;
+        rayon::join(
+            || http.merge(other.http),
+            || {
+                merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
+                merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
+                self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, Fact::merge));
+                self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
+                    |(a, b)| {
+                        merge_maps(a, b, |x, y| *x += y);
+                    },
+                );
+                for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
+                    merge_maps(a, b, |_, _| {});
+                }
+                for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
+                    a.extend(b);
+                }
+            },
+        );
+        self
+    }
+
+    /// Number of facts held (distinct user x day x structure x profile),
+    /// the pending ones moved into the table first.
+    pub fn fact_count(&mut self) -> usize {
+        self.settle_facts();
+        self.facts.iter().map(|(_, m)| m.len()).sum()
+    }
+}
+
+/// The visit gap of the national audience measure, 30 minutes.
+pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;
+
+/// Appends `e` to a worker's visit events, or replaces the last event with
+/// it when that one cannot change any visit: when the last two events `a`,
+/// `b` and `e` are the same user's, in the same structure under the same
+/// profile, in time order, and `e` is within the visit gap of `a` on the
+/// same local day. Then `a` and `e` fall in one visit whatever else the
+/// user did, and `b`, between them, adds no start, end, profile or
+/// structure to it. Access logs write a page's requests in a burst: most
+/// of them go.
+#[inline]
+fn push_visit_event(events: &mut Vec<VisitEvent>, e: VisitEvent, gap_ms: i64) {
+    // `day_tag` is the local day modulo 256: equal tags are the same day
+    // for events less than 256 days apart.
+    const MAX_GAP_MS: i64 = 255 * 86_400_000;
+    if let [.., a, b] = events.as_mut_slice() {
+        let track = |x: &VisitEvent| (x.user, x.profile, x.structure);
+        if track(a) == track(b)
+            && track(b) == track(&e)
+            && a.time_ms <= b.time_ms
+            && b.time_ms <= e.time_ms
+            && e.time_ms - a.time_ms <= gap_ms
+            && gap_ms < MAX_GAP_MS
+            && a.day_tag == e.day_tag
+        {
+            *b = e;
+            return;
+        }
+    }
+    events.push(e);
+}
+
+/// Moves the entries of `b` into `a` (the larger of the two receives),
+/// combining values of equal keys with `combine`.
+fn merge_maps<K: Eq + std::hash::Hash, V>(
+    a: &mut FastMap<K, V>,
+    b: &mut FastMap<K, V>,
+    combine: impl Fn(&mut V, &V),
+) {
+    if a.len() < b.len() {
+        std::mem::swap(a, b);
+    }
+    for (k, v) in b.drain() {
+        match a.get_mut(&k) {
+            Some(x) => combine(x, &v),
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Workers: from a parsed event to a resolved [`Record`] folded into the
+//! worker's [`Agg`], with what every worker shares ([`Context`]).
+
+use super::app_names::{Apps, LocalApps};
+use super::scope::{Interner, LocalInterner, SegmentId, StructureId};
+use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
+use crate::hash::FastMap;
+use crate::keys::UserKeyer;
+use crate::parse::access::LoginRule;
+use crate::parse::{Event, EventKind, ParseError, Profile};
+use crate::referential::Referential;
+use crate::time::LocalDays;
+use std::ops::RangeInclusive;
+
+/// What the users referential says of a user, resolved for the hot path.
+#[derive(Clone, Debug)]
+pub struct KnownUser {
+    /// The user's profile.
+    pub profile: Profile,
+    /// The user's distinct structures, with their segments.
+    pub structures: Vec<(StructureId, Option<SegmentId>)>,
+}
+
+/// What every worker shares: the salt's keyer, the structure table and
+/// the time zone.
+pub struct Context {
+    /// Hashes user ids to pseudonyms.
+    pub keyer: UserKeyer,
+    /// Structures and segments seen so far.
+    pub interner: Interner,
+    /// Applications seen so far.
+    pub apps: Apps,
+    /// Local days in the run's time zone.
+    pub days: LocalDays,
+    /// Whether to keep what visits need.
+    pub visits: bool,
+    /// Longest gap inside a visit, ms.
+    pub visit_gap_ms: i64,
+    /// Users of the referential, by key: they give the profile and
+    /// structures of records that do not carry them.
+    pub users: FastMap<u64, KnownUser>,
+    /// Which HTTP requests are logins.
+    pub login: LoginRule,
+    /// The local days an event may fall on; events outside are rejected
+    /// (a device with a reset clock must not add a year to every table).
+    pub valid_days: RangeInclusive<i32>,
+}
+
+impl Context {
+    /// A context with visits on and the default login rule; structures
+    /// and users come from `referential`.
+    pub fn new(keyer: UserKeyer, mut referential: Referential, days: LocalDays) -> Context {
+        let users = std::mem::take(&mut referential.users);
+        let interner = Interner::new(referential);
+        let users = users
+            .into_iter()
+            .map(|u| {
+                let mut structures: Vec<(StructureId, Option<SegmentId>)> = Vec::new();
+                for s in &u.structures {
+                    let id = interner.intern(s);
+                    if !structures.contains(&id) {
+                        structures.push(id);
+                    }
+                }
+                (keyer.key(&u.id), KnownUser { profile: u.profile, structures })
+            })
+            .collect();
+        Context {
+            keyer,
+            interner,
+            apps: Apps::default(),
+            days,
+            visits: true,
+            visit_gap_ms: DEFAULT_VISIT_GAP_MS,
+            users,
+            login: LoginRule::default(),
+            valid_days: i32::MIN..=i32::MAX,
+        }
+    }
+}
+
+/// The last user a worker keyed.
+struct LastUser<'c> {
+    id: Vec<u8>,
+    key: u64,
+    known: Option<&'c KnownUser>,
+}
+
+/// A worker: its caches and its aggregate state.
+pub struct Worker<'c> {
+    ctx: &'c Context,
+    days: LocalDays,
+    structures: LocalInterner,
+    apps: LocalApps,
+    scratch: Vec<(StructureId, Option<SegmentId>)>,
+    /// The last user id keyed and its key: access logs write a user's
+    /// requests in runs, and comparing is cheaper than keying.
+    /// With the user's entry in the users referential.
+    last_user: LastUser<'c>,
+    /// [`Context::valid_days`], first and last.
+    valid_days: (i32, i32),
+    /// The state folded so far.
+    pub agg: Agg,
+}
+
+impl<'c> Worker<'c> {
+    /// A worker with an empty state.
+    pub fn new(ctx: &'c Context) -> Worker<'c> {
+        Worker {
+            ctx,
+            days: ctx.days.clone(),
+            structures: LocalInterner::default(),
+            apps: LocalApps::default(),
+            scratch: Vec::with_capacity(8),
+            last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
+            valid_days: (*ctx.valid_days.start(), *ctx.valid_days.end()),
+            agg: if ctx.visits {
+                Agg::with_visit_gap(ctx.visit_gap_ms)
+            } else {
+                Agg::without_visits()
+            },
+        }
+    }
+
+    /// Folds one parsed event in and returns its instant (a wall-clock
+    /// time is converted in the run's time zone). Fails when the instant
+    /// is outside the calendar's range or its local day outside
+    /// [`Context::valid_days`].
+    #[inline]
+    pub fn consume(&mut self, ev: &Event<'_>) -> Result<i64, ParseError> {
+        let time_ms = if ev.naive_time {
+            self.days.naive_to_ms(ev.time_ms).ok_or(ParseError::InvalidDate)?
+        } else {
+            ev.time_ms
+        };
+        let (day, hour) = self.days.locate(time_ms).ok_or(ParseError::InvalidDate)?;
+        if day < self.valid_days.0 || day > self.valid_days.1 {
+            return Err(ParseError::OutsideWindow);
+        }
+        if ev.kind == EventKind::Admin {
+            return Ok(time_ms);
+        }
+        // Access logs have requests without a logged user: they count in
+        // the HTTP figures only.
+        let (user, known) = if ev.user.is_empty() {
+            (None, None)
+        } else {
+            let last = &mut self.last_user;
+            if *ev.user != *last.id || last.id.is_empty() {
+                last.key = self.ctx.keyer.key(&ev.user);
+                last.id.clear();
+                last.id.extend_from_slice(&ev.user);
+                last.known = self.ctx.users.get(&last.key);
+            }
+            (Some(last.key), last.known)
+        };
+        let profile = match (ev.profile, known) {
+            (Profile::Unknown, Some(k)) => k.profile,
+            (p, _) => p,
+        };
+        let mut kind = ev.kind;
+        if let Some(h) = &ev.http {
+            self.agg.http.add(day, profile, h, user);
+            if self.ctx.login.matches(h) {
+                kind = EventKind::Login;
+            }
+        }
+        let Some(user) = user else { return Ok(time_ms) };
+        self.scratch.clear();
+        for s in &ev.structures {
+            let (id, seg) = self.structures.get(&self.ctx.interner, s);
+            if !self.scratch.iter().any(|&(x, _)| x == id) {
+                self.scratch.push((id, seg));
+            }
+        }
+        let structures = match known {
+            Some(k) if self.scratch.is_empty() => &k.structures,
+            _ => &self.scratch,
+        };
+        let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
+        let raw_user = &ev.user;
+        self.agg.add(&Record {
+            user,
+            day,
+            hour,
+            profile,
+            kind,
+            time_ms,
+            structures,
+            app,
+            raw_user,
+        });
+        Ok(time_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::finish;
+    use crate::aggregate::scope::ScopeKey;
+    use crate::parse::Format;
+    use jiff::tz::TimeZone;
+
+    fn context() -> Context {
+        Context::new(
+            UserKeyer::new("test"),
+            Referential::empty(),
+            LocalDays::new(TimeZone::get("Europe/Paris").unwrap()),
+        )
+    }
+
+    fn fold(ctx: &Context, lines: &[String]) -> Agg {
+        let mut w = Worker::new(ctx);
+        for l in lines {
+            let mut ev = Event::default();
+            if Format::EntcoreJson.parse(l.as_bytes(), &mut ev).is_ok() {
+                w.consume(&ev).unwrap();
+            }
+        }
+        w.agg
+    }
+
+    fn sample_lines() -> Vec<String> {
+        let kinds = ["LOGIN", "ACCESS", "ACTIVATION", "CONNECTOR", "CREATE_USER"];
+        let profiles = ["Student", "Relative", "Teacher"];
+        (0..3000u64)
+            .map(|i| {
+                let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                format!(
+                    r#"{{"event-type":"{}","date":{},"userId":"u{}","profil":"{}","structures":["s{}","s{}"]}}"#,
+                    kinds[(x >> 3) as usize % kinds.len()],
+                    1_580_000_000_000 + (x >> 20) as i64 % 5_000_000_000,
+                    (x >> 11) % 97,
+                    profiles[(x >> 17) as usize % 3],
+                    (x >> 23) % 5,
+                    (x >> 29) % 5,
+                )
+            })
+            .collect()
+    }
+
+    /// The figures of a state, finished (visit events are not comparable
+    /// as such: which ones a worker keeps depends on how input was cut).
+    fn figures(agg: Agg, ctx: &Context) -> impl PartialEq + std::fmt::Debug {
+        let settings =
+            finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
+        let t = finish::finish(agg, ctx.interner.dimensions(&ctx.apps), &settings);
+        (t.audience, t.user_activity, t.user_visits, t.hourly, t.apps, t.user_modules, t.sketches)
+    }
+
+    #[test]
+    fn merge_of_folds_is_fold_of_concatenation() {
+        let ctx = context();
+        let lines = sample_lines();
+        let mut whole = fold(&ctx, &lines);
+        assert!(whole.fact_count() > 1000);
+        let whole = figures(whole, &ctx);
+        for cut in [0, 1, 1500, 2999, 3000] {
+            let (a, b) = lines.split_at(cut);
+            let ab = figures(fold(&ctx, a).merge(fold(&ctx, b)), &ctx);
+            assert!(ab == whole, "cut at {cut}");
+            let ba = figures(fold(&ctx, b).merge(fold(&ctx, a)), &ctx);
+            assert!(ba == whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_event_counts_once_per_distinct_structure() {
+        let ctx = context();
+        let line = r#"{"event-type":"LOGIN","date":1584345600000,"userId":"u","structures":["a","a","b"]}"#;
+        let mut agg = fold(&ctx, &[line.to_string()]);
+        let platform: u64 = agg
+            .counters
+            .iter()
+            .filter(|(k, _)| k.scope == ScopeKey::PLATFORM)
+            .map(|(_, c)| c.connections)
+            .sum();
+        assert_eq!(platform, 1);
+        assert_eq!(agg.counters.len(), 3);
+        assert_eq!(agg.fact_count(), 2);
+    }
+}
