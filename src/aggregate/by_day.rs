@@ -49,6 +49,11 @@ impl<T: Default> ByDay<T> {
         self.days.iter().map(|(d, v)| (*d, v))
     }
 
+    /// The days and their values, in the order days were first used.
+    pub fn into_days(self) -> impl Iterator<Item = (i32, T)> {
+        self.days.into_iter()
+    }
+
     /// The values, in the order days were first used.
     pub fn into_values(self) -> impl Iterator<Item = T> {
         self.days.into_iter().map(|(_, v)| v)

@@ -15,7 +15,7 @@ use super::key::{Grain, RowKey, profile_name};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::Agg;
 use super::users::{self, UserActivityRow, Visitors};
-use super::visits::{self, NationalMetrics, VisitList};
+use super::visits::{self, DayVisits, NationalMetrics, VisitList};
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
@@ -184,37 +184,16 @@ pub enum SketchSource {
 
 impl Agg {
     /// The partials of this state: facts become user activity rows and
-    /// visit events become visits, shard by shard in parallel. The HTTP
+    /// visits are dealt into user shards, in parallel. The HTTP
     /// rows, which need none of that, are counted meanwhile.
-    pub fn into_partials(mut self, settings: &Settings) -> Partials {
+    pub fn into_partials(mut self) -> Partials {
         self.settle_facts();
-        let Agg {
-            facts,
-            app_facts,
-            visit_events,
-            keep_visits,
-            counters,
-            hourly,
-            coupons,
-            http,
-            ..
-        } = self;
+        let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
         let (http, (users, visits, (app_counters, app_users))) = rayon::join(
             || http.rows(),
             || {
                 let users = user_rows(facts);
-                let visits = keep_visits.then(|| {
-                    visit_events
-                        .into_par_iter()
-                        .map_init(
-                            || settings.days.clone(),
-                            |days, shard| {
-                                visits::sessionize_shard(shard, settings.visit_gap_ms, days)
-                            },
-                        )
-                        .collect()
-                });
-                (users, visits, app_partials(app_facts))
+                (users, visits.map(visit_lists), app_partials(app_facts))
             },
         );
         Partials {
@@ -250,6 +229,39 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
         .collect()
 }
 
+/// The visits of each day, dealt into the user shards, each sorted by
+/// user, day and start (as [`VisitList::joined`] leaves a list).
+fn visit_lists(visits: ByDay<FastMap<u64, DayVisits>>) -> Vec<VisitList> {
+    let days: Vec<(i32, FastMap<u64, DayVisits>)> = visits.into_days().collect();
+    let by_day: Vec<Vec<VisitList>> = days
+        .into_par_iter()
+        .map(|(day, users)| {
+            let mut shards = vec![VisitList::default(); SHARDS];
+            for (&user, v) in &users {
+                shards[user_shard(user)].push_day(user, day, v);
+            }
+            shards
+        })
+        .collect();
+    let mut shards: Vec<Vec<VisitList>> = vec![Vec::new(); SHARDS];
+    for day in by_day {
+        for (s, list) in day.into_iter().enumerate() {
+            shards[s].push(list);
+        }
+    }
+    shards
+        .into_par_iter()
+        .map(|lists| {
+            let mut all = VisitList::default();
+            for l in lists {
+                all.append(l);
+            }
+            all.sort();
+            all
+        })
+        .collect()
+}
+
 /// The application counters and per-user application rows of the
 /// workers' application facts.
 fn app_partials(app_facts: Vec<FastMap<AppFactKey, u32>>) -> (AppCounters, Vec<Vec<AppUserRow>>) {
@@ -274,7 +286,7 @@ fn app_partials(app_facts: Vec<FastMap<AppFactKey, u32>>) -> (AppCounters, Vec<V
 
 /// Turns a merged state into sorted output rows.
 pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
-    let partials = agg.into_partials(settings);
+    let partials = agg.into_partials();
     finish_partials(partials, dims, settings)
 }
 

@@ -6,7 +6,7 @@ use super::by_day::ByDay;
 use super::http::HttpAgg;
 use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
-use super::visits::VisitEvent;
+use super::visits::DayVisits;
 use crate::hash::FastMap;
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -40,8 +40,7 @@ pub struct Record<'s> {
 /// One worker's aggregate state.
 #[derive(Clone, Debug)]
 pub struct Agg {
-    /// Longest gap inside a visit, ms: visit events that cannot change a
-    /// visit are not kept (see [`push_visit_event`]).
+    /// Longest gap inside a visit, ms.
     pub(super) visit_gap_ms: i64,
     pub(super) counters: FastMap<CounterKey, Counts>,
     /// Connections by (local day, local hour, profile).
@@ -56,12 +55,9 @@ pub struct Agg {
     /// `ACCESS` events by user, day, application and profile (sharded by
     /// user key).
     pub(super) app_facts: Vec<FastMap<AppFactKey, u32>>,
-    /// Every activity event, for visits (sharded by user key).
-    /// A shard is a list of pieces: merging states moves pieces instead of
-    /// copying events; the final stage joins a shard's pieces.
-    pub(super) visit_events: Vec<Vec<Vec<VisitEvent>>>,
-    /// Whether `visit_events` is kept (it is the largest part of the state).
-    pub(super) keep_visits: bool,
+    /// The visits of each user, by local day, built as events come
+    /// (`None` when visits are not computed).
+    pub(super) visits: Option<ByDay<FastMap<u64, DayVisits>>>,
     /// The HLL coupon of each user with a `LOGIN` (sharded by user like
     /// `facts`): the raw id is gone by the final stage.
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
@@ -85,17 +81,16 @@ impl Agg {
             facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: vec![FastMap::default(); SHARDS],
-            visit_events: vec![vec![Vec::new()]; SHARDS],
-            keep_visits: true,
+            visits: Some(ByDay::default()),
             coupons: vec![FastMap::default(); SHARDS],
             http: HttpAgg::default(),
         }
     }
 
-    /// An empty state that does not keep what visits need: no visit
-    /// figures, and no memory spent on every event.
+    /// An empty state that does not build visits: no visit figures, and
+    /// no memory spent on them.
     pub fn without_visits() -> Agg {
-        Agg { keep_visits: false, ..Agg::new() }
+        Agg { visits: None, ..Agg::new() }
     }
 
     /// An empty state for visits cut at gaps over `gap_ms`.
@@ -148,19 +143,14 @@ impl Agg {
         {
             self.settle_facts();
         }
+        if let Some(visits) = &mut self.visits {
+            let ids = structures.iter().map(|&(s, _)| s);
+            visits.at(day).entry(user).or_default().add(time_ms, profile, ids, self.visit_gap_ms);
+        }
         let pending = &mut self.pending;
-        // A worker's own events go to the first piece of the shard.
-        let mut events = self.keep_visits.then(|| &mut self.visit_events[user_shard(user)][0]);
-        let gap_ms = self.visit_gap_ms;
-        let mut put = |structure| {
-            match pending.iter_mut().find(|(k, _)| k.structure == structure) {
-                Some((_, f)) => f.merge(&fact),
-                None => pending.push((FactKey { user, day, structure, profile }, fact)),
-            }
-            if let Some(events) = events.as_mut() {
-                let e = VisitEvent { user, time_ms, profile, structure, day_tag: day as u8 };
-                push_visit_event(events, e, gap_ms);
-            }
+        let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {
+            Some((_, f)) => f.merge(&fact),
+            None => pending.push((FactKey { user, day, structure, profile }, fact)),
         };
         if structures.is_empty() {
             put(NO_STRUCTURE);
@@ -186,9 +176,9 @@ impl Agg {
         rayon::join(
             || http.merge(other.http),
             || {
-                merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += *y);
+                merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += y);
                 merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
-                self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, Fact::merge));
+                self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
                 self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
                     |(a, b)| {
                         merge_maps(a, b, |x, y| *x += y);
@@ -197,8 +187,9 @@ impl Agg {
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }
-                for (a, b) in self.visit_events.iter_mut().zip(other.visit_events) {
-                    a.extend(b);
+                let gap_ms = self.visit_gap_ms;
+                if let (Some(a), Some(b)) = (&mut self.visits, other.visits) {
+                    a.merge(b, |a, mut b| merge_maps(a, &mut b, |x, y| x.join(y, gap_ms)));
                 }
             },
         );
@@ -216,49 +207,19 @@ impl Agg {
 /// The visit gap of the national audience measure, 30 minutes.
 pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;
 
-/// Appends `e` to a worker's visit events, or replaces the last event with
-/// it when that one cannot change any visit: when the last two events `a`,
-/// `b` and `e` are the same user's, in the same structure under the same
-/// profile, in time order, and `e` is within the visit gap of `a` on the
-/// same local day. Then `a` and `e` fall in one visit whatever else the
-/// user did, and `b`, between them, adds no start, end, profile or
-/// structure to it. Access logs write a page's requests in a burst: most
-/// of them go.
-#[inline]
-fn push_visit_event(events: &mut Vec<VisitEvent>, e: VisitEvent, gap_ms: i64) {
-    // `day_tag` is the local day modulo 256: equal tags are the same day
-    // for events less than 256 days apart.
-    const MAX_GAP_MS: i64 = 255 * 86_400_000;
-    if let [.., a, b] = events.as_mut_slice() {
-        let track = |x: &VisitEvent| (x.user, x.profile, x.structure);
-        if track(a) == track(b)
-            && track(b) == track(&e)
-            && a.time_ms <= b.time_ms
-            && b.time_ms <= e.time_ms
-            && e.time_ms - a.time_ms <= gap_ms
-            && gap_ms < MAX_GAP_MS
-            && a.day_tag == e.day_tag
-        {
-            *b = e;
-            return;
-        }
-    }
-    events.push(e);
-}
-
 /// Moves the entries of `b` into `a` (the larger of the two receives),
 /// combining values of equal keys with `combine`.
 fn merge_maps<K: Eq + std::hash::Hash, V>(
     a: &mut FastMap<K, V>,
     b: &mut FastMap<K, V>,
-    combine: impl Fn(&mut V, &V),
+    combine: impl Fn(&mut V, V),
 ) {
     if a.len() < b.len() {
         std::mem::swap(a, b);
     }
     for (k, v) in b.drain() {
         match a.get_mut(&k) {
-            Some(x) => combine(x, &v),
+            Some(x) => combine(x, v),
             None => {
                 a.insert(k, v);
             }

@@ -6,81 +6,111 @@
 //! events: the profile of its first event, every structure its events
 //! name.
 //!
-//! Sessionization needs each user's events in time order, whatever the
-//! order of the input and however it was cut between workers. Workers keep
-//! one small record per event and structure ([`VisitEvent`], 24 bytes),
-//! sharded by user key like the facts; at the end each shard is sorted by
-//! (user, time) on its own thread and cut into visits. Memory is therefore
-//! 24 bytes per activity event kept (times the structures it names), on
-//! top of the facts: about 170 MB for the 6.7 million events of the
-//! scale-1 scenario.
+//! Visits are built as events come, whatever their order and however the
+//! input was cut between workers: each user's day holds its visits so far
+//! ([`DayVisits`]), kept joined (sorted, each more than the gap after the
+//! one before). An event extends the visit it falls in or within the gap
+//! of, joins two visits it bridges, or starts one; two workers' visits of
+//! one user and day join the same way, and so do the visits of runs being
+//! merged ([`VisitList::joined`]). Memory therefore follows the visits, not
+//! the events: the same dump read four times keeps the same visits.
 
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
-use crate::time::{LocalDays, civil_from_days, days_in_month, month_start, week_start};
+use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
 
-/// One activity event of one user in one structure (or none).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct VisitEvent {
-    /// Keyed pseudonym of the user.
-    pub user: u64,
-    /// Instant, epoch ms.
-    pub time_ms: i64,
-    /// The profile of the event.
-    pub profile: Profile,
-    /// A structure the event names, or [`NO_STRUCTURE`].
-    pub structure: StructureId,
-    /// The local day, modulo 256 (it fits in the record's padding).
-    pub day_tag: u8,
-}
-
-/// One visit.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Visit {
-    /// Local day of the visit.
-    pub day: i32,
+/// One visit being built: the span of its events, the profile of its
+/// first event (the lowest profile among events of the same first
+/// instant), the structures its events name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenVisit {
     /// First event, epoch ms.
     pub start_ms: i64,
     /// Last event, epoch ms.
     pub end_ms: i64,
     /// Profile of the first event.
-    pub profile: Option<Profile>,
-    /// Distinct structures named by the visit's events.
+    pub profile: Profile,
+    /// Distinct structures named by its events (never [`NO_STRUCTURE`]).
     pub structures: Vec<StructureId>,
 }
 
-/// Cuts the events of one user, sorted by time, into visits, calling
-/// `emit` for each. Instants outside the calendar are skipped (the parser
-/// already rejected them).
-pub fn sessionize(
-    events: &[VisitEvent],
-    gap_ms: i64,
-    days: &mut LocalDays,
-    mut emit: impl FnMut(&Visit),
-) {
-    let mut v = Visit::default();
-    for e in events {
-        let Some(day) = days.day_of(e.time_ms) else { continue };
-        let continues = v.profile.is_some() && e.time_ms - v.end_ms <= gap_ms && day == v.day;
-        if !continues {
-            if v.profile.is_some() {
-                emit(&v);
+impl OpenVisit {
+    /// Adds `o`'s events (a visit of the same user and day that starts no
+    /// earlier, or starts at the same instant with no lower profile).
+    fn absorb(&mut self, o: &OpenVisit) {
+        self.end_ms = self.end_ms.max(o.end_ms);
+        for &s in &o.structures {
+            if !self.structures.contains(&s) {
+                self.structures.push(s);
             }
-            v.day = day;
-            v.start_ms = e.time_ms;
-            v.profile = Some(e.profile);
-            v.structures.clear();
-        }
-        v.end_ms = e.time_ms;
-        if e.structure != NO_STRUCTURE && !v.structures.contains(&e.structure) {
-            v.structures.push(e.structure);
         }
     }
-    if v.profile.is_some() {
-        emit(&v);
+}
+
+/// The visits of one user on one local day so far, sorted by start, each
+/// more than the visit gap after the end of the one before.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DayVisits(pub Vec<OpenVisit>);
+
+impl DayVisits {
+    /// Folds in one event at `time_ms` under `profile`, naming
+    /// `structures` (ids; [`NO_STRUCTURE`] is skipped).
+    #[inline]
+    pub fn add(
+        &mut self,
+        time_ms: i64,
+        profile: Profile,
+        structures: impl Iterator<Item = StructureId>,
+        gap_ms: i64,
+    ) {
+        let v = &mut self.0;
+        // The first visit that ends no more than the gap before the event;
+        // logs come in time order, so it is nearly always the last.
+        let i = match v.last() {
+            Some(last) if last.end_ms + gap_ms >= time_ms => {
+                v.partition_point(|x| x.end_ms + gap_ms < time_ms)
+            }
+            _ => v.len(),
+        };
+        let touches = v.get(i).is_some_and(|x| x.start_ms - gap_ms <= time_ms);
+        if !touches {
+            let visit =
+                OpenVisit { start_ms: time_ms, end_ms: time_ms, profile, structures: Vec::new() };
+            v.insert(i, visit);
+        }
+        let x = &mut v[i];
+        if (time_ms, profile) < (x.start_ms, x.profile) {
+            (x.start_ms, x.profile) = (time_ms, profile);
+        }
+        x.end_ms = x.end_ms.max(time_ms);
+        for s in structures {
+            if s != NO_STRUCTURE && !x.structures.contains(&s) {
+                x.structures.push(s);
+            }
+        }
+        // A later end may reach the next visit: the event bridged them.
+        // (An earlier start cannot reach the visit before: it ends more
+        // than the gap before the event.)
+        if v.get(i + 1).is_some_and(|n| n.start_ms - v[i].end_ms <= gap_ms) {
+            let next = v.remove(i + 1);
+            v[i].absorb(&next);
+        }
+    }
+
+    /// Joins the visits of `o`, of the same user and day.
+    pub fn join(&mut self, o: DayVisits, gap_ms: i64) {
+        let mut all = std::mem::take(&mut self.0);
+        all.extend(o.0);
+        all.sort_unstable_by_key(|x| (x.start_ms, x.profile));
+        for x in all {
+            match self.0.last_mut() {
+                Some(cur) if x.start_ms - cur.end_ms <= gap_ms => cur.absorb(&x),
+                _ => self.0.push(x),
+            }
+        }
     }
 }
 
@@ -222,21 +252,26 @@ impl VisitSpan {
 }
 
 impl VisitList {
-    /// Appends a visit.
-    pub fn push(&mut self, user: u64, v: &Visit) {
-        self.push_span(
-            VisitSpan {
+    /// Appends the visits of `user` on `day`.
+    pub fn push_day(&mut self, user: u64, day: i32, visits: &DayVisits) {
+        for v in &visits.0 {
+            let span = VisitSpan {
                 user,
-                day: v.day,
+                day,
                 start_ms: v.start_ms,
                 end_ms: v.end_ms,
-                // A visit always has a first event.
-                profile: v.profile.unwrap_or(Profile::Unknown),
+                profile: v.profile,
                 first_structure: 0,
                 structure_count: 0,
-            },
-            &v.structures,
-        );
+            };
+            self.push_span(span, &v.structures);
+        }
+    }
+
+    /// Sorts the visits by user, day and start (their structures stay
+    /// where they are in the shared list).
+    pub fn sort(&mut self) {
+        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start_ms));
     }
 
     /// Appends a span with `structures` as its structures.
@@ -267,7 +302,7 @@ impl VisitList {
     /// sorted by user, day and start: visits of one user and day that
     /// overlap or lie within `gap_ms` of each other join into one, which
     /// starts with the earliest start (the lowest profile on a tie, as
-    /// [`VisitEvent`]s are ordered) and names the structures of both.
+    /// [`DayVisits`] does) and names the structures of both.
     /// Visits cut from the same events by shards of the input join back
     /// into the visits of the whole.
     pub fn joined(mut self, gap_ms: i64) -> VisitList {
@@ -293,24 +328,6 @@ impl VisitList {
         }
         out
     }
-}
-
-/// Cuts the users of one shard (given in pieces) into visits.
-pub fn sessionize_shard(
-    pieces: Vec<Vec<VisitEvent>>,
-    gap_ms: i64,
-    days: &mut LocalDays,
-) -> VisitList {
-    let mut events = match <[_; 1]>::try_from(pieces) {
-        Ok([one]) => one,
-        Err(pieces) => pieces.concat(),
-    };
-    events.sort_unstable();
-    let mut out = VisitList::default();
-    for user_events in events.chunk_by(|a, b| a.user == b.user) {
-        sessionize(user_events, gap_ms, days, |v| out.push(user_events[0].user, v));
-    }
-    out
 }
 
 /// The months (first days) of the visits of `list`, each once.
@@ -398,61 +415,124 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::parse_iso_ms;
+    use crate::time::{LocalDays, parse_iso_ms};
     use jiff::tz::TimeZone;
 
-    fn ev(at: &str, structure: StructureId) -> VisitEvent {
-        let time_ms = parse_iso_ms(at.as_bytes()).unwrap();
-        VisitEvent { user: 1, time_ms, profile: Profile::Student, structure, day_tag: 0 }
+    /// Events: instant, profile, structure.
+    type Events<'a> = [(&'a str, Profile, StructureId)];
+
+    /// The visits of one user's events, folded in the order given, as
+    /// (local day, seconds, profile, sorted structures).
+    fn visits(events: &Events<'_>) -> Vec<(i32, i64, Profile, Vec<StructureId>)> {
+        let mut days = LocalDays::new(TimeZone::get("Europe/Paris").unwrap());
+        let mut by_day: std::collections::BTreeMap<i32, DayVisits> = Default::default();
+        for &(at, profile, s) in events {
+            let ms = parse_iso_ms(at.as_bytes()).unwrap();
+            let day = days.day_of(ms).unwrap();
+            by_day.entry(day).or_default().add(ms, profile, [s].into_iter(), 30 * 60_000);
+        }
+        let mut out = Vec::new();
+        for (day, dv) in by_day {
+            for v in dv.0 {
+                let mut s = v.structures.clone();
+                s.sort();
+                out.push((day, (v.end_ms - v.start_ms) / 1000, v.profile, s));
+            }
+        }
+        out
     }
 
-    fn visits(events: &[VisitEvent]) -> Vec<(i64, Vec<StructureId>)> {
-        let mut days = LocalDays::new(TimeZone::get("Europe/Paris").unwrap());
-        let mut list = VisitList::default();
-        sessionize(events, 30 * 60_000, &mut days, |v| list.push(1, v));
-        list.spans.iter().map(|s| (s.seconds(), list.structures_of(s).to_vec())).collect()
+    fn seconds(events: &[(&str, StructureId)]) -> Vec<(i64, Vec<StructureId>)> {
+        let e: Vec<_> = events.iter().map(|&(at, s)| (at, Profile::Student, s)).collect();
+        visits(&e).into_iter().map(|(_, secs, _, s)| (secs, s)).collect()
     }
 
     #[test]
     fn a_gap_of_exactly_thirty_minutes_continues_the_visit() {
-        let e = [ev("2020-03-16T08:00:00Z", 0), ev("2020-03-16T08:30:00Z", 1)];
-        assert_eq!(visits(&e), [(1800, vec![0, 1])]);
-        let e = [ev("2020-03-16T08:00:00Z", 0), ev("2020-03-16T08:30:00.001Z", 0)];
-        assert_eq!(visits(&e), [(0, vec![0]), (0, vec![0])]);
+        let e = [("2020-03-16T08:00:00Z", 0), ("2020-03-16T08:30:00Z", 1)];
+        assert_eq!(seconds(&e), [(1800, vec![0, 1])]);
+        let e = [("2020-03-16T08:00:00Z", 0), ("2020-03-16T08:30:00.001Z", 0)];
+        assert_eq!(seconds(&e), [(0, vec![0]), (0, vec![0])]);
     }
 
     #[test]
     fn durations_are_truncated_to_the_second() {
-        let e = [ev("2020-03-16T08:00:00.900Z", 0), ev("2020-03-16T08:00:02.899Z", 0)];
-        assert_eq!(visits(&e), [(1, vec![0])]);
+        let e = [("2020-03-16T08:00:00.900Z", 0), ("2020-03-16T08:00:02.899Z", 0)];
+        assert_eq!(seconds(&e), [(1, vec![0])]);
     }
 
     #[test]
     fn visits_are_cut_at_local_midnight_across_dst() {
         // 23:50 and 00:10 local on the night of the spring change (CET,
         // UTC+1) and on the night after it (CEST, UTC+2).
-        let e = [ev("2020-03-28T22:50:00Z", 0), ev("2020-03-28T23:10:00Z", 0)];
-        assert_eq!(visits(&e).len(), 2);
-        let e = [ev("2020-03-29T21:50:00Z", 0), ev("2020-03-29T22:10:00Z", 0)];
-        assert_eq!(visits(&e).len(), 2);
+        let e = [("2020-03-28T22:50:00Z", 0), ("2020-03-28T23:10:00Z", 0)];
+        assert_eq!(seconds(&e).len(), 2);
+        let e = [("2020-03-29T21:50:00Z", 0), ("2020-03-29T22:10:00Z", 0)];
+        assert_eq!(seconds(&e).len(), 2);
         // 20 minutes apart within the same local day: one visit, although
         // the UTC dates differ (00:50 local is 23:50 UTC the day before).
-        let e = [ev("2020-03-27T23:10:00Z", 0), ev("2020-03-27T23:30:00Z", 0)];
-        assert_eq!(visits(&e).len(), 1);
+        let e = [("2020-03-27T23:10:00Z", 0), ("2020-03-27T23:30:00Z", 0)];
+        assert_eq!(seconds(&e).len(), 1);
         // The fall change: 02:10 CEST and 02:20 CET are 70 minutes apart.
-        let e = [ev("2020-10-25T00:10:00Z", 0), ev("2020-10-25T01:20:00Z", 0)];
-        assert_eq!(visits(&e).len(), 2);
+        let e = [("2020-10-25T00:10:00Z", 0), ("2020-10-25T01:20:00Z", 0)];
+        assert_eq!(seconds(&e).len(), 2);
     }
 
     #[test]
     fn the_first_events_profile_names_the_visit() {
-        let mut days = LocalDays::new(TimeZone::get("Europe/Paris").unwrap());
-        let mut a = ev("2020-03-16T08:00:00Z", NO_STRUCTURE);
-        a.profile = Profile::Relative;
-        let b = ev("2020-03-16T08:10:00Z", 3);
-        let mut got = Vec::new();
-        sessionize(&[a, b], 1_800_000, &mut days, |v| got.push(v.clone()));
-        assert_eq!(got.len(), 1);
-        assert_eq!((got[0].profile, got[0].structures.clone()), (Some(Profile::Relative), vec![3]));
+        let e = [
+            ("2020-03-16T08:10:00Z", Profile::Student, 3),
+            ("2020-03-16T08:00:00Z", Profile::Relative, NO_STRUCTURE),
+        ];
+        assert_eq!(visits(&e), [(18_337, 600, Profile::Relative, vec![3])]);
+    }
+
+    #[test]
+    fn any_order_gives_the_visits_of_time_order() {
+        // Two visits of one day; the event at 08:45 bridges 08:20 and
+        // 09:10, which are 50 minutes apart.
+        let mut e = vec![
+            ("2020-03-16T08:00:00Z", Profile::Teacher, 1),
+            ("2020-03-16T08:20:00Z", Profile::Teacher, 2),
+            ("2020-03-16T09:10:00Z", Profile::Student, 1),
+            ("2020-03-16T11:00:00Z", Profile::Student, 3),
+            ("2020-03-16T08:45:00Z", Profile::Relative, 4),
+            ("2020-03-16T08:00:00Z", Profile::Student, 5),
+            ("2020-03-16T11:00:00Z", Profile::Student, 3),
+        ];
+        let mut sorted = e.clone();
+        sorted.sort_by_key(|&(at, p, s)| (at, p, s));
+        let want = visits(&sorted);
+        assert_eq!(want.len(), 2, "{want:?}");
+        assert_eq!(want[0].1, 70 * 60, "{want:?}");
+        for k in 0..e.len() {
+            e.rotate_left(1);
+            assert_eq!(visits(&e), want, "rotation {k}");
+            let mut r = e.clone();
+            r.reverse();
+            assert_eq!(visits(&r), want, "reversed rotation {k}");
+        }
+        // Cut in two and joined, whatever the cut.
+        let gap = 30 * 60_000;
+        for cut in 0..=e.len() {
+            let fold = |part: &Events<'_>| {
+                let mut dv = DayVisits::default();
+                for &(at, p, s) in part {
+                    dv.add(parse_iso_ms(at.as_bytes()).unwrap(), p, [s].into_iter(), gap);
+                }
+                dv
+            };
+            let norm = |dv: DayVisits| -> Vec<OpenVisit> {
+                dv.0.into_iter()
+                    .map(|mut v| {
+                        v.structures.sort();
+                        v
+                    })
+                    .collect()
+            };
+            let (mut a, b) = (fold(&e[..cut]), fold(&e[cut..]));
+            a.join(b, gap);
+            assert_eq!(norm(a), norm(fold(&sorted)), "cut at {cut}");
+        }
     }
 }
