@@ -194,8 +194,8 @@ pub struct AnalyzeArgs {
     /// (a gap of exactly this continues the visit).
     #[arg(long, default_value = "30m", value_parser = parse_gap)]
     pub visit_gap: i64,
-    /// Do not compute visits: saves the memory they need (24 bytes per
-    /// event); visit columns are then zero and visit tables empty.
+    /// Do not compute visits: saves the memory they need (about 80 bytes
+    /// per visit); visit columns are then zero and visit tables empty.
     #[arg(long)]
     pub no_visits: bool,
     /// Read plain files instead of memory-mapping them (for files that may

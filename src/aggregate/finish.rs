@@ -13,7 +13,7 @@ use super::http::HttpRow;
 use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
 use super::key::{Grain, RowKey, profile_name};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
-use super::state::Agg;
+use super::state::{Agg, VisitDays};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, DayVisits, NationalMetrics, VisitList};
 use crate::hash::{FastMap, FastSet};
@@ -188,12 +188,13 @@ impl Agg {
     /// rows, which need none of that, are counted meanwhile.
     pub fn into_partials(mut self) -> Partials {
         self.settle_facts();
+        let gap_ms = self.visit_gap_ms;
         let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
         let (http, (users, visits, (app_counters, app_users))) = rayon::join(
             || http.rows(),
             || {
                 let users = user_rows(facts);
-                (users, visits.map(visit_lists), app_partials(app_facts))
+                (users, visits.map(|v| visit_lists(v, gap_ms)), app_partials(app_facts))
             },
         );
         Partials {
@@ -229,10 +230,11 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
         .collect()
 }
 
-/// The visits of each day, dealt into the user shards, each sorted by
-/// user, day and start (as [`VisitList::joined`] leaves a list).
-fn visit_lists(visits: ByDay<FastMap<u64, DayVisits>>) -> Vec<VisitList> {
-    let days: Vec<(i32, FastMap<u64, DayVisits>)> = visits.into_days().collect();
+/// The visits of each piece and day, dealt into the user shards, and
+/// joined shard by shard across pieces ([`VisitList::joined`]).
+fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
+    let days: Vec<(i32, FastMap<u64, DayVisits>)> =
+        pieces.into_iter().flat_map(ByDay::into_days).collect();
     let by_day: Vec<Vec<VisitList>> = days
         .into_par_iter()
         .map(|(day, users)| {
@@ -256,8 +258,7 @@ fn visit_lists(visits: ByDay<FastMap<u64, DayVisits>>) -> Vec<VisitList> {
             for l in lists {
                 all.append(l);
             }
-            all.sort();
-            all
+            all.joined(gap_ms)
         })
         .collect()
 }

@@ -6,7 +6,7 @@ use super::by_day::ByDay;
 use super::http::HttpAgg;
 use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
-use super::visits::DayVisits;
+use super::visits::{DayVisits, day_base_ms};
 use crate::hash::FastMap;
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -56,8 +56,11 @@ pub struct Agg {
     /// user key).
     pub(super) app_facts: Vec<FastMap<AppFactKey, u32>>,
     /// The visits of each user, by local day, built as events come
-    /// (`None` when visits are not computed).
-    pub(super) visits: Option<ByDay<FastMap<u64, DayVisits>>>,
+    /// (`None` when visits are not computed). Merging states moves
+    /// pieces (one per worker) instead of joining them: the final stage
+    /// joins the visits of a user and day across pieces, as a merge of
+    /// runs does.
+    pub(super) visits: Option<Vec<VisitDays>>,
     /// The HLL coupon of each user with a `LOGIN` (sharded by user like
     /// `facts`): the raw id is gone by the final stage.
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
@@ -81,7 +84,7 @@ impl Agg {
             facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: vec![FastMap::default(); SHARDS],
-            visits: Some(ByDay::default()),
+            visits: Some(vec![VisitDays::default()]),
             coupons: vec![FastMap::default(); SHARDS],
             http: HttpAgg::default(),
         }
@@ -145,7 +148,10 @@ impl Agg {
         }
         if let Some(visits) = &mut self.visits {
             let ids = structures.iter().map(|&(s, _)| s);
-            visits.at(day).entry(user).or_default().add(time_ms, profile, ids, self.visit_gap_ms);
+            let at = (time_ms - day_base_ms(day)) as u32;
+            let gap = self.visit_gap_ms.min(i64::from(u32::MAX)) as u32;
+            // A worker's own events go to the first piece.
+            visits[0].at(day).entry(user).or_default().add(at, profile, ids, gap);
         }
         let pending = &mut self.pending;
         let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {
@@ -187,9 +193,8 @@ impl Agg {
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }
-                let gap_ms = self.visit_gap_ms;
                 if let (Some(a), Some(b)) = (&mut self.visits, other.visits) {
-                    a.merge(b, |a, mut b| merge_maps(a, &mut b, |x, y| x.join(y, gap_ms)));
+                    a.extend(b);
                 }
             },
         );
@@ -203,6 +208,9 @@ impl Agg {
         self.facts.iter().map(|(_, m)| m.len()).sum()
     }
 }
+
+/// The visits of one worker: by local day, by user.
+pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
 
 /// The visit gap of the national audience measure, 30 minutes.
 pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;

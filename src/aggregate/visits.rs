@@ -21,27 +21,36 @@ use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
+use smallvec::SmallVec;
 
-/// One visit being built: the span of its events, the profile of its
-/// first event (the lowest profile among events of the same first
-/// instant), the structures its events name.
+/// The instant offsets of a day's visits count from: the start of the
+/// UTC day before the local day, so that every instant of the local day
+/// (whatever the time zone) is a positive `u32` of milliseconds.
+pub fn day_base_ms(day: i32) -> i64 {
+    (i64::from(day) - 1) * 86_400_000
+}
+
+/// One visit being built: the span of its events (milliseconds after
+/// [`day_base_ms`]), the profile of its first event (the lowest profile
+/// among events of the same first instant), the structures its events
+/// name. 32 bytes, with up to two structures inline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenVisit {
-    /// First event, epoch ms.
-    pub start_ms: i64,
-    /// Last event, epoch ms.
-    pub end_ms: i64,
+    /// First event.
+    pub start: u32,
+    /// Last event.
+    pub end: u32,
     /// Profile of the first event.
     pub profile: Profile,
     /// Distinct structures named by its events (never [`NO_STRUCTURE`]).
-    pub structures: Vec<StructureId>,
+    pub structures: SmallVec<[StructureId; 2]>,
 }
 
 impl OpenVisit {
     /// Adds `o`'s events (a visit of the same user and day that starts no
     /// earlier, or starts at the same instant with no lower profile).
     fn absorb(&mut self, o: &OpenVisit) {
-        self.end_ms = self.end_ms.max(o.end_ms);
+        self.end = self.end.max(o.end);
         for &s in &o.structures {
             if !self.structures.contains(&s) {
                 self.structures.push(s);
@@ -51,41 +60,40 @@ impl OpenVisit {
 }
 
 /// The visits of one user on one local day so far, sorted by start, each
-/// more than the visit gap after the end of the one before.
+/// more than the visit gap after the end of the one before. Most user
+/// days have one visit, held inline.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DayVisits(pub Vec<OpenVisit>);
+pub struct DayVisits(pub SmallVec<[OpenVisit; 1]>);
 
 impl DayVisits {
-    /// Folds in one event at `time_ms` under `profile`, naming
-    /// `structures` (ids; [`NO_STRUCTURE`] is skipped).
+    /// Folds in one event `at` milliseconds after [`day_base_ms`] of its
+    /// day, under `profile`, naming `structures` ([`NO_STRUCTURE`] is
+    /// skipped).
     #[inline]
     pub fn add(
         &mut self,
-        time_ms: i64,
+        at: u32,
         profile: Profile,
         structures: impl Iterator<Item = StructureId>,
-        gap_ms: i64,
+        gap_ms: u32,
     ) {
         let v = &mut self.0;
         // The first visit that ends no more than the gap before the event;
         // logs come in time order, so it is nearly always the last.
+        let reaches = |x: &OpenVisit| x.end.saturating_add(gap_ms) >= at;
         let i = match v.last() {
-            Some(last) if last.end_ms + gap_ms >= time_ms => {
-                v.partition_point(|x| x.end_ms + gap_ms < time_ms)
-            }
+            Some(last) if reaches(last) => v.partition_point(|x| !reaches(x)),
             _ => v.len(),
         };
-        let touches = v.get(i).is_some_and(|x| x.start_ms - gap_ms <= time_ms);
-        if !touches {
-            let visit =
-                OpenVisit { start_ms: time_ms, end_ms: time_ms, profile, structures: Vec::new() };
+        if v.get(i).is_none_or(|x| x.start > at.saturating_add(gap_ms)) {
+            let visit = OpenVisit { start: at, end: at, profile, structures: SmallVec::new() };
             v.insert(i, visit);
         }
         let x = &mut v[i];
-        if (time_ms, profile) < (x.start_ms, x.profile) {
-            (x.start_ms, x.profile) = (time_ms, profile);
+        if (at, profile) < (x.start, x.profile) {
+            (x.start, x.profile) = (at, profile);
         }
-        x.end_ms = x.end_ms.max(time_ms);
+        x.end = x.end.max(at);
         for s in structures {
             if s != NO_STRUCTURE && !x.structures.contains(&s) {
                 x.structures.push(s);
@@ -94,22 +102,9 @@ impl DayVisits {
         // A later end may reach the next visit: the event bridged them.
         // (An earlier start cannot reach the visit before: it ends more
         // than the gap before the event.)
-        if v.get(i + 1).is_some_and(|n| n.start_ms - v[i].end_ms <= gap_ms) {
+        if v.get(i + 1).is_some_and(|n| n.start <= v[i].end.saturating_add(gap_ms)) {
             let next = v.remove(i + 1);
             v[i].absorb(&next);
-        }
-    }
-
-    /// Joins the visits of `o`, of the same user and day.
-    pub fn join(&mut self, o: DayVisits, gap_ms: i64) {
-        let mut all = std::mem::take(&mut self.0);
-        all.extend(o.0);
-        all.sort_unstable_by_key(|x| (x.start_ms, x.profile));
-        for x in all {
-            match self.0.last_mut() {
-                Some(cur) if x.start_ms - cur.end_ms <= gap_ms => cur.absorb(&x),
-                _ => self.0.push(x),
-            }
         }
     }
 }
@@ -254,12 +249,13 @@ impl VisitSpan {
 impl VisitList {
     /// Appends the visits of `user` on `day`.
     pub fn push_day(&mut self, user: u64, day: i32, visits: &DayVisits) {
+        let base = day_base_ms(day);
         for v in &visits.0 {
             let span = VisitSpan {
                 user,
                 day,
-                start_ms: v.start_ms,
-                end_ms: v.end_ms,
+                start_ms: base + i64::from(v.start),
+                end_ms: base + i64::from(v.end),
                 profile: v.profile,
                 first_structure: 0,
                 structure_count: 0,
@@ -429,14 +425,16 @@ mod tests {
         for &(at, profile, s) in events {
             let ms = parse_iso_ms(at.as_bytes()).unwrap();
             let day = days.day_of(ms).unwrap();
-            by_day.entry(day).or_default().add(ms, profile, [s].into_iter(), 30 * 60_000);
+            let at = (ms - day_base_ms(day)) as u32;
+            by_day.entry(day).or_default().add(at, profile, [s].into_iter(), 30 * 60_000);
         }
         let mut out = Vec::new();
         for (day, dv) in by_day {
             for v in dv.0 {
-                let mut s = v.structures.clone();
+                let mut s = v.structures.to_vec();
                 s.sort();
-                out.push((day, (v.end_ms - v.start_ms) / 1000, v.profile, s));
+                let ms = |at: u32| day_base_ms(day) + i64::from(at);
+                out.push((day, (ms(v.end) - ms(v.start)) / 1000, v.profile, s));
             }
         }
         out
@@ -512,27 +510,36 @@ mod tests {
             r.reverse();
             assert_eq!(visits(&r), want, "reversed rotation {k}");
         }
-        // Cut in two and joined, whatever the cut.
+        // Cut in two (two workers) and joined as the final stage joins
+        // them, whatever the cut.
         let gap = 30 * 60_000;
         for cut in 0..=e.len() {
             let fold = |part: &Events<'_>| {
                 let mut dv = DayVisits::default();
                 for &(at, p, s) in part {
-                    dv.add(parse_iso_ms(at.as_bytes()).unwrap(), p, [s].into_iter(), gap);
+                    let ms = parse_iso_ms(at.as_bytes()).unwrap();
+                    dv.add((ms - day_base_ms(18_337)) as u32, p, [s].into_iter(), gap);
                 }
                 dv
             };
-            let norm = |dv: DayVisits| -> Vec<OpenVisit> {
-                dv.0.into_iter()
-                    .map(|mut v| {
-                        v.structures.sort();
-                        v
-                    })
-                    .collect()
+            let list = |parts: &[DayVisits]| {
+                let mut l = VisitList::default();
+                for p in parts {
+                    l.push_day(1, 18_337, p);
+                }
+                let l = l.joined(i64::from(gap));
+                let structures = |s: &VisitSpan| {
+                    let mut v = l.structures_of(s).to_vec();
+                    v.sort();
+                    v
+                };
+                l.spans
+                    .iter()
+                    .map(|s| (s.start_ms, s.end_ms, s.profile, structures(s)))
+                    .collect::<Vec<_>>()
             };
-            let (mut a, b) = (fold(&e[..cut]), fold(&e[cut..]));
-            a.join(b, gap);
-            assert_eq!(norm(a), norm(fold(&sorted)), "cut at {cut}");
+            let whole = list(&[fold(&sorted)]);
+            assert_eq!(list(&[fold(&e[..cut]), fold(&e[cut..])]), whole, "cut at {cut}");
         }
     }
 }

@@ -240,8 +240,8 @@ mod tests {
             .collect()
     }
 
-    /// The figures of a state, finished (visit events are not comparable
-    /// as such: which ones a worker keeps depends on how input was cut).
+    /// The figures of a state, finished: what must not depend on how the
+    /// input was cut.
     fn figures(agg: Agg, ctx: &Context) -> impl PartialEq + std::fmt::Debug {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
