@@ -5,6 +5,7 @@ use crate::aggregate::key::Grain;
 use crate::aggregate::scope::ScopeKey;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::error::{Error, Result};
+use crate::hash::FastMap;
 use crate::input;
 use crate::keys::UserKeyer;
 use crate::parse::Format;
@@ -190,6 +191,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         mmap: opts.mmap,
         visits: opts.visits,
         visit_gap_ms: opts.visit_gap_ms,
+        referential_fingerprint: referential_fingerprint(opts.referential.as_deref())?,
         valid_from: format_day(*ctx.valid_days.start()),
         valid_until: format_day(*ctx.valid_days.end()),
     };
@@ -231,6 +233,14 @@ fn context(opts: &AnalyzeOptions) -> Result<Context> {
     Ok(ctx)
 }
 
+/// The fingerprint of the referential in `dir`, if one is given.
+fn referential_fingerprint(dir: Option<&Path>) -> Result<Option<String>> {
+    let Some(dir) = dir else { return Ok(None) };
+    let files = [dir.join("structures.csv"), dir.join("users.csv")];
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    input::fingerprint::of_files(&paths).map(Some).map_err(|e| Error::io(dir, e))
+}
+
 /// Reads every input into `workers`; returns the report of each, in the
 /// order read (directories that could not be walked first).
 fn scan_inputs(
@@ -248,8 +258,23 @@ fn scan_inputs(
         })
         .collect();
     let progress = progress_bar(opts.progress, &files);
+    let mut seen: FastMap<String, PathBuf> = FastMap::default();
     for path in files {
         let mut report = InputReport { path: path.display().to_string(), ..InputReport::default() };
+        if path.as_os_str() != "-" {
+            report.fingerprint = input::fingerprint::of_file(&path).ok();
+        }
+        if let Some(first) = report.fingerprint.as_ref().and_then(|f| seen.get(f)) {
+            report.error = Some(format!(
+                "same content as {} (size and sampled bytes): not read twice",
+                first.display()
+            ));
+            inputs.push(report);
+            continue;
+        }
+        if let Some(f) = &report.fingerprint {
+            seen.insert(f.clone(), path.clone());
+        }
         match input::open(&path, opts.mmap) {
             Ok(input) => {
                 scan_input(pool, workers, input, opts.format.as_ref(), &mut report, &progress)

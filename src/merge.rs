@@ -119,6 +119,7 @@ fn check_runs(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOpt
             ("visit gap", o.visit_gap_ms != p.visit_gap_ms),
             ("--no-visits", o.visits != p.visits),
             ("salt", o.salt_fingerprint != p.salt_fingerprint),
+            ("referential", o.referential_fingerprint != p.referential_fingerprint),
         ];
         if let Some((what, _)) = differs.iter().find(|(_, d)| *d) {
             return Err(Error::usage(format!(
@@ -129,13 +130,18 @@ fn check_runs(runs: &[PathBuf], stored: &[StoredRun]) -> Result<run_json::RunOpt
         }
     }
     // Shards must be disjoint: the same run, or the same input read by two
-    // runs, would be counted twice.
-    let mut seen: FastMap<(String, u64, u64), &Path> = FastMap::default();
+    // runs (the same content, under any name), would be counted twice.
+    let mut seen: FastMap<String, (&Path, &str)> = FastMap::default();
     for (run, s) in runs.iter().zip(stored) {
         for i in s.inputs.iter().filter(|i| i.error.is_none()) {
-            if let Some(other) = seen.insert((i.path.clone(), i.bytes, i.lines), run) {
+            let id = match &i.fingerprint {
+                Some(f) => f.clone(),
+                None => format!("{}:{}:{}", i.path, i.bytes, i.lines),
+            };
+            if let Some((other, path)) = seen.insert(id, (run, &i.path)) {
                 return Err(Error::usage(format!(
-                    "{} and {} both read {} ({} lines): runs must be over disjoint shards",
+                    "{} read {path} and {} read {}, the same content ({} lines): runs must be \
+                     over disjoint shards",
                     other.display(),
                     run.display(),
                     i.path,

@@ -170,3 +170,46 @@ fn runs_with_different_salts_or_the_same_inputs_are_not_merged() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("disjoint shards"));
     assert!(!out.exists());
 }
+
+#[test]
+fn the_same_content_under_another_name_counts_once_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.002", "3", &[]);
+    let month = dump.join("events/2020-03.json");
+    let copy = dir.path().join("copy/march-again.json");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&month, &copy).unwrap();
+    // In one run: the copy is refused, the run fails, nothing is doubled.
+    let out = dir.path().join("both");
+    let o = entlog(&[
+        "analyze",
+        month.to_str().unwrap(),
+        copy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("same content as"), "{stderr}");
+    assert!(!out.exists());
+    // Across a merge: two runs over the two names are refused.
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert_eq!(analyze(&month, &a, &["-q"]).status.code(), Some(0));
+    assert_eq!(analyze(&copy, &b, &["-q"]).status.code(), Some(0));
+    let merged = dir.path().join("m");
+    let o = merge_command(&[a.clone(), b], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("the same content") && stderr.contains("march-again.json"), "{stderr}");
+    // A run made with the referential and one without are not merged.
+    let c = dir.path().join("c");
+    let other = dump.join("events/2020-02.json");
+    let with = ["-q", "--referential", dump.to_str().unwrap()];
+    assert_eq!(analyze(&other, &c, &with).status.code(), Some(0));
+    let o = merge_command(&[a, c], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different referential"));
+    assert!(!merged.exists());
+}

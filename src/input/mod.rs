@@ -5,6 +5,7 @@
 //! compressed files and stdin are decompressed as a stream into bounded,
 //! line-aligned chunks, so a 50 GB `.gz` never needs 50 GB of memory.
 
+pub mod fingerprint;
 mod mmap;
 
 use crate::error::{Error, Result};

@@ -77,6 +77,11 @@ pub struct RunOptions {
     pub visits: bool,
     /// Longest gap inside a visit, ms.
     pub visit_gap_ms: i64,
+    /// Fingerprint of the referential's `structures.csv` and `users.csv`
+    /// (`None` without a referential): runs made with different
+    /// referentials are not merged.
+    #[serde(default)]
+    pub referential_fingerprint: Option<String>,
     /// First local day events were accepted on (`YYYY-MM-DD`; empty in
     /// runs of versions without the window).
     #[serde(default)]
@@ -115,6 +120,11 @@ pub struct InputReport {
     pub last_event: Option<String>,
     /// Why the input could not be read, or stopped being readable.
     pub error: Option<String>,
+    /// Size and sampled content of the file
+    /// ([`crate::input::fingerprint`]): the same content under another
+    /// name is not read twice, in a run or across a merge.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 /// A rejected line.
