@@ -167,8 +167,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Log format: `auto` detects it per input from its first lines;
-    /// otherwise `entcore-json`, `entcore-pg-csv`, `common`, `combined`, or
-    /// `nginx:'<log_format>'` with the log_format of nginx.conf.
+    /// otherwise `entcore-json`, `entcore-pg-csv`, `entcore-access`,
+    /// `common`, `combined`, or `nginx:'<log_format>'` with the log_format
+    /// of nginx.conf.
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// Which access log requests are logins (answered 2xx or 3xx): a

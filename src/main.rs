@@ -100,6 +100,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let tz = entlog::report::run_time_zone(&args.dir)?;
     let data = ReportData::load(&args.dir)?;
+    if let Some(month) = args.month
+        && !data.months().contains(&month)
+    {
+        let have: Vec<String> =
+            data.months().iter().map(|&m| entlog::time::format_day(m)[..7].to_string()).collect();
+        anyhow::bail!(
+            "--month {}: no data for that month in {}; months with data: {}",
+            &entlog::time::format_day(month)[..7],
+            args.dir.display(),
+            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+        );
+    }
     show(&data, &tz, args.month, true, args.html.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -113,7 +125,11 @@ fn show(
     html: Option<&Path>,
 ) -> anyhow::Result<()> {
     if print {
-        let text = summary::render(data, tz, month, std::io::stdout().is_terminal());
+        // Bold only on a terminal, and never when NO_COLOR is set
+        // (https://no-color.org).
+        let styled = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let text = summary::render(data, tz, month, styled);
         std::io::stdout().write_all(text.as_bytes())?;
     }
     if let Some(path) = html {

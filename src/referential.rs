@@ -46,20 +46,41 @@ impl Referential {
         Referential::default()
     }
 
-    /// Reads `DIR/structures.csv`: a header row naming at least `id`,
-    /// `uai` and `name` (and optionally `type`), then one structure per
-    /// row. Empty cells are unknown values.
-    /// and, when it exists, `DIR/users.csv`: a header naming `id`,
+    /// Reads the referential directory `dir`, which holds either file or
+    /// both: `structures.csv`, a header row naming at least `id`, `uai`
+    /// and `name` (and optionally `type`), then one structure per row
+    /// (empty cells are unknown values); `users.csv`, a header naming `id`,
     /// `profile` and `structures` (structure ids separated by `;`).
     pub fn load(dir: &Path) -> Result<Referential> {
-        let path = dir.join("structures.csv");
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        let mut referential = Referential::read(&path, file)?;
-        let users = dir.join("users.csv");
-        match std::fs::File::open(&users) {
-            Ok(file) => referential.users = read_users(&users, file)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(&users, e)),
+        if !dir.is_dir() {
+            return Err(Error::usage(format!(
+                "--referential {}: give the directory that holds structures.csv and/or \
+                 users.csv{}",
+                dir.display(),
+                if dir.is_file() { ", not a file" } else { ": there is none" }
+            )));
+        }
+        let open = |name: &str| {
+            let path = dir.join(name);
+            match std::fs::File::open(&path) {
+                Ok(file) => Ok(Some((path, file))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(&path, e)),
+            }
+        };
+        let (structures, users) = (open("structures.csv")?, open("users.csv")?);
+        if structures.is_none() && users.is_none() {
+            return Err(Error::usage(format!(
+                "--referential {}: holds neither structures.csv nor users.csv",
+                dir.display()
+            )));
+        }
+        let mut referential = match structures {
+            Some((path, file)) => Referential::read(&path, file)?,
+            None => Referential::empty(),
+        };
+        if let Some((path, file)) = users {
+            referential.users = read_users(&path, file)?;
         }
         Ok(referential)
     }

@@ -146,3 +146,39 @@ fn the_public_salt_is_announced() {
         run(&input, &dir.path().join("b"), &["--max-rejected", "100%", "--salt", "secret"]);
     assert!(!err.contains("public default salt"), "{err}");
 }
+
+#[test]
+fn messages_name_the_file_and_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("quirks/events.json");
+    let out = dir.path().join("out");
+    let lax = ["--max-rejected", "100%"];
+    // A referential of users.csv alone is a referential.
+    let users = dir.path().join("users-only");
+    std::fs::create_dir(&users).unwrap();
+    std::fs::write(users.join("users.csv"), "id,profile,structures\nu1,Student,s1\n").unwrap();
+    let (code, err) =
+        run(&input, &out, &[&lax[..], &["--referential", users.to_str().unwrap()]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    // The file instead of its directory.
+    let file = fixture("quirks/referential/structures.csv");
+    let (code, err) = run(&input, &out, &["--referential", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("give the directory") && err.contains("not a file"), "{err}");
+    assert!(!err.contains("Not a directory"), "{err}");
+    // `nginx` without its log_format, and an unknown name.
+    let (code, err) = run(&input, &out, &["--format", "nginx"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--format nginx:'"), "{err}");
+    let (_, err) = run(&input, &out, &["--format", "apache"]);
+    assert!(err.contains("entcore-access") && err.contains("nginx:'<log_format>'"), "{err}");
+    // One prefix for every error.
+    assert!(err.starts_with("entlog: error: "), "{err}");
+    // A month without data is an error, with the months there are.
+    let (code, err) = run(&input, &out, &lax);
+    assert_eq!(code, Some(0), "{err}");
+    let o = entlog(&["report", out.to_str().unwrap(), "--month", "2021-05"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--month 2021-05: no data") && err.contains("2020-03"), "{err}");
+}

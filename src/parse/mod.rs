@@ -52,7 +52,15 @@ impl Format {
             "entcore-access" => Ok(Format::Access(Layout::entcore_access())),
             _ => match name.strip_prefix("nginx:") {
                 Some(f) => Layout::nginx(f).map(Format::Access).map_err(|e| e.to_string()),
-                None => Err(format!("unknown format {name:?}")),
+                None if name == "nginx" => Err("nginx needs its log_format: \
+                    --format nginx:'<the log_format of nginx.conf>' (entlog generate \
+                    --format nginx writes it to log_format.conf)"
+                    .to_string()),
+                None => Err(format!(
+                    "unknown format {name:?}; the formats are auto, entcore-json, \
+                     entcore-pg-csv, entcore-access, common, combined and \
+                     nginx:'<log_format>'"
+                )),
             },
         }
     }
