@@ -244,13 +244,12 @@ fn detected(input: &Path, out: &Path) -> (Option<i32>, Vec<String>) {
 fn detection_is_right_or_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real");
     let cases = [
         (generated(dir.path(), "entcore-json").join("events"), "entcore-json"),
         (generated(dir.path(), "combined").join("access"), "combined"),
         (generated(dir.path(), "entcore-access").join("access"), "entcore-access"),
         (fixture("pg/events.csv"), "entcore-pg-csv"),
-        (real.join("apache_combined_10k.log"), "combined"),
+        (real_apache_log(), "combined"),
     ];
     for (input, want) in cases {
         let (_, seen) = detected(&input, &out);

@@ -356,36 +356,7 @@ impl Layout {
                 }
                 Item::Field(f, end) => (f, end),
             };
-            let end = match end {
-                End::Quote => closing_quote(line, p)?,
-                End::Byte(next) => {
-                    // `$time_local` has a fixed width; other unquoted fields
-                    // are short: a word-at-a-time scan beats setting up a
-                    // vector search.
-                    let fixed = p + TIME_LOCAL_LEN;
-                    let mut e = if field == Field::TimeLocal && line.get(fixed) == Some(&next) {
-                        fixed
-                    } else {
-                        find_byte(line, p, next).ok_or(ParseError::Mismatch)?
-                    };
-                    // Lists (`a, b`, `a : b`) hold spaces even when the
-                    // format leaves them unquoted.
-                    if matches!(field, Field::UpstreamTime | Field::ForwardedFor) {
-                        while e > p && line[e] == b' ' && continues_list(line, e) {
-                            match memchr::memchr(b' ', &line[e + 1..]) {
-                                Some(n) => e += 1 + n,
-                                None => e = line.len(),
-                            }
-                            if e == line.len() {
-                                return Err(ParseError::Mismatch);
-                            }
-                        }
-                    }
-                    e
-                }
-                End::Space => memchr::memchr(b' ', &line[p..]).map_or(line.len(), |e| p + e),
-                End::Eol => line.len(),
-            };
+            let end = field_end(line, p, field, end)?;
             let value = &line[p..end];
             p = end;
             match field {
@@ -435,6 +406,40 @@ impl Layout {
         ev.http = Some(http);
         Ok(())
     }
+}
+
+/// Where the value of `field`, starting at `p`, ends in `line`.
+#[inline]
+fn field_end(line: &[u8], p: usize, field: Field, end: End) -> Result<usize, ParseError> {
+    Ok(match end {
+        End::Quote => closing_quote(line, p)?,
+        End::Byte(next) => {
+            // `$time_local` has a fixed width; other unquoted fields are
+            // short: a word-at-a-time scan beats setting up a vector search.
+            let fixed = p + TIME_LOCAL_LEN;
+            let mut e = if field == Field::TimeLocal && line.get(fixed) == Some(&next) {
+                fixed
+            } else {
+                find_byte(line, p, next).ok_or(ParseError::Mismatch)?
+            };
+            // Lists (`a, b`, `a : b`) hold spaces even when the format
+            // leaves them unquoted.
+            if matches!(field, Field::UpstreamTime | Field::ForwardedFor) {
+                while e > p && line[e] == b' ' && continues_list(line, e) {
+                    match memchr::memchr(b' ', &line[e + 1..]) {
+                        Some(n) => e += 1 + n,
+                        None => e = line.len(),
+                    }
+                    if e == line.len() {
+                        return Err(ParseError::Mismatch);
+                    }
+                }
+            }
+            e
+        }
+        End::Space => memchr::memchr(b' ', &line[p..]).map_or(line.len(), |e| p + e),
+        End::Eol => line.len(),
+    })
 }
 
 /// Whether the fields of a parsed line are what their names say: a user
