@@ -178,7 +178,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let finished = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&opts.out)?;
-    let outputs = pool.install(|| write_tables(staging.path(), &tables, &[]))?;
+    let mut outputs = pool.install(|| write_tables(staging.path(), &tables, &[]))?;
+    write_summary(staging.path(), &tables, &opts.tz, &mut outputs)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let options = RunOptions {
@@ -286,6 +287,23 @@ fn scan_inputs(
     progress.finish_and_clear();
     inputs
 }
+
+/// Writes `summary.json` into `dir` and lists it among `outputs`, before
+/// `run.json`.
+pub fn write_summary(
+    dir: &Path,
+    tables: &Tables,
+    tz: &str,
+    outputs: &mut Vec<String>,
+) -> Result<()> {
+    let data = crate::report::data::ReportData::from_tables(tables);
+    crate::report::json::write(&dir.join(SUMMARY_JSON), &data, tz)?;
+    outputs.insert(outputs.len().saturating_sub(1), SUMMARY_JSON.to_string());
+    Ok(())
+}
+
+/// What the terminal summary shows, as data ([`crate::report::json`]).
+pub const SUMMARY_JSON: &str = "summary.json";
 
 /// Puts a run's outputs in place: into `out` when the run succeeded (and
 /// the outputs of an earlier failed run are removed), into

@@ -30,7 +30,7 @@ use crate::aggregate::scope::{
 use crate::aggregate::users::UserActivityRow;
 use crate::aggregate::visits::{VisitList, VisitSpan};
 use crate::aggregate::{CounterKey, Counts, SHARDS, user_shard};
-use crate::analyze::{Analysis, RUN_JSON, run_report, write_tables};
+use crate::analyze::{Analysis, RUN_JSON, run_report, write_summary, write_tables};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::parse::Profile;
@@ -95,7 +95,8 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let tables = finish_partials(partials, dims, &settings);
     let finished = start.elapsed().as_secs_f64();
     let staging = Staging::new(out)?;
-    let outputs = write_tables(staging.path(), &tables, &omit)?;
+    let mut outputs = write_tables(staging.path(), &tables, &omit)?;
+    write_summary(staging.path(), &tables, &options.tz, &mut outputs)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: read, finish: finished - read, write: wall - finished };
     let inputs = stored.into_iter().flat_map(|s| s.inputs).collect();

@@ -17,6 +17,18 @@ fn demo_reproduces_the_published_figures_and_reports_them() {
     // As a data team would: DuckDB over the Parquet table.
     let said = python("demo_figures.py", &[out]);
     assert_eq!(said.trim(), "1780781 1500 31640 22437");
+    // The same figures as data, in summary.json.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap()).unwrap();
+    let ecole = summary["scopes"].as_array().unwrap().iter().find(|s| s["scope"] == "ECOLE");
+    let march =
+        ecole.unwrap()["months"].as_array().unwrap().iter().find(|m| m["month"] == "2020-03");
+    let march = march.unwrap();
+    assert_eq!(march["connections"], 1_780_781);
+    assert_eq!(march["visitors"]["Student"], 31_640);
+    assert_eq!(march["visitors"]["Relative"], 22_437);
+    assert_eq!(march["growth_vs_other_months_pct"].as_f64().unwrap().round(), 1500.0);
+    assert_eq!(march["sentence"], SENTENCE);
 
     // `report` reads the tables back and prints the same summary.
     let html = dir.path().join("report.html");

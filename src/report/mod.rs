@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod html;
+pub mod json;
 pub mod summary;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,99 @@
+//! `summary.json`: what the terminal summary shows, as data, for every
+//! month (the terminal details only the latest).
+//!
+//! ```text
+//! { "time_zone": "Europe/Paris",
+//!   "scopes": [ { "scope": "platform" | segment,
+//!                 "months": [ { "month": "2020-03", "connections": 1780781,
+//!                               "growth_vs_previous_pct": 12.3 | null,
+//!                               "growth_vs_other_months_pct": 1500.0 | null,
+//!                               "visitors": { "All": .., "Student": .., .. },
+//!                               "sentence": "ECOLE, March 2020: ..." } ] } ],
+//!   "months": [ { "month": "2020-03", "peak_hour": 9 | null,
+//!                 "applications": [ { "name", "access", "users" } ],
+//!                 "visits": { "visits", "p50_s", "p90_s", "p99_s", "max_s" } | null,
+//!                 "schools": [ { "id", "uai", "name", "connections",
+//!                                "pupils", "parents" } ] } ] }
+//! ```
+//!
+//! Applications are in the summary's order (most accessed first), schools
+//! by connections, then id.
+
+use super::data::ReportData;
+use super::summary::{growth, peak_hours, sentence};
+use serde_json::{Value, json};
+
+/// `YYYY-MM` of a month's first day.
+fn month_text(day: i32) -> String {
+    crate::time::format_day(day)[..7].to_string()
+}
+
+/// The summary of `d`, periods cut in `tz`.
+pub fn summary(d: &ReportData, tz: &str) -> Value {
+    let scopes: Vec<Value> = d
+        .scopes
+        .iter()
+        .map(|s| {
+            let months: Vec<Value> = s
+                .months
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let (prev, others) = growth(&s.months, i);
+                    json!({
+                        "month": month_text(m.month),
+                        "connections": m.connections,
+                        "growth_vs_previous_pct": prev,
+                        "growth_vs_other_months_pct": others,
+                        "visitors": m.visitors,
+                        "sentence": sentence(s, i),
+                    })
+                })
+                .collect();
+            json!({ "scope": s.label, "months": months })
+        })
+        .collect();
+    let peaks = peak_hours(d);
+    let months: Vec<Value> = d.months().into_iter().map(|m| month(d, m, peaks.get(&m))).collect();
+    json!({ "time_zone": tz, "scopes": scopes, "months": months })
+}
+
+/// The details of one month.
+fn month(d: &ReportData, m: i32, peak: Option<&u8>) -> Value {
+    let apps: Vec<Value> = d
+        .apps
+        .get(&m)
+        .into_iter()
+        .flatten()
+        .map(|(name, access, users)| json!({ "name": name, "access": access, "users": users }))
+        .collect();
+    let visits = d.visits.iter().find(|v| v.month == m && v.profile == "All").map(|v| {
+        let [p50, p90, p99, max] = v.seconds;
+        json!({ "visits": v.visits, "p50_s": p50, "p90_s": p90, "p99_s": p99, "max_s": max })
+    });
+    let mut schools: Vec<_> = d.schools.iter().filter(|s| s.month == m).collect();
+    schools.sort_by(|a, b| b.connections.cmp(&a.connections).then_with(|| a.id.cmp(&b.id)));
+    let schools: Vec<Value> = schools
+        .into_iter()
+        .map(|s| {
+            json!({
+                "id": s.id, "uai": s.uai, "name": s.name, "connections": s.connections,
+                "pupils": s.pupils, "parents": s.parents,
+            })
+        })
+        .collect();
+    json!({
+        "month": month_text(m),
+        "peak_hour": peak,
+        "applications": apps,
+        "visits": visits,
+        "schools": schools,
+    })
+}
+
+/// Writes `summary.json` of `d` to `path`.
+pub fn write(path: &std::path::Path, d: &ReportData, tz: &str) -> crate::error::Result<()> {
+    let text = serde_json::to_vec_pretty(&summary(d, tz))
+        .map_err(|e| crate::error::Error::output(path, e))?;
+    std::fs::write(path, text).map_err(|e| crate::error::Error::io(path, e))
+}
