@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::generate::{Compress, GenerateOptions, Output, Style};
 use crate::parse::Format;
 use crate::parse::access::LoginRule;
+use crate::report::lang::Lang;
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -55,6 +56,10 @@ pub struct MergeArgs {
     /// Also write the self-contained HTML report to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Language of the summary: `fr` or `en` [default: French when
+    /// LC_ALL, LC_MESSAGES or LANG starts with `fr`, else English].
+    #[arg(long, value_parser = Lang::parse)]
+    pub lang: Option<Lang>,
 }
 
 /// Arguments of `entlog report`.
@@ -68,6 +73,10 @@ pub struct ReportArgs {
     /// The month the details are about (default: the latest).
     #[arg(long, value_parser = parse_month)]
     pub month: Option<i32>,
+    /// Language of the summary: `fr` or `en` [default: French when
+    /// LC_ALL, LC_MESSAGES or LANG starts with `fr`, else English].
+    #[arg(long, value_parser = Lang::parse)]
+    pub lang: Option<Lang>,
 }
 
 /// Parses `YYYY-MM` into the day number of the month's first day.
@@ -154,6 +163,10 @@ pub struct DemoArgs {
     /// Also write the self-contained HTML report to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Language of the summary: `fr` or `en` [default: French when
+    /// LC_ALL, LC_MESSAGES or LANG starts with `fr`, else English].
+    #[arg(long, value_parser = Lang::parse)]
+    pub lang: Option<Lang>,
 }
 
 /// Arguments of `entlog analyze`.
@@ -222,6 +235,10 @@ pub struct AnalyzeArgs {
     /// Also write the self-contained HTML report to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Language of the summary: `fr` or `en` [default: French when
+    /// LC_ALL, LC_MESSAGES or LANG starts with `fr`, else English].
+    #[arg(long, value_parser = Lang::parse)]
+    pub lang: Option<Lang>,
 }
 
 impl AnalyzeArgs {

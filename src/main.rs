@@ -6,6 +6,7 @@
 use clap::Parser;
 use entlog::cli::{Cli, Command, ReportArgs};
 use entlog::report::data::ReportData;
+use entlog::report::lang::Lang;
 use entlog::report::summary;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -42,7 +43,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let analysis = entlog::analyze::analyze(&opts)?;
             let failed = report_failures(&analysis.report, &opts.out);
             let data = ReportData::from_tables(&analysis.tables);
-            show(&data, &opts.tz, None, !args.quiet, args.html.as_deref())?;
+            show(&data, &opts.tz, None, !args.quiet, args.html.as_deref(), args.lang)?;
             Ok(exit_code(failed))
         }
         Command::Generate(args) => {
@@ -73,7 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
             let data = ReportData::from_tables(&merged.tables);
             let tz = &merged.report.options.tz;
-            show(&data, tz, None, !args.quiet, args.html.as_deref())?;
+            show(&data, tz, None, !args.quiet, args.html.as_deref(), args.lang)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(args) => {
@@ -90,7 +91,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             let failed = report_failures(&demo.analysis.report, &demo.tables);
             let data = ReportData::from_tables(&demo.analysis.tables);
-            show(&data, &demo.analysis.report.options.tz, None, true, args.html.as_deref())?;
+            let tz = &demo.analysis.report.options.tz;
+            show(&data, tz, None, true, args.html.as_deref(), args.lang)?;
             Ok(exit_code(failed))
         }
     }
@@ -112,24 +114,27 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             if have.is_empty() { "none".to_string() } else { have.join(", ") }
         );
     }
-    show(&data, &tz, args.month, true, args.html.as_deref())?;
+    show(&data, &tz, args.month, true, args.html.as_deref(), args.lang)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the summary (if `print`) and writes the HTML report (if asked).
+/// Prints the summary (if `print`) in `lang` (default: the environment's)
+/// and writes the HTML report (if asked).
 fn show(
     data: &ReportData,
     tz: &str,
     month: Option<i32>,
     print: bool,
     html: Option<&Path>,
+    lang: Option<Lang>,
 ) -> anyhow::Result<()> {
     if print {
         // Bold only on a terminal, and never when NO_COLOR is set
         // (https://no-color.org).
         let styled = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let text = summary::render(data, tz, month, styled);
+        let lang = lang.unwrap_or_else(Lang::from_env);
+        let text = summary::render(data, tz, month, styled, lang);
         std::io::stdout().write_all(text.as_bytes())?;
     }
     if let Some(path) = html {

@@ -6,6 +6,12 @@ use crate::util::{entlog, python};
 const SENTENCE: &str = "ECOLE, March 2020: 1,780,781 connections (+1500% vs the mean of the \
                         other months), 31,640 distinct pupils, 22,437 distinct parents.";
 
+/// The seed's sentence as a French operator writes it: narrow no-break
+/// spaces between thousands and before `%`, a no-break space before `:`.
+const SENTENCE_FR: &str = "ECOLE, mars 2020\u{a0}: 1\u{202F}780\u{202F}781 connexions \
+                           (+1500\u{202F}% par rapport à la moyenne des autres mois), \
+                           31\u{202F}640 élèves distincts, 22\u{202F}437 parents distincts.";
+
 #[test]
 fn demo_reproduces_the_published_figures_and_reports_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,5 +41,11 @@ fn demo_reproduces_the_published_figures_and_reports_them() {
     let o = entlog(&["report", out, "--html", html.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8(o.stdout).unwrap(), stdout);
+    // In French, for French users: the same figures, French numbers.
+    let o = entlog(&["report", out, "--lang", "fr"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let french = String::from_utf8(o.stdout).unwrap();
+    assert!(french.contains(SENTENCE_FR), "{french}");
+    assert!(french.trim_end().ends_with("parents distincts."), "{french}");
     python("check_html.py", &[html.to_str().unwrap(), SENTENCE, "1,780,781", "Top applications"]);
 }

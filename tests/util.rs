@@ -18,9 +18,16 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("fixtures").join(rel)
 }
 
-/// Runs the entlog binary.
+/// Runs the entlog binary, in an English locale (the summary's language
+/// follows the environment's unless `--lang` says otherwise).
 pub fn entlog(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_entlog")).args(args).output().expect("run entlog")
+    Command::new(env!("CARGO_BIN_EXE_entlog"))
+        .args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("run entlog")
 }
 
 /// The Python of the tests' virtual environment, `target/py-venv`, made

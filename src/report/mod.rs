@@ -4,6 +4,7 @@
 pub mod data;
 pub mod html;
 pub mod json;
+pub mod lang;
 pub mod summary;
 
 use crate::error::{Error, Result};

@@ -4,17 +4,13 @@
 //! the sentence an operator would write for each scope.
 
 use super::data::{MonthFigures, ReportData, ScopeMonths};
+use super::lang::Lang;
 use crate::time::{civil_from_days, month_start};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Profiles shown as columns, with the words used in sentences.
-const PROFILES: [(&str, &str); 4] = [
-    ("Student", "pupils"),
-    ("Relative", "parents"),
-    ("Teacher", "teachers"),
-    ("Personnel", "staff"),
-];
+/// Profiles shown as columns (their names in the tables).
+const PROFILES: [&str; 4] = ["Student", "Relative", "Teacher", "Personnel"];
 
 /// Growth of `months[i]` against the previous month and against the mean
 /// of all the other months, in percent (`None` when undefined).
@@ -32,44 +28,43 @@ pub fn growth(months: &[MonthFigures], i: usize) -> (Option<f64>, Option<f64>) {
     (prev, pct(now, mean))
 }
 
-/// Renders the summary of `d`; `month` (first day) picks the month the
-/// details are about (default: the latest); `bold` emphasises headings
-/// with terminal escapes (only for a terminal).
-pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool) -> String {
+/// Renders the summary of `d` in `lang`; `month` (first day) picks the
+/// month the details are about (default: the latest); `bold` emphasises
+/// headings with terminal escapes (only for a terminal).
+pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: Lang) -> String {
     let mut out = String::new();
+    let w = lang.words();
     if d.scopes.is_empty() {
-        return "No connections found.\n".to_string();
+        return format!("{}\n", w.nothing);
     }
     let (b0, b1) = if bold { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
-    let _ = writeln!(out, "{b0}Monthly audience{b1} (periods in {tz})");
+    let _ = writeln!(out, "{b0}{}{b1} ({tz})", w.monthly);
     let peaks = peak_hours(d);
+    let n = |x: i64| lang.thousands(x);
     for s in &d.scopes {
         let _ = writeln!(out, "\n{b0}{}{b1}", s.label);
-        let _ = write!(
-            out,
-            "  {:<8} {:>12} {:>8} {:>9} {:>10}",
-            "month", "connections", "vs prev", "vs others", "visitors"
-        );
-        for (p, _) in PROFILES {
-            let _ = write!(out, " {p:>10}");
+        let c = &w.columns;
+        let _ = write!(out, "  {:<8} {:>12} {:>9} {:>10} {:>10}", c[0], c[1], c[2], c[3], c[4]);
+        for p in w.profiles {
+            let _ = write!(out, " {p:>11}");
         }
         if s.label == "platform" {
-            let _ = write!(out, " {:>9}", "peak hour");
+            let _ = write!(out, " {:>9}", c[5]);
         }
         out.push('\n');
         for (i, m) in s.months.iter().enumerate() {
             let (prev, others) = growth(&s.months, i);
             let _ = write!(
                 out,
-                "  {:<8} {:>12} {:>8} {:>9} {:>10}",
+                "  {:<8} {:>12} {:>9} {:>10} {:>10}",
                 month_label(m.month),
-                thousands(m.connections),
-                percent(prev),
-                percent(others),
-                thousands(m.visitors.get("All").copied().unwrap_or(0)),
+                n(m.connections),
+                lang.percent(prev),
+                lang.percent(others),
+                n(m.visitors.get("All").copied().unwrap_or(0)),
             );
-            for (p, _) in PROFILES {
-                let _ = write!(out, " {:>10}", thousands(m.visitors.get(p).copied().unwrap_or(0)));
+            for p in PROFILES {
+                let _ = write!(out, " {:>11}", n(m.visitors.get(p).copied().unwrap_or(0)));
             }
             if s.label == "platform" {
                 let peak = peaks.get(&m.month).map_or("-".to_string(), |h| format!("{h:02}h"));
@@ -79,24 +74,25 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool) -> Strin
         }
     }
     let chosen = month.or_else(|| d.months().last().copied()).unwrap_or(0);
-    let name = month_name(chosen);
-    let _ = writeln!(out, "\n{b0}{name}{b1}");
+    let _ = writeln!(out, "\n{b0}{}{b1}", lang.month_name(chosen));
     if let Some(h) = peaks.get(&chosen) {
-        let _ = writeln!(out, "  peak hour: {h:02}:00-{h:02}:59");
+        let _ = writeln!(out, "  {}: {h:02}h", w.details[0]);
     }
     if let Some(apps) = d.apps.get(&chosen) {
-        let _ = write!(out, "  top apps:");
+        let _ = write!(out, "  {}:", w.details[1]);
         for (i, (app, access, users)) in apps.iter().take(5).enumerate() {
             let sep = if i == 0 { " " } else { ", " };
-            let _ = write!(out, "{sep}{app} {} ({} users)", thousands(*access), thousands(*users));
+            let _ = write!(out, "{sep}{app} {} ({} {})", n(*access), n(*users), w.details[2]);
         }
         out.push('\n');
     }
     if let Some(v) = d.visits.iter().find(|v| v.month == chosen && v.profile == "All") {
         let _ = writeln!(
             out,
-            "  visits: {}, duration median {}, p90 {}, p99 {}",
-            thousands(v.visits),
+            "  {}: {}, {} {}, p90 {}, p99 {}",
+            w.details[3],
+            n(v.visits),
+            w.details[4],
             duration(v.seconds[0]),
             duration(v.seconds[1]),
             duration(v.seconds[2]),
@@ -105,7 +101,7 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool) -> Strin
     out.push('\n');
     for s in &d.scopes {
         if let Some(i) = s.months.iter().position(|m| m.month == chosen) {
-            let _ = writeln!(out, "{}", sentence(s, i));
+            let _ = writeln!(out, "{}", sentence_in(lang, s, i));
         }
     }
     out
@@ -127,54 +123,39 @@ pub fn peak_hours(d: &ReportData) -> BTreeMap<i32, u8> {
         .collect()
 }
 
-/// `12 min 5 s`, `45 s`.
-fn duration(seconds: i64) -> String {
-    if seconds < 60 {
-        format!("{seconds} s")
-    } else {
-        format!("{} min {} s", seconds / 60, seconds % 60)
+/// `45 s`, `12 min 5 s`, `4 h 27 min` (the same in both languages).
+pub fn duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
 
 /// `March 2020`.
 pub fn month_name(day: i32) -> String {
-    let (y, m, _) = civil_from_days(day);
-    format!("{} {y}", MONTHS[m as usize - 1])
+    Lang::En.month_name(day)
 }
 
-/// The operator's sentence about month `i` of a scope.
+/// The operator's sentence about month `i` of a scope, in English.
 pub fn sentence(s: &ScopeMonths, i: usize) -> String {
+    sentence_in(Lang::En, s, i)
+}
+
+/// The operator's sentence about month `i` of a scope, in `lang`.
+pub fn sentence_in(lang: Lang, s: &ScopeMonths, i: usize) -> String {
     let m = &s.months[i];
     let (_, others) = growth(&s.months, i);
-    let mut text = format!(
-        "{}, {}: {} connections ({} vs the mean of the other months)",
-        s.label,
-        month_name(m.month),
-        thousands(m.connections),
-        percent(others),
-    );
-    for (p, word) in &PROFILES[..2] {
-        let n = m.visitors.get(*p).copied().unwrap_or(0);
-        let _ = write!(text, ", {} distinct {word}", thousands(n));
-    }
-    text.push('.');
-    text
+    let visitors = |p: &str| m.visitors.get(p).copied().unwrap_or(0);
+    lang.sentence(
+        &s.label,
+        m.month,
+        m.connections,
+        others,
+        visitors("Student"),
+        visitors("Relative"),
+    )
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// `2020-03`.
 pub fn month_label(day: i32) -> String {
@@ -184,26 +165,12 @@ pub fn month_label(day: i32) -> String {
 
 /// A signed percentage rounded to the unit, or `-` when undefined.
 pub fn percent(p: Option<f64>) -> String {
-    match p {
-        Some(p) => format!("{:+}%", p.round() as i64),
-        None => "-".to_string(),
-    }
+    Lang::En.percent(p)
 }
 
 /// Formats an integer with commas between thousands: `1,780,781`.
 pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    Lang::En.thousands(n)
 }
 
 #[cfg(test)]

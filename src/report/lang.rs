@@ -1,0 +1,208 @@
+//! The language of the terminal summary: English, or French for French
+//! users (numbers with a narrow no-break space between thousands, French
+//! month and profile names, the operator's sentence as a French operator
+//! writes it).
+
+use crate::time::civil_from_days;
+
+/// Narrow no-break space: French thousands separator, and before `%`.
+const NNBSP: char = '\u{202F}';
+
+/// A language of the summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+/// The words the summary uses.
+pub struct Words {
+    /// Heading of the monthly tables.
+    pub monthly: &'static str,
+    /// Column headings: month, connections, vs prev, vs others, visitors,
+    /// peak hour.
+    pub columns: [&'static str; 6],
+    /// Profiles shown as columns (`Student`, `Relative`, `Teacher`,
+    /// `Personnel`), as named in the column headings.
+    pub profiles: [&'static str; 4],
+    /// "peak hour", "top apps", "users", "visits", "duration median".
+    pub details: [&'static str; 5],
+    /// Shown when there is no connection.
+    pub nothing: &'static str,
+}
+
+impl Lang {
+    /// Reads `fr` or `en`.
+    pub fn parse(text: &str) -> Result<Lang, String> {
+        match text {
+            "fr" => Ok(Lang::Fr),
+            "en" => Ok(Lang::En),
+            _ => Err(format!("{text:?}: the languages are fr and en")),
+        }
+    }
+
+    /// The language of the environment: French when `LC_ALL`,
+    /// `LC_MESSAGES` or `LANG` (the first one set) starts with `fr`.
+    pub fn from_env() -> Lang {
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_default();
+        if locale.starts_with("fr") { Lang::Fr } else { Lang::En }
+    }
+
+    /// The `lang` attribute of an HTML page in this language.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+
+    /// The summary's words.
+    pub fn words(self) -> Words {
+        match self {
+            Lang::En => Words {
+                monthly: "Monthly audience",
+                columns: ["month", "connections", "vs prev", "vs others", "visitors", "peak hour"],
+                profiles: ["Student", "Relative", "Teacher", "Personnel"],
+                details: ["peak hour", "top apps", "users", "visits", "duration median"],
+                nothing: "No connections found.",
+            },
+            Lang::Fr => Words {
+                monthly: "Audience mensuelle",
+                columns: ["mois", "connexions", "vs préc.", "vs autres", "visiteurs", "pointe"],
+                profiles: ["élèves", "parents", "enseignants", "personnels"],
+                details: [
+                    "heure de pointe",
+                    "applications",
+                    "utilisateurs",
+                    "visites",
+                    "durée médiane",
+                ],
+                nothing: "Aucune connexion.",
+            },
+        }
+    }
+
+    /// An integer with its thousands separated: `1,780,781` or
+    /// `1 780 781` (narrow no-break spaces).
+    pub fn thousands(self, n: i64) -> String {
+        let sep = match self {
+            Lang::En => ',',
+            Lang::Fr => NNBSP,
+        };
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() * 2);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// A signed percentage rounded to the unit (`+1500%`, `+1500 %`), or
+    /// `-` when undefined.
+    pub fn percent(self, p: Option<f64>) -> String {
+        match (p, self) {
+            (Some(p), Lang::En) => format!("{:+}%", p.round() as i64),
+            (Some(p), Lang::Fr) => format!("{:+}{NNBSP}%", p.round() as i64),
+            (None, _) => "-".to_string(),
+        }
+    }
+
+    /// `March 2020`, `mars 2020`.
+    pub fn month_name(self, day: i32) -> String {
+        const EN: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        const FR: [&str; 12] = [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ];
+        let (y, m, _) = civil_from_days(day);
+        let names = if self == Lang::En { EN } else { FR };
+        format!("{} {y}", names[m as usize - 1])
+    }
+
+    /// The operator's sentence: scope, month, connections, their growth
+    /// against the mean of the other months, distinct pupils and parents.
+    pub fn sentence(
+        self,
+        scope: &str,
+        month: i32,
+        connections: i64,
+        growth: Option<f64>,
+        pupils: i64,
+        parents: i64,
+    ) -> String {
+        let (m, n) = (self.month_name(month), |x| self.thousands(x));
+        let g = self.percent(growth);
+        match self {
+            Lang::En => format!(
+                "{scope}, {m}: {} connections ({g} vs the mean of the other months), {} distinct \
+                 pupils, {} distinct parents.",
+                n(connections),
+                n(pupils),
+                n(parents)
+            ),
+            Lang::Fr => format!(
+                "{scope}, {m}\u{a0}: {} connexions ({g} par rapport à la moyenne des autres mois), \
+                 {} élèves distincts, {} parents distincts.",
+                n(connections),
+                n(pupils),
+                n(parents)
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_numbers_months_and_sentence() {
+        assert_eq!(Lang::Fr.thousands(1_780_781), "1\u{202F}780\u{202F}781");
+        assert_eq!(Lang::En.thousands(-1000), "-1,000");
+        assert_eq!(Lang::Fr.percent(Some(1499.6)), "+1500\u{202F}%");
+        let march = crate::time::days_from_civil(2020, 3, 1);
+        assert_eq!(Lang::Fr.month_name(march), "mars 2020");
+        let s = Lang::Fr.sentence("ECOLE", march, 1_780_781, Some(1500.0), 31_640, 22_437);
+        assert_eq!(
+            s.replace(['\u{202F}', '\u{a0}'], " "),
+            "ECOLE, mars 2020 : 1 780 781 connexions (+1500 % par rapport à la moyenne des \
+             autres mois), 31 640 élèves distincts, 22 437 parents distincts."
+        );
+        assert_eq!(Lang::parse("fr"), Ok(Lang::Fr));
+        assert!(Lang::parse("de").is_err());
+    }
+}
