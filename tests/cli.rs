@@ -1,7 +1,7 @@
 //! Exit codes, the handling of unreadable inputs, and failed runs that
 //! leave the previous output directory as it was.
 
-use crate::util::{analyze, entlog, fixture, generate, run_json, snapshot};
+use crate::util::{analyze, assert_nothing_hidden, entlog, fixture, generate, run_json, snapshot};
 use std::path::Path;
 
 #[test]
@@ -119,12 +119,7 @@ fn failed_runs_leave_the_previous_output_as_it_was() {
     let (code, err) = run(&dump.join("events"), &good, &["--referential", dump.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!dir.path().join("good.failed").exists());
-    let names: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(names.is_empty(), "left beside the output: {names:?}");
+    assert_nothing_hidden(dir.path());
 }
 
 #[test]

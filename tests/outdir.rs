@@ -2,7 +2,7 @@
 //! at any point of the writes, or a kill at any point of the run, leaves
 //! the previous run's tables and run.json as they were.
 
-use crate::util::{TableFiles, analyze, generate, run_json, snapshot};
+use crate::util::{TableFiles, analyze, assert_nothing_hidden, generate, run_json, snapshot};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -112,10 +112,5 @@ fn a_kill_at_any_point_leaves_a_complete_output() {
     let o = analyze(&large, &out, &["-q"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(tables(&snapshot(&out)) == new.0);
-    let hidden: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(hidden.is_empty(), "left beside the output: {hidden:?}");
+    assert_nothing_hidden(dir.path());
 }

@@ -201,3 +201,14 @@ pub fn run_json(out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("run.json")).expect("read run.json"))
         .expect("parse run.json")
 }
+
+/// Fails if `dir` holds a hidden entry: a staging or replaced output
+/// directory that a run left beside its output.
+pub fn assert_nothing_hidden(dir: &Path) {
+    let hidden: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "left beside the output: {hidden:?}");
+}

@@ -188,7 +188,7 @@ impl Agg {
     /// rows, which need none of that, are counted meanwhile.
     pub fn into_partials(mut self) -> Partials {
         self.settle_facts();
-        let gap_ms = self.visit_gap_ms;
+        let gap_ms = i64::from(self.visit_gap_ms);
         let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
         let (http, (users, visits, (app_counters, app_users))) = rayon::join(
             || http.rows(),

@@ -40,8 +40,9 @@ pub struct Record<'s> {
 /// One worker's aggregate state.
 #[derive(Clone, Debug)]
 pub struct Agg {
-    /// Longest gap inside a visit, ms.
-    pub(super) visit_gap_ms: i64,
+    /// Longest gap inside a visit, ms (a visit never crosses midnight, so
+    /// a `u32` holds every useful gap).
+    pub(super) visit_gap_ms: u32,
     pub(super) counters: FastMap<CounterKey, Counts>,
     /// Connections by (local day, local hour, profile).
     pub(super) hourly: FastMap<(i32, u8, Profile), u64>,
@@ -78,7 +79,7 @@ impl Agg {
     /// An empty state; cheap (no table is allocated before use).
     pub fn new() -> Agg {
         Agg {
-            visit_gap_ms: DEFAULT_VISIT_GAP_MS,
+            visit_gap_ms: DEFAULT_VISIT_GAP_MS as u32,
             counters: FastMap::default(),
             hourly: FastMap::default(),
             facts: ByDay::default(),
@@ -98,7 +99,7 @@ impl Agg {
 
     /// An empty state for visits cut at gaps over `gap_ms`.
     pub fn with_visit_gap(gap_ms: i64) -> Agg {
-        Agg { visit_gap_ms: gap_ms, ..Agg::new() }
+        Agg { visit_gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32, ..Agg::new() }
     }
 
     /// Folds one resolved event in.
@@ -149,9 +150,8 @@ impl Agg {
         if let Some(visits) = &mut self.visits {
             let ids = structures.iter().map(|&(s, _)| s);
             let at = (time_ms - day_base_ms(day)) as u32;
-            let gap = self.visit_gap_ms.min(i64::from(u32::MAX)) as u32;
             // A worker's own events go to the first piece.
-            visits[0].at(day).entry(user).or_default().add(at, profile, ids, gap);
+            visits[0].at(day).entry(user).or_default().add(at, profile, ids, self.visit_gap_ms);
         }
         let pending = &mut self.pending;
         let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {

@@ -97,8 +97,6 @@ pub struct Worker<'c> {
     /// requests in runs, and comparing is cheaper than keying.
     /// With the user's entry in the users referential.
     last_user: LastUser<'c>,
-    /// [`Context::valid_days`], first and last.
-    valid_days: (i32, i32),
     /// The state folded so far.
     pub agg: Agg,
 }
@@ -113,7 +111,6 @@ impl<'c> Worker<'c> {
             apps: LocalApps::default(),
             scratch: Vec::with_capacity(8),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
-            valid_days: (*ctx.valid_days.start(), *ctx.valid_days.end()),
             agg: if ctx.visits {
                 Agg::with_visit_gap(ctx.visit_gap_ms)
             } else {
@@ -134,7 +131,7 @@ impl<'c> Worker<'c> {
             ev.time_ms
         };
         let (day, hour) = self.days.locate(time_ms).ok_or(ParseError::InvalidDate)?;
-        if day < self.valid_days.0 || day > self.valid_days.1 {
+        if !self.ctx.valid_days.contains(&day) {
             return Err(ParseError::OutsideWindow);
         }
         if ev.kind == EventKind::Admin {

@@ -63,12 +63,12 @@ impl Staging {
             let old = parent.join(format!(".{name}{MARK}old-{}", std::process::id()));
             let old = swap(&self.dir, dest, &old)?;
             self.committed = true;
-            sync_dir(&parent)?;
+            sync(&parent)?;
             std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
         } else {
             std::fs::rename(&self.dir, dest).map_err(|e| Error::io(dest, e))?;
             self.committed = true;
-            sync_dir(&parent)?;
+            sync(&parent)?;
         }
         Ok(())
     }
@@ -157,17 +157,16 @@ fn sync_tree(dir: &Path) -> Result<()> {
         if path.is_dir() {
             sync_tree(&path)?;
         } else {
-            let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-            file.sync_all().map_err(|e| Error::io(&path, e))?;
+            sync(&path)?;
         }
     }
-    sync_dir(dir)
+    sync(dir)
 }
 
-/// Syncs a directory's entries to disk.
-fn sync_dir(dir: &Path) -> Result<()> {
-    let d = std::fs::File::open(dir).map_err(|e| Error::io(dir, e))?;
-    d.sync_all().map_err(|e| Error::io(dir, e))
+/// Syncs a file, or a directory's entries, to disk.
+fn sync(path: &Path) -> Result<()> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
 }
 
 /// Removes the staging and replaced directories of `name` in `parent`
@@ -205,21 +204,23 @@ mod tests {
         out
     }
 
+    /// A staging directory for `out` holding `files` (name, text).
+    fn staged(out: &Path, files: &[(&str, &str)]) -> Staging {
+        let s = Staging::new(out).unwrap();
+        for (name, text) in files {
+            std::fs::write(s.path().join(name), text).unwrap();
+        }
+        s
+    }
+
     #[test]
     fn a_commit_replaces_the_whole_set_and_keeps_foreign_files() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        let s = Staging::new(&out).unwrap();
-        std::fs::write(s.path().join("a.parquet"), "1").unwrap();
-        std::fs::write(s.path().join("run.json"), r#"{"outputs":["a.parquet","run.json"]}"#)
-            .unwrap();
-        s.commit(&out).unwrap();
+        let run = |table| format!(r#"{{"outputs":["{table}","run.json"]}}"#);
+        staged(&out, &[("a.parquet", "1"), ("run.json", &run("a.parquet"))]).commit(&out).unwrap();
         std::fs::write(out.join("notes.txt"), "mine").unwrap();
-        let s = Staging::new(&out).unwrap();
-        std::fs::write(s.path().join("b.parquet"), "2").unwrap();
-        std::fs::write(s.path().join("run.json"), r#"{"outputs":["b.parquet","run.json"]}"#)
-            .unwrap();
-        s.commit(&out).unwrap();
+        staged(&out, &[("b.parquet", "2"), ("run.json", &run("b.parquet"))]).commit(&out).unwrap();
         let names: Vec<String> = files(&out).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["b.parquet", "notes.txt", "run.json"]);
         // Nothing is left beside the output directory.
@@ -230,13 +231,9 @@ mod tests {
     fn a_dropped_staging_leaves_the_previous_set() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        let s = Staging::new(&out).unwrap();
-        std::fs::write(s.path().join("run.json"), "{}").unwrap();
-        s.commit(&out).unwrap();
+        staged(&out, &[("run.json", "{}")]).commit(&out).unwrap();
         let before = files(&out);
-        let s = Staging::new(&out).unwrap();
-        std::fs::write(s.path().join("run.json"), "{\"other\":1}").unwrap();
-        drop(s);
+        drop(staged(&out, &[("run.json", "{\"other\":1}")]));
         assert_eq!(files(&out), before);
         assert_eq!(files(tmp.path()).len(), 1);
     }
