@@ -75,12 +75,25 @@ impl Referential {
                 dir.display()
             )));
         }
+        Referential::from_readers(
+            structures.as_ref().map(|(p, f)| (p.as_path(), f)),
+            users.as_ref().map(|(p, f)| (p.as_path(), f)),
+        )
+    }
+
+    /// Reads a referential from the contents of `structures.csv` and
+    /// `users.csv` (either may be absent), each with the path its errors
+    /// name.
+    pub fn from_readers(
+        structures: Option<(&Path, impl std::io::Read)>,
+        users: Option<(&Path, impl std::io::Read)>,
+    ) -> Result<Referential> {
         let mut referential = match structures {
-            Some((path, file)) => Referential::read(&path, file)?,
+            Some((path, input)) => Referential::read(path, input)?,
             None => Referential::empty(),
         };
-        if let Some((path, file)) = users {
-            referential.users = read_users(&path, file)?;
+        if let Some((path, input)) = users {
+            referential.users = read_users(path, input)?;
         }
         Ok(referential)
     }

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, topic modules.
 
+mod algebra;
 mod cli;
 mod code;
 mod codecs;

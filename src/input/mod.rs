@@ -106,7 +106,7 @@ pub fn open(path: &Path, mmap: bool) -> Result<Input> {
     let err = |e| Error::io(path, e);
     if path.as_os_str() == "-" {
         let reader = BufReader::with_capacity(1 << 16, io::stdin());
-        return stream(path, None, Box::new(reader)).map_err(err);
+        return from_reader(path, None, Box::new(reader)).map_err(err);
     }
     let file = File::open(path).map_err(err)?;
     let meta = file.metadata().map_err(err)?;
@@ -127,7 +127,7 @@ pub fn open(path: &Path, mmap: bool) -> Result<Input> {
     }
     let file = File::open(path).map_err(err)?;
     let reader = BufReader::with_capacity(1 << 16, file);
-    stream(path, Some(meta.len()), Box::new(reader)).map_err(err)
+    from_reader(path, Some(meta.len()), Box::new(reader)).map_err(err)
 }
 
 /// Reads up to `buf.len()` bytes from the start of `file`.
@@ -142,8 +142,9 @@ fn read_head(mut file: &File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Wraps a reader in the decompressor its first bytes call for.
-fn stream(
+/// Opens an input read from `reader` (stdin, a file that is not mapped),
+/// wrapped in the decompressor its first bytes call for; `path` names it.
+pub fn from_reader(
     path: &Path,
     bytes_on_disk: Option<u64>,
     mut reader: Box<dyn BufRead + Send>,
