@@ -67,7 +67,12 @@ pub fn scan_chunk(w: &mut Worker<'_>, format: &Format, chunk: &[u8]) -> ChunkSta
         {
             continue;
         }
-        match format.parse(line, &mut ev).and_then(|()| w.consume(&ev)) {
+        let parsed = if line.len() > split::MAX_LINE {
+            Err(ParseError::LineTooLong)
+        } else {
+            format.parse(line, &mut ev)
+        };
+        match parsed.and_then(|()| w.consume(&ev)) {
             Ok(time_ms) => {
                 st.records += 1;
                 first = first.min(time_ms);

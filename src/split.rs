@@ -11,6 +11,12 @@ use std::io::{self, Read};
 /// to balance two to a few dozen workers on a gigabyte.
 pub const CHUNK_SIZE: usize = 4 << 20;
 
+/// Longest line read: an event is a few hundred bytes, and a stream
+/// without line ends (a corrupt or hostile input) must not take all the
+/// memory. A longer line is rejected as too long; a stream holds at most
+/// its first `MAX_LINE + 1` bytes.
+pub const MAX_LINE: usize = 64 << 20;
+
 /// Cuts `data` into consecutive chunks of about `target` bytes (at least
 /// one byte each), each ending at a line end or at the end of `data`.
 pub fn chunks(data: &[u8], target: usize) -> Vec<&[u8]> {
@@ -63,12 +69,16 @@ impl<'a> Iterator for Lines<'a> {
 
 /// Reads a stream (decompressed data, stdin) into owned, line-aligned
 /// chunks of about `target` bytes, holding at most one chunk plus one
-/// partial line in memory.
+/// partial line (of at most [`MAX_LINE`] + 1 bytes) in memory.
 pub struct StreamChunker<R> {
     reader: R,
     target: usize,
+    /// Lines longer than this are cut to `max_line + 1` bytes.
+    max_line: usize,
     /// Bytes read after the last line end of the previous chunk.
     carry: Vec<u8>,
+    /// Bytes read past the end of an overlong line, to be read again.
+    pending: Vec<u8>,
     done: bool,
     /// A read error held back until the lines read before it are out.
     error: Option<io::Error>,
@@ -77,13 +87,30 @@ pub struct StreamChunker<R> {
 impl<R: Read> StreamChunker<R> {
     /// Wraps `reader`.
     pub fn new(reader: R, target: usize) -> Self {
-        StreamChunker { reader, target: target.max(1), carry: Vec::new(), done: false, error: None }
+        StreamChunker {
+            reader,
+            target: target.max(1),
+            max_line: MAX_LINE,
+            carry: Vec::new(),
+            pending: Vec::new(),
+            done: false,
+            error: None,
+        }
+    }
+
+    /// Sets the longest line kept whole (default [`MAX_LINE`]).
+    pub fn max_line(mut self, max_line: usize) -> Self {
+        self.max_line = max_line;
+        self
     }
 
     /// Returns the next chunk, or `None` at the end of the stream. A line
-    /// longer than `target` makes its chunk grow to hold it whole. On a
-    /// read error, the complete lines read before it come out first, then
-    /// the error (a partial line before the error is dropped).
+    /// longer than `target` makes its chunk grow to hold it whole, up to
+    /// the longest line kept: past it, the line's first `max_line + 1`
+    /// bytes are kept (the scan rejects the line as too long) and the rest
+    /// is read and dropped. On a read error, the complete lines read
+    /// before it come out first, then the error (a partial line before the
+    /// error is dropped).
     pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
         if let Some(e) = self.error.take() {
             return Err(e);
@@ -93,25 +120,35 @@ impl<R: Read> StreamChunker<R> {
         }
         let mut buf = std::mem::take(&mut self.carry);
         buf.reserve(self.target + self.target / 8);
+        // Where the last line of `buf` starts: the carry holds no line end.
+        let mut line_start = 0;
         loop {
             let want = buf.len().max(self.target) + (self.target / 8).max(1);
             let start = buf.len();
             buf.resize(want, 0);
-            let (n, err) = read_full(&mut self.reader, &mut buf[start..]);
+            let (n, err) = self.fill(&mut buf[start..]);
             buf.truncate(start + n);
             if let Some(e) = err {
-                self.done = true;
-                let whole = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-                if whole == 0 {
-                    return Err(e);
-                }
-                self.error = Some(e);
-                buf.truncate(whole);
-                return Ok(Some(buf));
+                return self.fail(buf, e);
             }
             if n == 0 {
                 self.done = true;
                 return Ok(if buf.is_empty() { None } else { Some(buf) });
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf[start..]) {
+                line_start = start + i + 1;
+            }
+            if buf.len() - line_start > self.max_line {
+                buf.truncate(line_start + self.max_line + 1);
+                if let Some(e) = self.drop_rest_of_line(&mut buf) {
+                    return self.fail(buf, e);
+                }
+                // `buf` now ends with a line end.
+                if buf.len() >= self.target {
+                    return Ok(Some(buf));
+                }
+                line_start = buf.len();
+                continue;
             }
             if buf.len() < self.target {
                 continue;
@@ -121,6 +158,53 @@ impl<R: Read> StreamChunker<R> {
                 self.carry = buf[start + i + 1..].to_vec();
                 buf.truncate(start + i + 1);
                 return Ok(Some(buf));
+            }
+        }
+    }
+}
+
+impl<R: Read> StreamChunker<R> {
+    /// Ends the stream on a read error: the whole lines of `buf` come out
+    /// now, the error with the next call.
+    fn fail(&mut self, mut buf: Vec<u8>, e: io::Error) -> io::Result<Option<Vec<u8>>> {
+        self.done = true;
+        let whole = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+        if whole == 0 {
+            return Err(e);
+        }
+        self.error = Some(e);
+        buf.truncate(whole);
+        Ok(Some(buf))
+    }
+
+    /// Fills `buf` from the pending bytes, then from the reader.
+    fn fill(&mut self, buf: &mut [u8]) -> (usize, Option<io::Error>) {
+        let k = self.pending.len().min(buf.len());
+        buf[..k].copy_from_slice(&self.pending[..k]);
+        self.pending.drain(..k);
+        if k == buf.len() {
+            return (k, None);
+        }
+        let (n, err) = read_full(&mut self.reader, &mut buf[k..]);
+        (k + n, err)
+    }
+
+    /// Reads and drops the rest of an overlong line, then ends the line in
+    /// `buf`; what followed the line is read again. Returns the read error
+    /// that stopped it, if one did.
+    fn drop_rest_of_line(&mut self, buf: &mut Vec<u8>) -> Option<io::Error> {
+        let mut scratch = vec![0u8; 1 << 16];
+        loop {
+            let (n, err) = self.fill(&mut scratch);
+            if let Some(i) = memchr::memchr(b'\n', &scratch[..n]) {
+                buf.push(b'\n');
+                let mut rest = scratch[i + 1..n].to_vec();
+                rest.append(&mut self.pending);
+                self.pending = rest;
+                return err;
+            }
+            if err.is_some() || n == 0 {
+                return err;
             }
         }
     }
@@ -237,6 +321,41 @@ mod tests {
                     if i + 1 < parts.len() {
                         assert_eq!(c.last(), Some(&b'\n'));
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_cuts_overlong_lines_and_keeps_the_others() {
+        // Lines of 0 to 40 bytes among lines of 1,000 to 3,000 bytes, one
+        // with no line end at the very end; the longest kept is 25 bytes.
+        // A longer line comes out longer than that (the scan rejects it),
+        // cut short where it had to be for memory's sake.
+        let mut data = Vec::new();
+        let mut expected: Vec<Vec<u8>> = Vec::new();
+        for i in 0..200usize {
+            let len = if i % 7 == 3 { 1000 + i * 10 } else { i % 41 };
+            expected.push(vec![b'a' + (i % 26) as u8; len]);
+            data.extend_from_slice(expected.last().unwrap());
+            data.push(b'\n');
+        }
+        data.extend_from_slice(&[b'z'; 3000]);
+        expected.push(vec![b'z'; 3000]);
+        for target in [1, 7, 64, 4096] {
+            let mut sc = StreamChunker::new(io::Cursor::new(data.clone()), target).max_line(25);
+            let mut got = Vec::new();
+            while let Some(c) = sc.next_chunk().unwrap() {
+                // A chunk's reads, and a line cut short on either side.
+                assert!(c.len() <= target + target / 8 + 2 * 27, "{}", c.len());
+                got.extend(lines(&c).map(<[u8]>::to_vec));
+            }
+            assert_eq!(got.len(), expected.len());
+            for (got, line) in got.iter().zip(&expected) {
+                if line.len() <= 25 {
+                    assert_eq!(got, line);
+                } else {
+                    assert!(got.len() > 25 && line.starts_with(got), "target {target}");
                 }
             }
         }

@@ -69,3 +69,43 @@ fn generated_dumps_in_every_codec_give_the_same_tables() {
     assert_eq!(outs[0], outs[1]);
     assert_eq!(outs[0], outs[2]);
 }
+
+/// A compressed input holding a 300 MiB line without a line end between
+/// good lines (what a corrupt or hostile dump can be): the line is
+/// rejected as too long with its line number, the others are read, and
+/// memory stays near the 64 MiB longest line, not the line's size.
+#[test]
+fn an_overlong_line_costs_the_longest_line_at_most() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(fixture("quirks/events.json")).unwrap();
+    let first = good.lines().next().unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(enc, "{first}").unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..300 {
+        enc.write_all(&block).unwrap();
+    }
+    writeln!(enc, "\n{first}").unwrap();
+    let input = dir.path().join("long.json.gz");
+    std::fs::write(&input, enc.finish().unwrap()).unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "analyze",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--max-rejected",
+        "50%",
+    ];
+    let (code, kib) = crate::util::entlog_peak(&args);
+    assert_eq!(code, Some(0));
+    let run = crate::util::run_json(&out);
+    let input = &run["inputs"][0];
+    assert_eq!((input["lines"].as_u64(), input["records"].as_u64()), (Some(3), Some(2)));
+    let sample = &input["rejected_samples"][0];
+    assert_eq!(sample["line"].as_u64(), Some(2));
+    assert_eq!(sample["reason"].as_str(), Some("line longer than 64 MiB"));
+    eprintln!("peak {kib} KiB");
+    assert!(kib < 200 * 1024, "peak {kib} KiB for a 300 MiB line");
+}

@@ -197,6 +197,8 @@ pub enum ParseError {
     InvalidStatus,
     /// A CSV row without as many fields as its header.
     CsvFields,
+    /// A line longer than [`crate::split::MAX_LINE`].
+    LineTooLong,
 }
 
 impl fmt::Display for ParseError {
@@ -214,6 +216,7 @@ impl fmt::Display for ParseError {
             ParseError::UnterminatedQuote => "quoted field without closing quote",
             ParseError::InvalidStatus => "HTTP status is not three digits",
             ParseError::CsvFields => "CSV row does not have the header's fields",
+            ParseError::LineTooLong => "line longer than 64 MiB",
         })
     }
 }
