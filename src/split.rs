@@ -161,9 +161,7 @@ impl<R: Read> StreamChunker<R> {
             }
         }
     }
-}
 
-impl<R: Read> StreamChunker<R> {
     /// Ends the stream on a read error: the whole lines of `buf` come out
     /// now, the error with the next call.
     fn fail(&mut self, mut buf: Vec<u8>, e: io::Error) -> io::Result<Option<Vec<u8>>> {
