@@ -58,58 +58,7 @@ pub fn render(
     let mut w = LineWriter { out: Vec::with_capacity(evs.len() * 600), style, tz, offset: None };
     let mut lines = 0;
     for e in evs {
-        let user = &pop.users[e.user as usize];
-        // One home address per user, and a second one (school, phone) now
-        // and then; some of them IPv6.
-        let client = e.user.wrapping_mul(2_654_435_761) ^ u32::from(rng.chance(0.2));
-        let id = Some(&user.id);
-        let mut reqs: Vec<Request<'_>> = Vec::with_capacity(8);
-        let at = |d: i64| e.ms + d;
-        let req = |ms, user, method, path, status, bytes, work_ms| Request {
-            ms,
-            user,
-            client,
-            method,
-            path,
-            status,
-            bytes,
-            work_ms,
-        };
-        match e.kind {
-            Kind::Login => {
-                reqs.push(req(at(-9000), None, "GET", "/auth/login", 200, 8_912, 15.0));
-                reqs.push(req(at(-8500), None, "GET", "/assets/themes/entcore.css", 304, 0, 0.5));
-                if rng.chance(0.03) {
-                    reqs.push(req(at(-4000), None, "POST", "/auth/login", 401, 8_950, 110.0));
-                }
-                reqs.push(req(
-                    at(0),
-                    id,
-                    "POST",
-                    "/auth/login?callback=%2Ftimeline",
-                    302,
-                    0,
-                    120.0,
-                ));
-                reqs.push(req(at(400), id, "GET", "/timeline/timeline", 200, 24_512, 45.0));
-                reqs.push(req(at(700), id, "GET", "/userbook/api/person", 200, 1_204, 20.0));
-            }
-            Kind::Access => {
-                let path = app_path(e.module);
-                reqs.push(req(at(0), id, "GET", path, 200, 18_000 + rng.below(20_000), 40.0));
-                let (status, work) = if rng.chance(0.002) { (502, 30_000.0) } else { (200, 25.0) };
-                reqs.push(req(at(300), id, "GET", "/conversation/count/INBOX", status, 12, work));
-            }
-            Kind::Activation => {
-                reqs.push(req(at(0), id, "POST", "/auth/activation", 302, 0, 180.0))
-            }
-            Kind::Connector => {
-                reqs.push(req(at(0), id, "GET", "/cas/login?service=x", 302, 0, 60.0))
-            }
-        }
-        if rng.chance(0.01) {
-            reqs.push(req(at(50), None, "GET", "/favicon.ico", 404, 153, 0.3));
-        }
+        let reqs = requests(e, &pop.users[e.user as usize].id, rng);
         for r in &reqs {
             w.line(r, rng);
             lines += 1;
@@ -129,6 +78,51 @@ pub fn render(
         }
     }
     DayOutput { bytes: w.out, events: lines }
+}
+
+/// The requests a browser makes for event `e` of the user `user_id`.
+fn requests<'a>(e: &'a Ev, user_id: &'a [u8; 36], rng: &mut Rng) -> Vec<Request<'a>> {
+    // One home address per user, and a second one (school, phone) now
+    // and then; some of them IPv6.
+    let client = e.user.wrapping_mul(2_654_435_761) ^ u32::from(rng.chance(0.2));
+    let id = Some(user_id);
+    let mut reqs: Vec<Request<'_>> = Vec::with_capacity(8);
+    let at = |d: i64| e.ms + d;
+    let req = |ms, user, method, path, status, bytes, work_ms| Request {
+        ms,
+        user,
+        client,
+        method,
+        path,
+        status,
+        bytes,
+        work_ms,
+    };
+    match e.kind {
+        Kind::Login => {
+            reqs.push(req(at(-9000), None, "GET", "/auth/login", 200, 8_912, 15.0));
+            reqs.push(req(at(-8500), None, "GET", "/assets/themes/entcore.css", 304, 0, 0.5));
+            if rng.chance(0.03) {
+                reqs.push(req(at(-4000), None, "POST", "/auth/login", 401, 8_950, 110.0));
+            }
+            let login = "/auth/login?callback=%2Ftimeline";
+            reqs.push(req(at(0), id, "POST", login, 302, 0, 120.0));
+            reqs.push(req(at(400), id, "GET", "/timeline/timeline", 200, 24_512, 45.0));
+            reqs.push(req(at(700), id, "GET", "/userbook/api/person", 200, 1_204, 20.0));
+        }
+        Kind::Access => {
+            let path = app_path(e.module);
+            reqs.push(req(at(0), id, "GET", path, 200, 18_000 + rng.below(20_000), 40.0));
+            let (status, work) = if rng.chance(0.002) { (502, 30_000.0) } else { (200, 25.0) };
+            reqs.push(req(at(300), id, "GET", "/conversation/count/INBOX", status, 12, work));
+        }
+        Kind::Activation => reqs.push(req(at(0), id, "POST", "/auth/activation", 302, 0, 180.0)),
+        Kind::Connector => reqs.push(req(at(0), id, "GET", "/cas/login?service=x", 302, 0, 60.0)),
+    }
+    if rng.chance(0.01) {
+        reqs.push(req(at(50), None, "GET", "/favicon.ico", 404, 153, 0.3));
+    }
+    reqs
 }
 
 /// The page an application opens on.

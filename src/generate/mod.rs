@@ -108,7 +108,6 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
         )));
     }
     let tz = jiff::tz::TimeZone::get("Europe/Paris").map_err(|e| Error::usage(e.to_string()))?;
-    let days = LocalDays::new(tz.clone());
     let pop = Population::new(&mut Rng::new(opts.seed, 0), opts.scale);
     let plan = schedule::schedule(&pop, &mut Rng::new(opts.seed, 1), opts.scale);
     let (dir, extension) = match opts.output {
@@ -117,7 +116,29 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
     };
     let events_dir = opts.out.join(dir);
     std::fs::create_dir_all(&events_dir).map_err(|e| Error::io(&events_dir, e))?;
-    write_structures(&opts.out.join("structures.csv"), &pop)?;
+    let mut done = write_referential(opts, &pop)?;
+    let scenario = Scenario { opts, days: LocalDays::new(tz.clone()), tz, pop, plan };
+    let n_days = scenario.plan.by_day.len();
+    let mut day = 0;
+    while day < n_days {
+        // One file per month.
+        let first_day = scenario.plan.first_day;
+        let month = month_start(first_day + day as i32);
+        let (y, m, _) = civil_from_days(month);
+        let path = events_dir.join(format!("{y:04}-{m:02}.{extension}{}", opts.compress.suffix()));
+        let month_days: Vec<usize> =
+            (day..n_days).take_while(|&d| month_start(first_day + d as i32) == month).collect();
+        scenario.write_month(&path, &month_days, &mut done)?;
+        done.files.push(path);
+        day += month_days.len();
+    }
+    Ok(done)
+}
+
+/// Writes the referential beside the dump: `structures.csv`, and for
+/// access logs `users.csv` (and nginx's `log_format.conf`).
+fn write_referential(opts: &GenerateOptions, pop: &Population) -> Result<Generated> {
+    write_structures(&opts.out.join("structures.csv"), pop)?;
     let mut done = Generated {
         structures: pop.structures.len(),
         users: pop.users.len(),
@@ -126,7 +147,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
     };
     if let Output::AccessLog(_) = opts.output {
         // Access logs do not say who users are: the referential does.
-        write_users(&opts.out.join("users.csv"), &pop)?;
+        write_users(&opts.out.join("users.csv"), pop)?;
         done.files.push(opts.out.join("users.csv"));
     }
     if opts.output == Output::AccessLog(Style::Nginx) {
@@ -137,61 +158,69 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
         })?;
         done.files.push(path);
     }
-    let n_days = plan.by_day.len();
-    let mut day = 0;
-    while day < n_days {
-        // One file per month; days of a month rendered a few at a time in
-        // parallel, so memory holds a few days, not a month.
-        let month = month_start(plan.first_day + day as i32);
-        let (y, m, _) = civil_from_days(month);
-        let path = events_dir.join(format!("{y:04}-{m:02}.{extension}{}", opts.compress.suffix()));
-        let month_days: Vec<usize> = (day..n_days)
-            .take_while(|&d| month_start(plan.first_day + d as i32) == month)
-            .collect();
-        crate::sink::atomic_write(&path, |file| {
+    Ok(done)
+}
+
+/// What every day of the dump is rendered from.
+struct Scenario<'o> {
+    opts: &'o GenerateOptions,
+    days: LocalDays,
+    tz: jiff::tz::TimeZone,
+    pop: Population,
+    plan: schedule::Schedule,
+}
+
+impl Scenario<'_> {
+    /// Writes the days `month_days` (indexes in the schedule) into the
+    /// file `path`, a few days at a time rendered in parallel, so that
+    /// memory holds a few days, not a month.
+    fn write_month(&self, path: &Path, month_days: &[usize], done: &mut Generated) -> Result<()> {
+        crate::sink::atomic_write(path, |file| {
             let mut w = BufWriter::with_capacity(1 << 20, file);
             for batch in month_days.chunks(rayon::current_num_threads().max(1) * 2) {
                 let parts: Vec<(Vec<u8>, u64, u64)> = batch
                     .par_iter()
-                    .map(|&d| {
-                        let date = plan.first_day + d as i32;
-                        let (evs, mut rng) = render::day_events(
-                            &pop,
-                            date,
-                            &plan.by_day[d],
-                            &plan.first_login,
-                            opts.seed,
-                            &days,
-                        );
-                        let out = match opts.output {
-                            Output::EventStore => render::event_store(&pop, &evs, &mut rng),
-                            Output::AccessLog(style) => {
-                                access_log::render(&pop, &evs, &mut rng, style, &tz)
-                            }
-                        };
-                        let mut bytes = out.bytes;
-                        // The dump's very last line has no newline, as
-                        // when a file is cut by hand.
-                        if d + 1 == n_days && bytes.last() == Some(&b'\n') {
-                            bytes.pop();
-                        }
-                        let raw = bytes.len() as u64;
-                        compress(opts.compress, bytes).map(|b| (b, raw, out.events))
-                    })
+                    .map(|&d| self.day(d))
                     .collect::<std::io::Result<_>>()
-                    .map_err(|e| Error::io(&path, e))?;
+                    .map_err(|e| Error::io(path, e))?;
                 for (bytes, raw, events) in parts {
-                    w.write_all(&bytes).map_err(|e| Error::io(&path, e))?;
+                    w.write_all(&bytes).map_err(|e| Error::io(path, e))?;
                     done.bytes += raw;
                     done.events += events;
                 }
             }
-            w.flush().map_err(|e| Error::io(&path, e))
-        })?;
-        done.files.push(path);
-        day += month_days.len();
+            w.flush().map_err(|e| Error::io(path, e))
+        })
     }
-    Ok(done)
+
+    /// Day `d` of the schedule: its bytes as written (compressed or
+    /// not), its size before compression and its events.
+    fn day(&self, d: usize) -> std::io::Result<(Vec<u8>, u64, u64)> {
+        let (opts, plan) = (self.opts, &self.plan);
+        let date = plan.first_day + d as i32;
+        let (evs, mut rng) = render::day_events(
+            &self.pop,
+            date,
+            &plan.by_day[d],
+            &plan.first_login,
+            opts.seed,
+            &self.days,
+        );
+        let out = match opts.output {
+            Output::EventStore => render::event_store(&self.pop, &evs, &mut rng),
+            Output::AccessLog(style) => {
+                access_log::render(&self.pop, &evs, &mut rng, style, &self.tz)
+            }
+        };
+        let mut bytes = out.bytes;
+        // The dump's very last line has no newline, as when a file is cut
+        // by hand.
+        if d + 1 == plan.by_day.len() && bytes.last() == Some(&b'\n') {
+            bytes.pop();
+        }
+        let raw = bytes.len() as u64;
+        compress(opts.compress, bytes).map(|b| (b, raw, out.events))
+    }
 }
 
 /// Compresses one day's lines as a self-contained gzip member or zstd

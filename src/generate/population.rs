@@ -146,91 +146,105 @@ fn uai(rng: &mut Rng, used: &mut std::collections::HashSet<u64>) -> String {
     format!("{n:07}{}", KEY[(n % 23) as usize] as char)
 }
 
+/// One line of the population's plan: a profile in a segment (`None`:
+/// platform staff), its March-active and inactive users, whether every
+/// active one must connect in March, and its share of the segment's
+/// activity budget.
+type PlanLine = (u8, Option<Kind>, u64, u64, bool, f64);
+
+/// The schools and colleges at `scale`, with their classes.
+fn structures(rng: &mut Rng, scale: f64) -> Vec<Structure> {
+    let mut used = std::collections::HashSet::new();
+    let mut structures = Vec::new();
+    let counts = [(Kind::Ecole, scaled(400, scale, 4)), (Kind::College, scaled(40, scale, 2))];
+    for (kind, n) in counts {
+        for i in 0..n {
+            let town = TOWNS[rng.below(TOWNS.len() as u64) as usize];
+            let patron = PATRONS[rng.below(PATRONS.len() as u64) as usize];
+            let name = match kind {
+                Kind::Ecole => format!("École primaire {patron} n°{}, {town}", i + 1),
+                Kind::College => format!("Collège {patron}, {town}"),
+            };
+            let classes =
+                (0..if kind == Kind::Ecole { 8 } else { 16 }).map(|_| rng.uuid()).collect();
+            structures.push(Structure {
+                id: rng.uuid(),
+                uai: uai(rng, &mut used),
+                name,
+                kind,
+                classes,
+            });
+        }
+    }
+    structures
+}
+
+/// The users of each profile and segment at `scale`.
+fn plan(scale: f64) -> [PlanLine; 10] {
+    let pupils = scaled(MARCH_PUPILS, scale, 1);
+    let parents = scaled(MARCH_PARENTS, scale, 1);
+    let n = |count| scaled(count, scale, 1);
+    [
+        (0, Some(Kind::Ecole), pupils, n(4_300), true, 0.40),
+        (1, Some(Kind::Ecole), parents, n(3_600), true, 0.47),
+        (2, Some(Kind::Ecole), n(2_100), 0, false, 0.11),
+        (3, Some(Kind::Ecole), n(380), 0, false, 0.015),
+        (4, Some(Kind::Ecole), n(120), 0, false, 0.005),
+        (0, Some(Kind::College), n(13_000), n(1_500), false, 0.55),
+        (1, Some(Kind::College), n(9_000), n(1_200), false, 0.33),
+        (2, Some(Kind::College), n(1_100), 0, false, 0.1),
+        (3, Some(Kind::College), n(200), 0, false, 0.02),
+        (3, None, n(40), 0, false, 1.0),
+    ]
+}
+
+/// A random pick among `ids`.
+fn pick(rng: &mut Rng, ids: &[u32]) -> u32 {
+    ids[rng.below(ids.len() as u64) as usize]
+}
+
+/// A new user of `profile` in a structure of `kind`.
+fn user(rng: &mut Rng, profile: u8, kind: Option<Kind>, ecoles: &[u32], colleges: &[u32]) -> User {
+    let home = match kind {
+        Some(Kind::Ecole) => vec![pick(rng, ecoles)],
+        Some(Kind::College) => vec![pick(rng, colleges)],
+        None => vec![],
+    };
+    let mut user = User {
+        id: rng.uuid(),
+        profile,
+        structures: home,
+        class: rng.below(16) as u16,
+        mobile: rng.chance(if profile == 1 { 0.55 } else { 0.3 }),
+    };
+    // Parents with a child in a second school; teachers in two schools.
+    // Only ECOLE users get a second structure, so the segment a user
+    // counts in never changes.
+    if kind == Some(Kind::Ecole) && (profile == 1 || profile == 2) {
+        let x = rng.unit();
+        if x < 0.08 {
+            user.structures.push(pick(rng, colleges));
+        } else if x < 0.11 {
+            user.structures.push(pick(rng, ecoles));
+        }
+    }
+    user
+}
+
 impl Population {
     /// Builds the population at `scale` (1.0 reproduces the published
     /// figures).
     pub fn new(rng: &mut Rng, scale: f64) -> Population {
-        let mut used = std::collections::HashSet::new();
-        let mut structures = Vec::new();
-        let counts = [(Kind::Ecole, scaled(400, scale, 4)), (Kind::College, scaled(40, scale, 2))];
-        for (kind, n) in counts {
-            for i in 0..n {
-                let town = TOWNS[rng.below(TOWNS.len() as u64) as usize];
-                let patron = PATRONS[rng.below(PATRONS.len() as u64) as usize];
-                let name = match kind {
-                    Kind::Ecole => format!("École primaire {patron} n°{}, {town}", i + 1),
-                    Kind::College => format!("Collège {patron}, {town}"),
-                };
-                let classes =
-                    (0..if kind == Kind::Ecole { 8 } else { 16 }).map(|_| rng.uuid()).collect();
-                structures.push(Structure {
-                    id: rng.uuid(),
-                    uai: uai(rng, &mut used),
-                    name,
-                    kind,
-                    classes,
-                });
-            }
-        }
-        let ecoles: Vec<u32> = (0..structures.len() as u32)
-            .filter(|&s| structures[s as usize].kind == Kind::Ecole)
-            .collect();
-        let colleges: Vec<u32> = (0..structures.len() as u32)
-            .filter(|&s| structures[s as usize].kind == Kind::College)
-            .collect();
+        let structures = structures(rng, scale);
+        let of_kind = |kind| -> Vec<u32> {
+            (0..structures.len() as u32).filter(|&s| structures[s as usize].kind == kind).collect()
+        };
+        let (ecoles, colleges) = (of_kind(Kind::Ecole), of_kind(Kind::College));
         let mut pop = Population { structures, users: Vec::new(), groups: Vec::new() };
-        // (profile, kind, March-active users, inactive users, required,
-        // share of the segment's budget)
-        let pupils = scaled(MARCH_PUPILS, scale, 1);
-        let parents = scaled(MARCH_PARENTS, scale, 1);
-        let plan: [(u8, Option<Kind>, u64, u64, bool, f64); 10] = [
-            (0, Some(Kind::Ecole), pupils, scaled(4_300, scale, 1), true, 0.40),
-            (1, Some(Kind::Ecole), parents, scaled(3_600, scale, 1), true, 0.47),
-            (2, Some(Kind::Ecole), scaled(2_100, scale, 1), 0, false, 0.11),
-            (3, Some(Kind::Ecole), scaled(380, scale, 1), 0, false, 0.015),
-            (4, Some(Kind::Ecole), scaled(120, scale, 1), 0, false, 0.005),
-            (
-                0,
-                Some(Kind::College),
-                scaled(13_000, scale, 1),
-                scaled(1_500, scale, 1),
-                false,
-                0.55,
-            ),
-            (1, Some(Kind::College), scaled(9_000, scale, 1), scaled(1_200, scale, 1), false, 0.33),
-            (2, Some(Kind::College), scaled(1_100, scale, 1), 0, false, 0.1),
-            (3, Some(Kind::College), scaled(200, scale, 1), 0, false, 0.02),
-            (3, None, scaled(40, scale, 1), 0, false, 1.0),
-        ];
-        for (profile, kind, active, inactive, required, share) in plan {
+        for (profile, kind, active, inactive, required, share) in plan(scale) {
             let start = pop.users.len();
             for _ in 0..active + inactive {
-                let home = match kind {
-                    Some(Kind::Ecole) => vec![ecoles[rng.below(ecoles.len() as u64) as usize]],
-                    Some(Kind::College) => {
-                        vec![colleges[rng.below(colleges.len() as u64) as usize]]
-                    }
-                    None => vec![],
-                };
-                let mut user = User {
-                    id: rng.uuid(),
-                    profile,
-                    structures: home,
-                    class: rng.below(16) as u16,
-                    mobile: rng.chance(if profile == 1 { 0.55 } else { 0.3 }),
-                };
-                // Parents with a child in a second school; teachers in two
-                // schools. Only ECOLE users get a second structure, so the
-                // segment a user counts in never changes.
-                if kind == Some(Kind::Ecole) && (profile == 1 || profile == 2) {
-                    let x = rng.unit();
-                    if x < 0.08 {
-                        user.structures.push(colleges[rng.below(colleges.len() as u64) as usize]);
-                    } else if x < 0.11 {
-                        user.structures.push(ecoles[rng.below(ecoles.len() as u64) as usize]);
-                    }
-                }
-                pop.users.push(user);
+                pop.users.push(user(rng, profile, kind, &ecoles, &colleges));
             }
             let end = pop.users.len();
             // Activity is skewed: a few heavy users, many occasional ones.
