@@ -1,5 +1,6 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
+use crate::aggregate::dedup::Dedup;
 use crate::aggregate::finish::{Settings, Tables, finish};
 use crate::aggregate::key::Grain;
 use crate::aggregate::scope::ScopeKey;
@@ -85,6 +86,12 @@ pub struct AnalyzeOptions {
     /// Largest share of rejected lines (0 to 1) a run may have and still
     /// succeed.
     pub max_rejected: f64,
+    /// First local day read (`--since`); earlier events are skipped.
+    pub since: Option<i32>,
+    /// Last local day read (`--until`); later events are skipped.
+    pub until: Option<i32>,
+    /// Skip events whose id was already read (`--dedup`).
+    pub dedup: bool,
 }
 
 /// The default of `--valid-from`: ENT platforms are younger than this.
@@ -114,6 +121,9 @@ impl AnalyzeOptions {
             valid_from: crate::time::days_from_civil(2000, 1, 1),
             valid_until: None,
             max_rejected: DEFAULT_MAX_REJECTED,
+            since: None,
+            until: None,
+            dedup: false,
         }
     }
 }
@@ -195,6 +205,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         referential_fingerprint: referential_fingerprint(opts.referential.as_deref())?,
         valid_from: format_day(*ctx.valid_days.start()),
         valid_until: format_day(*ctx.valid_days.end()),
+        since: opts.since.map(format_day),
+        until: opts.until.map(format_day),
+        dedup: opts.dedup,
     };
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
@@ -231,6 +244,11 @@ fn context(opts: &AnalyzeOptions) -> Result<Context> {
         )));
     }
     ctx.valid_days = opts.valid_from..=valid_until;
+    ctx.period = opts.since.unwrap_or(i32::MIN)..=opts.until.unwrap_or(i32::MAX);
+    if ctx.period.is_empty() {
+        return Err(Error::usage("--until is before --since: no day would be read"));
+    }
+    ctx.dedup = opts.dedup.then(Dedup::default);
     Ok(ctx)
 }
 

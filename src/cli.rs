@@ -229,6 +229,18 @@ pub struct AnalyzeArgs {
     /// (exit 1) and the output directory is left as it was.
     #[arg(long, default_value = "1%", value_parser = parse_share)]
     pub max_rejected: f64,
+    /// Read only events from this local day (YYYY-MM-DD) on: the others
+    /// are skipped, not rejected (dumps that overlap).
+    #[arg(long, value_parser = parse_day_arg)]
+    pub since: Option<i32>,
+    /// Read only events up to this local day (YYYY-MM-DD), included.
+    #[arg(long, value_parser = parse_day_arg)]
+    pub until: Option<i32>,
+    /// Count an event whose id (`_id` of the event store, `id` of a
+    /// PostgreSQL export) was already read once: dumps that overlap, the
+    /// same export twice. Holds about 24 bytes per event.
+    #[arg(long)]
+    pub dedup: bool,
     /// Print nothing on stdout, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -261,6 +273,7 @@ impl AnalyzeArgs {
         o.valid_from = self.valid_from;
         o.valid_until = self.valid_until;
         o.max_rejected = self.max_rejected;
+        (o.since, o.until, o.dedup) = (self.since, self.until, self.dedup);
         o.progress = !self.quiet && std::io::stderr().is_terminal();
         (o.salt, o.salt_source) = match (&self.salt, env_salt) {
             (Some(s), _) => (s.clone(), SaltSource::Flag),

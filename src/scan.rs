@@ -34,6 +34,9 @@ pub struct ChunkStats {
     pub records: u64,
     /// Rejected lines by reason.
     pub rejected: Vec<(ParseError, u64)>,
+    /// Lines skipped by an option (`--dedup`, `--since`, `--until`), by
+    /// reason.
+    pub skipped: Vec<(ParseError, u64)>,
     /// First rejections: chunk-local 0-based line index and reason.
     pub samples: Vec<(u64, ParseError)>,
     /// Earliest event instant, epoch ms.
@@ -44,11 +47,12 @@ pub struct ChunkStats {
 
 impl ChunkStats {
     fn reject(&mut self, line: u64, e: ParseError) {
-        match self.rejected.iter_mut().find(|(r, _)| *r == e) {
+        let counts = if e.is_skip() { &mut self.skipped } else { &mut self.rejected };
+        match counts.iter_mut().find(|(r, _)| *r == e) {
             Some((_, n)) => *n += 1,
-            None => self.rejected.push((e, 1)),
+            None => counts.push((e, 1)),
         }
-        if self.samples.len() < SAMPLES {
+        if !e.is_skip() && self.samples.len() < SAMPLES {
             self.samples.push((line, e));
         }
     }
@@ -216,6 +220,10 @@ fn account(mut stats: Vec<(usize, ChunkStats)>, report: &mut InputReport) {
         for &(e, n) in &st.rejected {
             report.rejected += n;
             *report.rejected_by_reason.entry(e.to_string()).or_insert(0) += n;
+        }
+        for &(e, n) in &st.skipped {
+            report.skipped += n;
+            *report.skipped_by_reason.entry(e.to_string()).or_insert(0) += n;
         }
         for &(l, e) in &st.samples {
             if report.rejected_samples.len() < SAMPLES {

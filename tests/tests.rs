@@ -12,6 +12,7 @@ mod formats;
 mod generate;
 mod merge;
 mod outdir;
+mod overlap;
 mod quirks;
 mod report;
 mod util;

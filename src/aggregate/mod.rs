@@ -22,6 +22,7 @@
 pub mod app_names;
 pub mod apps;
 mod by_day;
+pub mod dedup;
 pub mod finish;
 mod grid;
 pub mod http;

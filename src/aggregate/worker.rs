@@ -2,6 +2,7 @@
 //! worker's [`Agg`], with what every worker shares ([`Context`]).
 
 use super::app_names::{Apps, LocalApps};
+use super::dedup::Dedup;
 use super::scope::{Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
 use crate::hash::FastMap;
@@ -44,6 +45,11 @@ pub struct Context {
     /// The local days an event may fall on; events outside are rejected
     /// (a device with a reset clock must not add a year to every table).
     pub valid_days: RangeInclusive<i32>,
+    /// The local days read (`--since`, `--until`); events outside are
+    /// skipped, not rejected.
+    pub period: RangeInclusive<i32>,
+    /// The ids read so far, with `--dedup`.
+    pub dedup: Option<Dedup>,
 }
 
 impl Context {
@@ -75,6 +81,8 @@ impl Context {
             users,
             login: LoginRule::default(),
             valid_days: i32::MIN..=i32::MAX,
+            period: i32::MIN..=i32::MAX,
+            dedup: None,
         }
     }
 }
@@ -122,7 +130,9 @@ impl<'c> Worker<'c> {
     /// Folds one parsed event in and returns its instant (a wall-clock
     /// time is converted in the run's time zone). Fails when the instant
     /// is outside the calendar's range or its local day outside
-    /// [`Context::valid_days`].
+    /// [`Context::valid_days`]; skips (with an error that says so, see
+    /// [`ParseError::is_skip`]) events outside [`Context::period`] and
+    /// repeated ids.
     #[inline]
     pub fn consume(&mut self, ev: &Event<'_>) -> Result<i64, ParseError> {
         let time_ms = if ev.naive_time {
@@ -133,6 +143,15 @@ impl<'c> Worker<'c> {
         let (day, hour) = self.days.locate(time_ms).ok_or(ParseError::InvalidDate)?;
         if !self.ctx.valid_days.contains(&day) {
             return Err(ParseError::OutsideWindow);
+        }
+        if !self.ctx.period.contains(&day) {
+            return Err(ParseError::OutsidePeriod);
+        }
+        if let Some(dedup) = &self.ctx.dedup
+            && !ev.id.is_empty()
+            && !dedup.first_time(&ev.id)
+        {
+            return Err(ParseError::Duplicate);
         }
         if ev.kind == EventKind::Admin {
             return Ok(time_ms);

@@ -99,9 +99,28 @@ fn member<'a>(
             }
         }
         b"date" => *date = date_value(sc, 1)?,
+        b"_id" => ev.id = id_value(sc)?,
         _ => sc.skip(1)?,
     }
     Ok(())
+}
+
+/// An `_id` as `mongoexport` writes it: a string, or `{"$oid":"..."}`;
+/// empty when it is anything else.
+fn id_value<'a>(sc: &mut Scanner<'a>) -> JsonResult<std::borrow::Cow<'a, [u8]>> {
+    if sc.peek() != Some(b'{') {
+        return Ok(optional_string(sc)?.map(JsonStr::value).unwrap_or_default());
+    }
+    let mut id = std::borrow::Cow::Borrowed(&b""[..]);
+    sc.object(1, |sc, key| {
+        if key.is(b"$oid") {
+            id = optional_string(sc)?.map(JsonStr::value).unwrap_or_default();
+            Ok(())
+        } else {
+            sc.skip(2)
+        }
+    })?;
+    Ok(id)
 }
 
 /// A string value, or `None` for `null` or any other type (skipped).
@@ -184,6 +203,22 @@ mod tests {
             (1_710_835_212_345, EventKind::Login, "u1", Profile::Student)
         );
         assert_eq!(s, ["s1"]);
+    }
+
+    #[test]
+    fn reads_the_id_as_a_string_or_an_object_id() {
+        for (id, expected) in [
+            (r#""e-1""#, "e-1"),
+            (r#"{"$oid":"5e6f1c2a"}"#, "5e6f1c2a"),
+            (r#"{"x":1,"$oid":"a\u0062"}"#, "ab"),
+            (r#"42"#, ""),
+            (r#"{"$oid":7}"#, ""),
+        ] {
+            let line = format!(r#"{{"_id":{id},"userId":"u","date":1}}"#);
+            let mut ev = Event::default();
+            parse(line.as_bytes(), &mut ev).unwrap();
+            assert_eq!(&*ev.id, expected.as_bytes(), "{id}");
+        }
     }
 
     #[test]

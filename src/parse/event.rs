@@ -110,6 +110,9 @@ pub struct Event<'a> {
     pub profile: Profile,
     /// The `module` field: `Auth`, an OAuth client id, an app name.
     pub module: Cow<'a, [u8]>,
+    /// The event's own id (`_id` of the event store, `id` of a PostgreSQL
+    /// export), empty when the format has none; `--dedup` reads it.
+    pub id: Cow<'a, [u8]>,
     /// Structure ids the event is attached to, as given (duplicates
     /// possible).
     pub structures: Vec<Cow<'a, [u8]>>,
@@ -147,6 +150,7 @@ impl Default for Event<'_> {
             user: Cow::Borrowed(b""),
             profile: Profile::Unknown,
             module: Cow::Borrowed(b""),
+            id: Cow::Borrowed(b""),
             structures: Vec::with_capacity(8),
             naive_time: false,
             http: None,
@@ -162,6 +166,7 @@ impl Event<'_> {
         self.user = Cow::Borrowed(b"");
         self.profile = Profile::Unknown;
         self.module = Cow::Borrowed(b"");
+        self.id = Cow::Borrowed(b"");
         self.structures.clear();
         self.naive_time = false;
         self.http = None;
@@ -199,6 +204,20 @@ pub enum ParseError {
     CsvFields,
     /// A line longer than [`crate::split::MAX_LINE`].
     LineTooLong,
+    /// An event whose id was already read (`--dedup`): skipped, not
+    /// rejected.
+    Duplicate,
+    /// An event outside `--since` / `--until`: skipped, not rejected.
+    OutsidePeriod,
+}
+
+impl ParseError {
+    /// Whether the line was left out on purpose, by an option, rather
+    /// than rejected as bad data: such lines are counted apart and never
+    /// fail a run.
+    pub fn is_skip(self) -> bool {
+        matches!(self, ParseError::Duplicate | ParseError::OutsidePeriod)
+    }
 }
 
 impl fmt::Display for ParseError {
@@ -217,6 +236,8 @@ impl fmt::Display for ParseError {
             ParseError::InvalidStatus => "HTTP status is not three digits",
             ParseError::CsvFields => "CSV row does not have the header's fields",
             ParseError::LineTooLong => "line longer than 64 MiB",
+            ParseError::Duplicate => "event id already read (--dedup)",
+            ParseError::OutsidePeriod => "outside --since/--until",
         })
     }
 }

@@ -27,6 +27,7 @@ pub struct Columns {
     event_type: Option<usize>,
     profile: Option<usize>,
     module: Option<usize>,
+    id: Option<usize>,
 }
 
 /// Bounds of one field in a line, and whether it holds `""` escapes.
@@ -55,6 +56,7 @@ impl Columns {
             event_type: find("event_type"),
             profile: find("profile"),
             module: find("module"),
+            id: find("id"),
         })
     }
 
@@ -88,6 +90,9 @@ impl Columns {
         }
         if let Some(i) = self.module {
             ev.module = field(i);
+        }
+        if let Some(i) = self.id {
+            ev.id = field(i);
         }
         Ok(())
     }

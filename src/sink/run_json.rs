@@ -89,6 +89,15 @@ pub struct RunOptions {
     /// Last local day events were accepted on.
     #[serde(default)]
     pub valid_until: String,
+    /// First local day read (`--since`).
+    #[serde(default)]
+    pub since: Option<String>,
+    /// Last local day read (`--until`).
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Whether repeated event ids were skipped (`--dedup`).
+    #[serde(default)]
+    pub dedup: bool,
 }
 
 /// One input's account.
@@ -114,6 +123,13 @@ pub struct InputReport {
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// The first rejected lines, with their 1-based line numbers.
     pub rejected_samples: Vec<RejectedLine>,
+    /// Lines left out by `--dedup`, `--since` or `--until` (neither
+    /// records nor rejections).
+    #[serde(default)]
+    pub skipped: u64,
+    /// Skipped lines by reason.
+    #[serde(default)]
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// Earliest event instant (RFC 3339, UTC).
     pub first_event: Option<String>,
     /// Latest event instant (RFC 3339, UTC).
