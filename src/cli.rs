@@ -34,6 +34,13 @@ pub enum Command {
     /// Combine runs over disjoint shards of the logs into the outputs of
     /// one run over all of them, from their tables alone.
     Merge(MergeArgs),
+    /// Print the completion script of a shell (bash, zsh, fish, elvish,
+    /// powershell), e.g. `entlog completions bash >
+    /// ~/.local/share/bash-completion/completions/entlog`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Arguments of `entlog merge`.

@@ -177,3 +177,27 @@ fn messages_name_the_file_and_the_way_out() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--month 2021-05: no data") && err.contains("2020-03"), "{err}");
 }
+
+#[test]
+fn command_line_mistakes_speak_in_the_same_style_and_shells_complete() {
+    // clap's own errors (an unknown option, a missing value) take the
+    // prefix of every other error, and exit 2.
+    for args in [&["analyze", "--bogus"][..], &["analyze", "x.json"], &["merge"]] {
+        let o = entlog(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("entlog: error: ") && !err.contains("error: error"), "{err}");
+    }
+    // Help still goes to stdout with exit 0.
+    let o = entlog(&["analyze", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--dedup"));
+    for (shell, marker) in
+        [("bash", "_entlog()"), ("zsh", "#compdef entlog"), ("fish", "complete -c entlog")]
+    {
+        let o = entlog(&["completions", shell]);
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(script.contains(marker) && script.contains("valid-from"), "{shell}");
+    }
+}
