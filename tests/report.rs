@@ -95,3 +95,43 @@ fn renders_in_chromium(html: &Path, dir: &Path) {
     run(&[&format!("--screenshot={}", shot.display())]);
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "no screenshot");
 }
+
+/// A dump whose March is cut after 5,000 lines and whose December is
+/// missing: March is marked partial and compared with nothing, December is
+/// shown as a month without data, January has no previous month, and the
+/// other months are compared without March.
+#[test]
+fn partial_and_missing_months_are_marked_not_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    crate::util::generate(&dump, "0.02", "11", &[]);
+    let events = dump.join("events");
+    std::fs::remove_file(events.join("2019-12.json")).unwrap();
+    let march = std::fs::read_to_string(events.join("2020-03.json")).unwrap();
+    let cut: Vec<&str> = march.lines().take(5_000).collect();
+    std::fs::write(events.join("2020-03.json"), cut.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out");
+    let o = crate::util::analyze(&events, &out, &["--referential", dump.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("2020-03*") && stdout.contains("* partial month"), "{stdout}");
+    let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(stdout.lines().any(|l| words(l) == "2019-12 no data"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let platform = &summary["scopes"][0]["months"];
+    let month = |m: &str| platform.as_array().unwrap().iter().find(|x| x["month"] == m).unwrap();
+    let (mar, jan) = (month("2020-03"), month("2020-01"));
+    assert_eq!(mar["partial"], true);
+    assert!(mar["growth_vs_other_months_pct"].is_null() && mar["growth_vs_previous_pct"].is_null());
+    assert_eq!(jan["partial"], false);
+    assert!(jan["growth_vs_previous_pct"].is_null(), "{jan}");
+    // January against the mean of the complete months other than itself:
+    // September, October, November and February.
+    let connections = |m: &str| month(m)["connections"].as_f64().unwrap();
+    let others = ["2019-09", "2019-10", "2019-11", "2020-02"].map(connections);
+    let mean = others.iter().sum::<f64>() / 4.0;
+    let expected = (connections("2020-01") / mean - 1.0) * 100.0;
+    let got = jan["growth_vs_other_months_pct"].as_f64().unwrap();
+    assert!((got - expected).abs() < 1e-9, "{got} against {expected}");
+}

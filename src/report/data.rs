@@ -6,6 +6,7 @@ use crate::aggregate::finish::Tables;
 use crate::aggregate::key::{Grain, profile_name};
 use crate::error::Result;
 use crate::stored::{batches, dates, ints, strings};
+use crate::time::month_start;
 use arrow_array::{Array, StringArray};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -19,6 +20,10 @@ pub struct MonthFigures {
     pub connections: i64,
     /// Distinct visitors, by profile name (and `All`).
     pub visitors: BTreeMap<String, i64>,
+    /// The data cover only part of the month: they start after its first
+    /// day or end before its last (a dump cut mid-month, tonight's month
+    /// in progress). Growth figures leave such a month out.
+    pub partial: bool,
 }
 
 /// Monthly figures of one scope: the platform or a segment.
@@ -263,12 +268,22 @@ impl Collector {
     }
 
     fn finish(mut self) -> ReportData {
+        // The days the data cover: the platform's first and last days with
+        // connections.
+        let first = self.data.daily.keys().next().copied().unwrap_or(i32::MIN);
+        let last = self.data.daily.keys().next_back().copied().unwrap_or(i32::MAX);
         self.data.scopes = self
             .scopes
             .into_iter()
             .map(|((_, label), months)| ScopeMonths {
                 label,
-                months: months.into_values().collect(),
+                months: months
+                    .into_values()
+                    .map(|m| MonthFigures {
+                        partial: first > m.month || last < next_month(m.month) - 1,
+                        ..m
+                    })
+                    .collect(),
             })
             .collect();
         self.data.schools = self.schools.into_values().collect();
@@ -278,4 +293,10 @@ impl Collector {
         self.data.visits.sort_by(|a, b| (a.month, &a.profile).cmp(&(b.month, &b.profile)));
         self.data
     }
+}
+
+/// The first day of the month after the one starting on `month`.
+pub fn next_month(month: i32) -> i32 {
+    // Day 32 of any month is in the next one.
+    month_start(month + 31)
 }

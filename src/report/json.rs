@@ -5,6 +5,7 @@
 //! { "time_zone": "Europe/Paris",
 //!   "scopes": [ { "scope": "platform" | segment,
 //!                 "months": [ { "month": "2020-03", "connections": 1780781,
+//!                               "partial": false,
 //!                               "growth_vs_previous_pct": 12.3 | null,
 //!                               "growth_vs_other_months_pct": 1500.0 | null,
 //!                               "visitors": { "All": .., "Student": .., .. },
@@ -43,6 +44,7 @@ pub fn summary(d: &ReportData, tz: &str) -> Value {
                     json!({
                         "month": month_text(m.month),
                         "connections": m.connections,
+                        "partial": m.partial,
                         "growth_vs_previous_pct": prev,
                         "growth_vs_other_months_pct": others,
                         "visitors": m.visitors,

@@ -31,6 +31,10 @@ pub struct Words {
     pub details: [&'static str; 5],
     /// Shown when there is no connection.
     pub nothing: &'static str,
+    /// The row of a month without data between months with data.
+    pub no_data: &'static str,
+    /// The note under a table with partial months (marked `*`).
+    pub partial: &'static str,
 }
 
 impl Lang {
@@ -70,6 +74,9 @@ impl Lang {
                 profiles: ["Student", "Relative", "Teacher", "Personnel"],
                 details: ["peak hour", "top apps", "users", "visits", "duration median"],
                 nothing: "No connections found.",
+                no_data: "no data",
+                partial: "* partial month (the data start after its first day or end before its \
+                          last): not compared",
             },
             Lang::Fr => Words {
                 monthly: "Audience mensuelle",
@@ -83,6 +90,9 @@ impl Lang {
                     "durée médiane",
                 ],
                 nothing: "Aucune connexion.",
+                no_data: "aucune donnée",
+                partial: "* mois partiel (les données commencent après son premier jour ou \
+                          s'arrêtent avant son dernier) : non comparé",
             },
         }
     }

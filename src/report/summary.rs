@@ -3,7 +3,7 @@
 //! (or chosen) month, its peak hour, top applications, visit durations and
 //! the sentence an operator would write for each scope.
 
-use super::data::{MonthFigures, ReportData, ScopeMonths};
+use super::data::{MonthFigures, ReportData, ScopeMonths, next_month};
 use super::lang::Lang;
 use crate::time::{civil_from_days, month_start};
 use std::collections::BTreeMap;
@@ -13,13 +13,26 @@ use std::fmt::Write;
 const PROFILES: [&str; 4] = ["Student", "Relative", "Teacher", "Personnel"];
 
 /// Growth of `months[i]` against the previous month and against the mean
-/// of all the other months, in percent (`None` when undefined).
+/// of all the other months, in percent (`None` when undefined). Partial
+/// months are compared with nothing and nothing is compared with them; a
+/// month after a month without data has no previous month.
 pub fn growth(months: &[MonthFigures], i: usize) -> (Option<f64>, Option<f64>) {
     let pct = |now: i64, base: f64| (base > 0.0).then(|| (now as f64 / base - 1.0) * 100.0);
+    if months[i].partial {
+        return (None, None);
+    }
     let now = months[i].connections;
-    let prev = i.checked_sub(1).and_then(|p| pct(now, months[p].connections as f64));
-    let others: Vec<i64> =
-        months.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, m)| m.connections).collect();
+    let prev = i
+        .checked_sub(1)
+        .map(|p| &months[p])
+        .filter(|p| !p.partial && next_month(p.month) == months[i].month)
+        .and_then(|p| pct(now, p.connections as f64));
+    let others: Vec<i64> = months
+        .iter()
+        .enumerate()
+        .filter(|(j, m)| *j != i && !m.partial)
+        .map(|(_, m)| m.connections)
+        .collect();
     let mean = if others.is_empty() {
         0.0
     } else {
@@ -43,35 +56,10 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
     let n = |x: i64| lang.thousands(x);
     for s in &d.scopes {
         let _ = writeln!(out, "\n{b0}{}{b1}", s.label);
-        let c = &w.columns;
-        let _ = write!(out, "  {:<8} {:>12} {:>9} {:>10} {:>10}", c[0], c[1], c[2], c[3], c[4]);
-        for p in w.profiles {
-            let _ = write!(out, " {p:>11}");
-        }
-        if s.label == "platform" {
-            let _ = write!(out, " {:>9}", c[5]);
-        }
-        out.push('\n');
-        for (i, m) in s.months.iter().enumerate() {
-            let (prev, others) = growth(&s.months, i);
-            let _ = write!(
-                out,
-                "  {:<8} {:>12} {:>9} {:>10} {:>10}",
-                month_label(m.month),
-                n(m.connections),
-                lang.percent(prev),
-                lang.percent(others),
-                n(m.visitors.get("All").copied().unwrap_or(0)),
-            );
-            for p in PROFILES {
-                let _ = write!(out, " {:>11}", n(m.visitors.get(p).copied().unwrap_or(0)));
-            }
-            if s.label == "platform" {
-                let peak = peaks.get(&m.month).map_or("-".to_string(), |h| format!("{h:02}h"));
-                let _ = write!(out, " {peak:>9}");
-            }
-            out.push('\n');
-        }
+        scope_table(&mut out, s, &peaks, lang);
+    }
+    if d.scopes.iter().any(|s| s.months.iter().any(|m| m.partial)) {
+        let _ = writeln!(out, "  {}", w.partial);
     }
     let chosen = month.or_else(|| d.months().last().copied()).unwrap_or(0);
     let _ = writeln!(out, "\n{b0}{}{b1}", lang.month_name(chosen));
@@ -105,6 +93,47 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
         }
     }
     out
+}
+
+/// The monthly table of one scope: partial months marked `*`, months
+/// without data between months with data shown as such.
+fn scope_table(out: &mut String, s: &ScopeMonths, peaks: &BTreeMap<i32, u8>, lang: Lang) {
+    let (w, n) = (lang.words(), |x: i64| lang.thousands(x));
+    let c = &w.columns;
+    let _ = write!(out, "  {:<8} {:>12} {:>9} {:>10} {:>10}", c[0], c[1], c[2], c[3], c[4]);
+    for p in w.profiles {
+        let _ = write!(out, " {p:>11}");
+    }
+    if s.label == "platform" {
+        let _ = write!(out, " {:>9}", c[5]);
+    }
+    out.push('\n');
+    for (i, m) in s.months.iter().enumerate() {
+        let mut gap = i.checked_sub(1).map_or(m.month, |p| next_month(s.months[p].month));
+        while gap < m.month {
+            let _ = writeln!(out, "  {:<8} {:>12}", month_label(gap), w.no_data);
+            gap = next_month(gap);
+        }
+        let (prev, others) = growth(&s.months, i);
+        let label = month_label(m.month) + if m.partial { "*" } else { "" };
+        let _ = write!(
+            out,
+            "  {:<8} {:>12} {:>9} {:>10} {:>10}",
+            label,
+            n(m.connections),
+            lang.percent(prev),
+            lang.percent(others),
+            n(m.visitors.get("All").copied().unwrap_or(0)),
+        );
+        for p in PROFILES {
+            let _ = write!(out, " {:>11}", n(m.visitors.get(p).copied().unwrap_or(0)));
+        }
+        if s.label == "platform" {
+            let peak = peaks.get(&m.month).map_or("-".to_string(), |h| format!("{h:02}h"));
+            let _ = write!(out, " {peak:>9}");
+        }
+        out.push('\n');
+    }
 }
 
 /// The local hour with the most connections in each month (the earliest
@@ -190,11 +219,43 @@ mod tests {
 
     #[test]
     fn growth_against_previous_and_others() {
-        let m = |c| MonthFigures { connections: c, ..Default::default() };
+        // Three consecutive months from January 1970 (day 0).
+        let mut month = 0;
+        let mut m = |c| {
+            let figures = MonthFigures { month, connections: c, ..Default::default() };
+            month = next_month(month);
+            figures
+        };
         let months = [m(100), m(100), m(1600)];
         let (prev, others) = growth(&months, 2);
         assert_eq!((prev.unwrap().round(), others.unwrap().round()), (1500.0, 1500.0));
         assert_eq!(growth(&months, 0).0, None);
         assert_eq!(growth(&[m(5)], 0), (None, None));
+    }
+
+    #[test]
+    fn partial_and_missing_months_are_not_compared() {
+        let sep = crate::time::days_from_civil(2019, 9, 1);
+        let m = |month, connections, partial| MonthFigures {
+            month,
+            connections,
+            partial,
+            ..Default::default()
+        };
+        // September, October, then December (November missing), then a
+        // partial January.
+        let (oct, dec) = (next_month(sep), next_month(next_month(next_month(sep))));
+        let months = [
+            m(sep, 100, false),
+            m(oct, 200, false),
+            m(dec, 300, false),
+            m(next_month(dec), 5, true),
+        ];
+        // December: no previous month (November has no data); against the
+        // mean of September and October only (the partial January left out).
+        let (prev, others) = growth(&months, 2);
+        assert_eq!((prev, others.map(f64::round)), (None, Some(100.0)));
+        assert_eq!(growth(&months, 1).0.map(f64::round), Some(100.0));
+        assert_eq!(growth(&months, 3), (None, None));
     }
 }
