@@ -77,6 +77,10 @@ pub struct ReportArgs {
     /// Write the self-contained HTML report to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,
+    /// Also print every school of that month: UAI, name, connections,
+    /// distinct pupils and parents, most connections first.
+    #[arg(long)]
+    pub by_school: bool,
     /// The month the details are about (default: the latest).
     #[arg(long, value_parser = parse_month)]
     pub month: Option<i32>,
@@ -251,6 +255,10 @@ pub struct AnalyzeArgs {
     /// Print nothing on stdout, and no progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also print, for the latest month, every school: UAI, name,
+    /// connections, distinct pupils and parents, most connections first.
+    #[arg(long)]
+    pub by_school: bool,
     /// Also write the self-contained HTML report to this file.
     #[arg(long)]
     pub html: Option<PathBuf>,

@@ -4,7 +4,7 @@
 //! previous ones kept; 2 usage or fatal error, nothing written.
 
 use clap::Parser;
-use entlog::cli::{Cli, Command, ReportArgs};
+use entlog::cli::{AnalyzeArgs, Cli, Command, DemoArgs, GenerateArgs, MergeArgs, ReportArgs};
 use entlog::report::data::ReportData;
 use entlog::report::lang::Lang;
 use entlog::report::summary;
@@ -43,75 +43,96 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Analyze(args) => {
-            let opts = args.options(std::env::var("ENTLOG_SALT").ok())?;
-            if opts.salt_source == entlog::analyze::SaltSource::Default {
-                eprintln!(
-                    "entlog: warning: user pseudonyms use the public default salt: anyone can \
-                     link them to user ids; pass --salt or set ENTLOG_SALT"
-                );
-            }
-            let analysis = entlog::analyze::analyze(&opts)?;
-            let failed = report_failures(&analysis.report, &opts.out);
-            let data = ReportData::from_tables(&analysis.tables);
-            show(&data, &opts.tz, None, !args.quiet, args.html.as_deref(), args.lang)?;
-            Ok(exit_code(failed))
-        }
-        Command::Generate(args) => {
-            let opts = args.options();
-            let start = Instant::now();
-            let done = with_threads(args.threads, || entlog::generate::generate(&opts))??;
-            let secs = start.elapsed().as_secs_f64();
-            let (what, format) = match opts.output {
-                entlog::generate::Output::EventStore => ("events", "JSON"),
-                entlog::generate::Output::AccessLog(_) => ("requests", "access log"),
-            };
-            println!(
-                "generated {} {what} ({:.0} MB of {format}) for {} users in {} structures into {} \
-                 in {secs:.1} s: {:.0} {what}/s, {:.0} MB/s",
-                done.events,
-                done.bytes as f64 / 1e6,
-                done.users,
-                done.structures,
-                opts.out.display(),
-                done.events as f64 / secs,
-                done.bytes as f64 / 1e6 / secs,
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Analyze(args) => analyze(&args),
+        Command::Generate(args) => generate(&args),
         Command::Report(args) => report(&args),
+        Command::Merge(args) => merge(&args),
+        Command::Demo(args) => demo(&args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "entlog", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Merge(args) => {
-            let merged =
-                with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
-            let data = ReportData::from_tables(&merged.tables);
-            let tz = &merged.report.options.tz;
-            show(&data, tz, None, !args.quiet, args.html.as_deref(), args.lang)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Demo(args) => {
-            let out = args.out.as_deref();
-            let demo = with_threads(args.threads, || {
-                entlog::demo::demo(out, args.scale, args.seed, args.threads)
-            })??;
-            eprintln!(
-                "entlog demo: generated {} events ({:.0} MB) in {}, tables in {}",
-                demo.generated.events,
-                demo.generated.bytes as f64 / 1e6,
-                demo.dump.display(),
-                demo.tables.display(),
-            );
-            let failed = report_failures(&demo.analysis.report, &demo.tables);
-            let data = ReportData::from_tables(&demo.analysis.tables);
-            let tz = &demo.analysis.report.options.tz;
-            show(&data, tz, None, true, args.html.as_deref(), args.lang)?;
-            Ok(exit_code(failed))
-        }
     }
+}
+
+/// `entlog analyze`: the run, its failures on stderr, its summary.
+fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let opts = args.options(std::env::var("ENTLOG_SALT").ok())?;
+    if opts.salt_source == entlog::analyze::SaltSource::Default {
+        eprintln!(
+            "entlog: warning: user pseudonyms use the public default salt: anyone can \
+             link them to user ids; pass --salt or set ENTLOG_SALT"
+        );
+    }
+    let analysis = entlog::analyze::analyze(&opts)?;
+    let failed = report_failures(&analysis.report, &opts.out);
+    let data = ReportData::from_tables(&analysis.tables);
+    let view = View {
+        print: !args.quiet,
+        by_school: args.by_school,
+        html: args.html.as_deref(),
+        lang: args.lang,
+        ..View::default()
+    };
+    show(&data, &opts.tz, &view)?;
+    Ok(exit_code(failed))
+}
+
+/// `entlog generate`: the scenario, and what it wrote.
+fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let opts = args.options();
+    let start = Instant::now();
+    let done = with_threads(args.threads, || entlog::generate::generate(&opts))??;
+    let secs = start.elapsed().as_secs_f64();
+    let (what, format) = match opts.output {
+        entlog::generate::Output::EventStore => ("events", "JSON"),
+        entlog::generate::Output::AccessLog(_) => ("requests", "access log"),
+    };
+    println!(
+        "generated {} {what} ({:.0} MB of {format}) for {} users in {} structures into {} \
+         in {secs:.1} s: {:.0} {what}/s, {:.0} MB/s",
+        done.events,
+        done.bytes as f64 / 1e6,
+        done.users,
+        done.structures,
+        opts.out.display(),
+        done.events as f64 / secs,
+        done.bytes as f64 / 1e6 / secs,
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `entlog merge`: the merged run and its summary.
+fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let merged = with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
+    let data = ReportData::from_tables(&merged.tables);
+    let tz = &merged.report.options.tz;
+    let view =
+        View { print: !args.quiet, html: args.html.as_deref(), lang: args.lang, ..View::default() };
+    show(&data, tz, &view)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `entlog demo`: the scenario generated, analyzed and summarised.
+fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    let out = args.out.as_deref();
+    let demo = with_threads(args.threads, || {
+        entlog::demo::demo(out, args.scale, args.seed, args.threads)
+    })??;
+    eprintln!(
+        "entlog demo: generated {} events ({:.0} MB) in {}, tables in {}",
+        demo.generated.events,
+        demo.generated.bytes as f64 / 1e6,
+        demo.dump.display(),
+        demo.tables.display(),
+    );
+    let failed = report_failures(&demo.analysis.report, &demo.tables);
+    let data = ReportData::from_tables(&demo.analysis.tables);
+    let tz = &demo.analysis.report.options.tz;
+    let view = View { print: true, html: args.html.as_deref(), lang: args.lang, ..View::default() };
+    show(&data, tz, &view)?;
+    Ok(exit_code(failed))
 }
 
 /// `entlog report`: the summary and HTML report of a finished run.
@@ -130,31 +151,49 @@ fn report(args: &ReportArgs) -> anyhow::Result<ExitCode> {
             if have.is_empty() { "none".to_string() } else { have.join(", ") }
         );
     }
-    show(&data, &tz, args.month, true, args.html.as_deref(), args.lang)?;
+    let view = View {
+        month: args.month,
+        print: true,
+        by_school: args.by_school,
+        html: args.html.as_deref(),
+        lang: args.lang,
+    };
+    show(&data, &tz, &view)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the summary (if `print`) in `lang` (default: the environment's)
-/// and writes the HTML report (if asked).
-fn show(
-    data: &ReportData,
-    tz: &str,
+/// What to show of a run's figures.
+#[derive(Default)]
+struct View<'a> {
+    /// The month the details are about (default: the latest).
     month: Option<i32>,
+    /// Print the summary on stdout.
     print: bool,
-    html: Option<&Path>,
+    /// Also print the table of schools of that month.
+    by_school: bool,
+    /// Write the HTML report there.
+    html: Option<&'a Path>,
+    /// Language of the summary (default: the environment's).
     lang: Option<Lang>,
-) -> anyhow::Result<()> {
-    if print {
+}
+
+/// Prints the summary (if asked) and writes the HTML report (if asked).
+fn show(data: &ReportData, tz: &str, view: &View<'_>) -> anyhow::Result<()> {
+    if view.print {
         // Bold only on a terminal, and never when NO_COLOR is set
         // (https://no-color.org).
         let styled = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let lang = lang.unwrap_or_else(Lang::from_env);
-        let text = summary::render(data, tz, month, styled, lang);
+        let lang = view.lang.unwrap_or_else(Lang::from_env);
+        let mut text = summary::render(data, tz, view.month, styled, lang);
+        if view.by_school {
+            let month = view.month.or_else(|| data.months().last().copied()).unwrap_or(0);
+            text += &summary::schools(data, month, lang);
+        }
         std::io::stdout().write_all(text.as_bytes())?;
     }
-    if let Some(path) = html {
-        entlog::report::write_html(path, data, tz, month)?;
+    if let Some(path) = view.html {
+        entlog::report::write_html(path, data, tz, view.month)?;
     }
     Ok(())
 }

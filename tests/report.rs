@@ -135,3 +135,48 @@ fn partial_and_missing_months_are_marked_not_compared() {
     let got = jan["growth_vs_other_months_pct"].as_f64().unwrap();
     assert!((got - expected).abs() < 1e-9, "{got} against {expected}");
 }
+
+/// `--by-school` prints every school of the month, most connections
+/// first, with the figures `summary.json` gives for it.
+#[test]
+fn by_school_lists_the_schools_of_the_month() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.01", "12", &[]);
+    let out = dir.path().join("out");
+    let o = crate::util::analyze(
+        &dump.join("events"),
+        &out,
+        &["-q", "--referential", dump.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = entlog(&[
+        "report",
+        out.to_str().unwrap(),
+        "--by-school",
+        "--month",
+        "2020-03",
+        "--lang",
+        "en",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let table = &text[text.find("\nSchools, March 2020").expect("the schools table")..];
+    let rows: Vec<Vec<String>> =
+        table.lines().skip(3).map(|l| l.split_whitespace().map(str::to_string).collect()).collect();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let month =
+        summary["months"].as_array().unwrap().iter().find(|m| m["month"] == "2020-03").unwrap();
+    let schools = month["schools"].as_array().unwrap();
+    assert_eq!(rows.len(), schools.len());
+    for (row, school) in rows.iter().zip(schools) {
+        let number = |i: usize| row[row.len() - 3 + i].replace(',', "");
+        assert_eq!(row[0], school["uai"].as_str().unwrap());
+        assert_eq!(number(0), school["connections"].to_string());
+        assert_eq!(number(1), school["pupils"].to_string());
+        assert_eq!(number(2), school["parents"].to_string());
+    }
+    let connections: Vec<i64> =
+        schools.iter().map(|s| s["connections"].as_i64().unwrap()).collect();
+    assert!(connections.windows(2).all(|w| w[0] >= w[1]) && connections[0] > 0);
+}

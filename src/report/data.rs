@@ -202,6 +202,13 @@ impl ReportData {
         Ok(d.finish())
     }
 
+    /// The schools of `month`, most connections first (then by id).
+    pub fn schools_of(&self, month: i32) -> Vec<&School> {
+        let mut rows: Vec<&School> = self.schools.iter().filter(|s| s.month == month).collect();
+        rows.sort_by(|a, b| b.connections.cmp(&a.connections).then_with(|| a.id.cmp(&b.id)));
+        rows
+    }
+
     /// The months observed, in order.
     pub fn months(&self) -> Vec<i32> {
         self.scopes.first().map(|s| s.months.iter().map(|m| m.month).collect()).unwrap_or_default()

@@ -3,7 +3,7 @@
 //! it opens offline in any browser and can be mailed to members. The markup
 //! is also well-formed XML.
 
-use super::data::{ReportData, School};
+use super::data::ReportData;
 use super::summary::{growth, month_label, month_name, peak_hours, percent, sentence, thousands};
 use crate::time::{format_day, month_start, week_start};
 use std::fmt::Write;
@@ -293,9 +293,9 @@ fn visits(h: &mut String, d: &ReportData, month: i32) {
     h.push_str("</table>\n");
 }
 
-/// Schools of the month, sortable.
+/// Schools of the month, most connections first, sortable.
 fn schools(h: &mut String, d: &ReportData, month: i32) {
-    let rows: Vec<&School> = d.schools.iter().filter(|s| s.month == month).collect();
+    let rows = d.schools_of(month);
     if rows.is_empty() {
         return;
     }

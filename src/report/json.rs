@@ -73,9 +73,8 @@ fn month(d: &ReportData, m: i32, peak: Option<&u8>) -> Value {
         let [p50, p90, p99, max] = v.seconds;
         json!({ "visits": v.visits, "p50_s": p50, "p90_s": p90, "p99_s": p99, "max_s": max })
     });
-    let mut schools: Vec<_> = d.schools.iter().filter(|s| s.month == m).collect();
-    schools.sort_by(|a, b| b.connections.cmp(&a.connections).then_with(|| a.id.cmp(&b.id)));
-    let schools: Vec<Value> = schools
+    let schools: Vec<Value> = d
+        .schools_of(m)
         .into_iter()
         .map(|s| {
             json!({

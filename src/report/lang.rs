@@ -35,6 +35,9 @@ pub struct Words {
     pub no_data: &'static str,
     /// The note under a table with partial months (marked `*`).
     pub partial: &'static str,
+    /// Heading of the schools table (`--by-school`), then its columns:
+    /// UAI, name, connections, distinct pupils, distinct parents.
+    pub schools: [&'static str; 6],
 }
 
 impl Lang {
@@ -77,6 +80,7 @@ impl Lang {
                 no_data: "no data",
                 partial: "* partial month (the data start after its first day or end before its \
                           last): not compared",
+                schools: ["Schools", "UAI", "name", "connections", "pupils", "parents"],
             },
             Lang::Fr => Words {
                 monthly: "Audience mensuelle",
@@ -93,6 +97,7 @@ impl Lang {
                 no_data: "aucune donnée",
                 partial: "* mois partiel (les données commencent après son premier jour ou \
                           s'arrêtent avant son dernier) : non comparé",
+                schools: ["Établissements", "UAI", "nom", "connexions", "élèves", "parents"],
             },
         }
     }

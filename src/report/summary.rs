@@ -95,6 +95,31 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
     out
 }
 
+/// The schools of `month` (first day), most connections first: UAI,
+/// name (the id when the referential has none), connections, distinct
+/// pupils and parents.
+pub fn schools(d: &ReportData, month: i32, lang: Lang) -> String {
+    let (w, n) = (lang.words(), |x: i64| lang.thousands(x));
+    let c = &w.schools;
+    let rows = d.schools_of(month);
+    let mut out = format!("\n{}, {} ({})\n", c[0], lang.month_name(month), rows.len());
+    let width = rows.iter().map(|s| s.name.as_deref().unwrap_or(&s.id).chars().count()).max();
+    let width = width.unwrap_or(0).clamp(c[2].len(), 50);
+    let _ = writeln!(out, "  {:<8}  {:<width$} {:>12} {:>9} {:>9}", c[1], c[2], c[3], c[4], c[5]);
+    for s in rows {
+        let name: String = s.name.as_deref().unwrap_or(&s.id).chars().take(width).collect();
+        let _ = writeln!(
+            out,
+            "  {:<8}  {name:<width$} {:>12} {:>9} {:>9}",
+            s.uai.as_deref().unwrap_or("-"),
+            n(s.connections),
+            n(s.pupils),
+            n(s.parents),
+        );
+    }
+    out
+}
+
 /// The monthly table of one scope: partial months marked `*`, months
 /// without data between months with data shown as such.
 fn scope_table(out: &mut String, s: &ScopeMonths, peaks: &BTreeMap<i32, u8>, lang: Lang) {
