@@ -173,18 +173,19 @@ struct View<'a> {
     by_school: bool,
     /// Write the HTML report there.
     html: Option<&'a Path>,
-    /// Language of the summary (default: the environment's).
+    /// Language of the summary and the HTML report (default: the
+    /// environment's).
     lang: Option<Lang>,
 }
 
 /// Prints the summary (if asked) and writes the HTML report (if asked).
 fn show(data: &ReportData, tz: &str, view: &View<'_>) -> anyhow::Result<()> {
+    let lang = view.lang.unwrap_or_else(Lang::from_env);
     if view.print {
         // Bold only on a terminal, and never when NO_COLOR is set
         // (https://no-color.org).
         let styled = std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let lang = view.lang.unwrap_or_else(Lang::from_env);
         let mut text = summary::render(data, tz, view.month, styled, lang);
         if view.by_school {
             let month = view.month.or_else(|| data.months().last().copied()).unwrap_or(0);
@@ -193,7 +194,7 @@ fn show(data: &ReportData, tz: &str, view: &View<'_>) -> anyhow::Result<()> {
         std::io::stdout().write_all(text.as_bytes())?;
     }
     if let Some(path) = view.html {
-        entlog::report::write_html(path, data, tz, view.month)?;
+        entlog::report::write_html(path, data, tz, view.month, lang)?;
     }
     Ok(())
 }

@@ -180,3 +180,46 @@ fn by_school_lists_the_schools_of_the_month() {
         schools.iter().map(|s| s["connections"].as_i64().unwrap()).collect();
     assert!(connections.windows(2).all(|w| w[0] >= w[1]) && connections[0] > 0);
 }
+
+/// The HTML report in French: the `lang` attribute, French headings,
+/// month names and numbers, the operator's sentence in French; still
+/// well-formed and self-contained.
+#[test]
+fn html_report_speaks_french_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.01", "13", &[]);
+    let out = dir.path().join("out");
+    let o = crate::util::analyze(
+        &dump.join("events"),
+        &out,
+        &["-q", "--referential", dump.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let (fr, en) = (dir.path().join("fr.html"), dir.path().join("en.html"));
+    for (lang, page) in [("fr", &fr), ("en", &en)] {
+        let o = entlog(&[
+            "report",
+            out.to_str().unwrap(),
+            "--lang",
+            lang,
+            "--html",
+            page.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let page = std::fs::read_to_string(&fr).unwrap();
+    let texts = [
+        "<html lang=\"fr\">",
+        "Audience de l&#39;ENT, mars 2020",
+        "Établissements",
+        "élèves distincts",
+        "\u{202F}",
+    ];
+    crate::util::python("check_html.py", &[&[fr.to_str().unwrap()][..], &texts].concat());
+    for english in ["Schools", "Top applications", "connections", "March"] {
+        assert!(!page.contains(english), "{english} in the French report");
+    }
+    let texts = ["<html lang=\"en\">", "ENT audience, March 2020", "Schools", "distinct pupils"];
+    crate::util::python("check_html.py", &[&[en.to_str().unwrap()][..], &texts].concat());
+}

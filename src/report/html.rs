@@ -4,11 +4,13 @@
 //! is also well-formed XML.
 
 use super::data::ReportData;
-use super::summary::{growth, month_label, month_name, peak_hours, percent, sentence, thousands};
+use super::lang::Lang;
+use super::summary::{growth, month_label, peak_hours, sentence_in};
 use crate::time::{format_day, month_start, week_start};
 use std::fmt::Write;
 
-/// Profiles drawn, in stacking order, with their colours.
+/// Profiles drawn, in stacking order (as the tables name them, and as
+/// [`super::lang::HtmlWords::profiles`] lists them), with their colours.
 const PROFILES: [(&str, &str); 6] = [
     ("Student", "#4e79a7"),
     ("Relative", "#f28e2b"),
@@ -17,7 +19,6 @@ const PROFILES: [(&str, &str); 6] = [
     ("Guest", "#9c755f"),
     ("Unknown", "#bab0ac"),
 ];
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// Escapes text for HTML and XML.
 fn esc(s: &str) -> String {
@@ -28,31 +29,34 @@ fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// Renders the report; `month` (first day) is the month the details are
-/// about (default: the latest).
-pub fn render(d: &ReportData, tz: &str, month: Option<i32>) -> String {
+/// Renders the report in `lang`; `month` (first day) is the month the
+/// details are about (default: the latest).
+pub fn render(d: &ReportData, tz: &str, month: Option<i32>, lang: Lang) -> String {
     let chosen = month.or_else(|| d.months().last().copied()).unwrap_or(0);
+    let t = lang.html();
+    let title = format!("{}, {}", t.title, lang.month_name(chosen));
     let mut h = String::with_capacity(1 << 20);
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\
-         <title>entlog report: {}</title><style>{STYLE}</style></head><body>\n",
-        esc(&month_name(chosen))
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"/>\
+         <title>entlog: {}</title><style>{STYLE}</style></head><body>\n",
+        lang.code(),
+        esc(&title)
     );
-    let _ = writeln!(h, "<h1>ENT audience, {}</h1>", esc(&month_name(chosen)));
-    let _ = writeln!(h, "<p class=\"note\">Periods cut at local midnight in {}.</p><ul>", esc(tz));
+    let _ = writeln!(h, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(h, "<p class=\"note\">{} {}.</p><ul>", t.cut, esc(tz));
     for s in &d.scopes {
         if let Some(i) = s.months.iter().position(|m| m.month == chosen) {
-            let _ = writeln!(h, "<li>{}</li>", esc(&sentence(s, i)));
+            let _ = writeln!(h, "<li>{}</li>", esc(&sentence_in(lang, s, i)));
         }
     }
     h.push_str("</ul>\n");
-    monthly(&mut h, d);
-    daily(&mut h, d);
-    heatmap(&mut h, d, chosen);
-    apps(&mut h, d, chosen);
-    visits(&mut h, d, chosen);
-    schools(&mut h, d, chosen);
+    monthly(&mut h, d, lang);
+    daily(&mut h, d, lang);
+    heatmap(&mut h, d, chosen, lang);
+    apps(&mut h, d, chosen, lang);
+    visits(&mut h, d, chosen, lang);
+    schools(&mut h, d, chosen, lang);
     let _ = write!(h, "<script>//<![CDATA[\n{SCRIPT}\n//]]></script>\n</body></html>\n");
     h
 }
@@ -85,16 +89,17 @@ const SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(functi
 });
 document.body.setAttribute('data-ready', '1');";
 
-fn legend(h: &mut String) {
+fn legend(h: &mut String, lang: Lang) {
     h.push_str("<p class=\"legend\">");
-    for (p, c) in PROFILES {
+    for ((_, c), p) in PROFILES.iter().zip(lang.html().profiles) {
         let _ = write!(h, "<span><i style=\"background:{c}\"></i>{p}</span>");
     }
     h.push_str("</p>\n");
 }
 
 /// Monthly connections (bars) and distinct users (line), with growth.
-fn monthly(h: &mut String, d: &ReportData) {
+fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
+    let (t, words) = (lang.html(), lang.words());
     let Some(platform) = d.scopes.first() else { return };
     let months = &platform.months;
     let (w, ht, pad) = (900.0, 260.0, 40.0);
@@ -102,7 +107,7 @@ fn monthly(h: &mut String, d: &ReportData) {
     let users = |m: &super::data::MonthFigures| m.visitors.get("All").copied().unwrap_or(0);
     let max_u = months.iter().map(users).max().unwrap_or(1).max(1) as f64;
     let step = (w - 2.0 * pad) / months.len().max(1) as f64;
-    h.push_str("<h2>Monthly connections and distinct users</h2>\n");
+    let _ = writeln!(h, "<h2>{}</h2>", t.monthly[0]);
     let _ = write!(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{ht}\">");
     let mut line = String::new();
     for (i, m) in months.iter().enumerate() {
@@ -112,20 +117,21 @@ fn monthly(h: &mut String, d: &ReportData) {
         let _ = write!(
             h,
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"#4e79a7\">\
-             <title>{}: {} connections</title></rect>\
+             <title>{}: {} {}</title></rect>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             x + step * 0.1,
             ht - pad - bh,
             step * 0.8,
-            esc(&month_name(m.month)),
-            thousands(m.connections),
+            esc(&lang.month_name(m.month)),
+            lang.thousands(m.connections),
+            words.columns[1],
             x + step / 2.0,
             ht - pad + 14.0,
             month_label(m.month),
             x + step / 2.0,
             ht - pad - bh - 4.0,
-            esc(&percent(others)),
+            esc(&lang.percent(others)),
         );
         let uy = ht - pad - (ht - 2.0 * pad) * users(m) as f64 / max_u;
         let _ = write!(line, "{:.1},{uy:.1} ", x + step / 2.0);
@@ -133,28 +139,36 @@ fn monthly(h: &mut String, d: &ReportData) {
     let _ = write!(
         h,
         "<polyline points=\"{}\" fill=\"none\" stroke=\"#e15759\" stroke-width=\"2\"/></svg>\n\
-         <p class=\"note\">Bars: connections, labelled with the growth against the mean of \
-         the other months. Red line: distinct users (All).</p>\n",
-        line.trim_end()
+         <p class=\"note\">{}</p>\n",
+        line.trim_end(),
+        t.monthly[1]
     );
-    h.push_str("<table><tr><th class=\"t\">month</th><th>connections</th><th>vs prev</th><th>vs others</th><th>distinct users</th></tr>");
+    let c = &words.columns;
+    let _ = write!(
+        h,
+        "<table><tr><th class=\"t\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        c[0], c[1], c[2], c[3], c[4]
+    );
     for (i, m) in months.iter().enumerate() {
         let (prev, others) = growth(months, i);
         let _ = write!(
             h,
             "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            month_label(m.month),
-            thousands(m.connections),
-            esc(&percent(prev)),
-            esc(&percent(others)),
-            thousands(users(m))
+            month_label(m.month) + if m.partial { "*" } else { "" },
+            lang.thousands(m.connections),
+            esc(&lang.percent(prev)),
+            esc(&lang.percent(others)),
+            lang.thousands(users(m))
         );
     }
     h.push_str("</table>\n");
+    if months.iter().any(|m| m.partial) {
+        let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(words.partial));
+    }
 }
 
 /// Daily connections, stacked by profile.
-fn daily(h: &mut String, d: &ReportData) {
+fn daily(h: &mut String, d: &ReportData, lang: Lang) {
     if d.daily.is_empty() {
         return;
     }
@@ -164,8 +178,8 @@ fn daily(h: &mut String, d: &ReportData) {
     let n = (last - first + 1) as f64;
     let max = d.daily.values().map(|p| p.values().sum::<i64>()).max().unwrap_or(1).max(1) as f64;
     let bw = (w - 2.0 * pad) / n;
-    h.push_str("<h2>Daily connections by profile</h2>\n");
-    legend(h);
+    let _ = writeln!(h, "<h2>{}</h2>", lang.html().daily);
+    legend(h, lang);
     let _ = write!(h, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{ht}\">");
     for (&day, by_profile) in &d.daily {
         let x = pad + bw * (day - first) as f64;
@@ -182,7 +196,7 @@ fn daily(h: &mut String, d: &ReportData) {
                 "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{bh:.2}\" fill=\"{c}\"><title>{} {p}: {}</title></rect>",
                 bw.max(0.5),
                 format_day(day),
-                thousands(v)
+                lang.thousands(v)
             );
         }
         if day == month_start(day) {
@@ -198,7 +212,8 @@ fn daily(h: &mut String, d: &ReportData) {
 }
 
 /// Connections by hour of day and weekday, in the chosen month.
-fn heatmap(h: &mut String, d: &ReportData, month: i32) {
+fn heatmap(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
+    let t = lang.html();
     let mut cells = [[0i64; 24]; 7];
     for (&(day, hour), &n) in d.hourly.range((month, 0)..) {
         if month_start(day) != month {
@@ -208,9 +223,9 @@ fn heatmap(h: &mut String, d: &ReportData, month: i32) {
     }
     let max = cells.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
     let peak = peak_hours(d).get(&month).copied();
-    let _ = writeln!(h, "<h2>Connections by hour and weekday, {}</h2>", esc(&month_name(month)));
+    let _ = writeln!(h, "<h2>{}, {}</h2>", t.heatmap[0], esc(&lang.month_name(month)));
     if let Some(p) = peak {
-        let _ = writeln!(h, "<p>Peak hour: {p:02}:00-{p:02}:59.</p>");
+        let _ = writeln!(h, "<p>{}: {p:02}h</p>", t.heatmap[1]);
     }
     let (cw, ch) = (36.0, 22.0);
     let _ = write!(
@@ -221,7 +236,7 @@ fn heatmap(h: &mut String, d: &ReportData, month: i32) {
     );
     for (wd, row) in cells.iter().enumerate() {
         let y = 20.0 + wd as f64 * ch;
-        let _ = write!(h, "<text x=\"0\" y=\"{:.1}\">{}</text>", y + 15.0, WEEKDAYS[wd]);
+        let _ = write!(h, "<text x=\"0\" y=\"{:.1}\">{}</text>", y + 15.0, t.weekdays[wd]);
         for (hour, &n) in row.iter().enumerate() {
             let a = n as f64 / max;
             let _ = write!(
@@ -230,8 +245,8 @@ fn heatmap(h: &mut String, d: &ReportData, month: i32) {
                 40.0 + hour as f64 * cw,
                 cw - 2.0,
                 ch - 2.0,
-                WEEKDAYS[wd],
-                thousands(n)
+                t.weekdays[wd],
+                lang.thousands(n)
             );
         }
     }
@@ -242,11 +257,12 @@ fn heatmap(h: &mut String, d: &ReportData, month: i32) {
 }
 
 /// Top applications of the month.
-fn apps(h: &mut String, d: &ReportData, month: i32) {
+fn apps(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
+    let t = lang.html();
     let Some(apps) = d.apps.get(&month) else { return };
     let top = &apps[..apps.len().min(10)];
     let max = top.first().map_or(1, |a| a.1).max(1) as f64;
-    let _ = writeln!(h, "<h2>Top applications, {}</h2>", esc(&month_name(month)));
+    let _ = writeln!(h, "<h2>{}, {}</h2>", t.apps[0], esc(&lang.month_name(month)));
     let _ = write!(
         h,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"{}\">",
@@ -258,35 +274,42 @@ fn apps(h: &mut String, d: &ReportData, month: i32) {
         let _ = write!(
             h,
             "<text x=\"0\" y=\"{}\">{}</text><rect x=\"130\" y=\"{y}\" width=\"{bw:.1}\" height=\"18\" fill=\"#59a14f\"/>\
-             <text x=\"{:.1}\" y=\"{}\">{} ({} users)</text>",
+             <text x=\"{:.1}\" y=\"{}\">{} ({} {})</text>",
             y + 14,
             esc(name),
             136.0 + bw,
             y + 14,
-            thousands(*access),
-            thousands(*users)
+            lang.thousands(*access),
+            lang.thousands(*users),
+            t.apps[1]
         );
     }
     h.push_str("</svg>\n");
 }
 
 /// Visit duration percentiles of the month.
-fn visits(h: &mut String, d: &ReportData, month: i32) {
+fn visits(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
+    let t = lang.html();
     let rows: Vec<_> = d.visits.iter().filter(|v| v.month == month).collect();
     if rows.is_empty() {
         return;
     }
-    let _ = writeln!(h, "<h2>Visit durations, {} (seconds)</h2>", esc(&month_name(month)));
-    h.push_str("<table><tr><th class=\"t\">profile</th><th>visits</th><th>median</th><th>p90</th><th>p99</th><th>max</th></tr>");
+    let v = &t.visits;
+    let _ = writeln!(h, "<h2>{}, {} ({})</h2>", v[0], esc(&lang.month_name(month)), v[1]);
+    let _ = write!(
+        h,
+        "<table><tr><th class=\"t\">{}</th><th>{}</th><th>{}</th><th>p90</th><th>p99</th><th>max</th></tr>",
+        v[2], v[3], v[4]
+    );
     for v in rows {
         let _ = write!(
             h,
             "<tr><td class=\"t\">{}</td><td>{}</td>",
-            esc(&v.profile),
-            thousands(v.visits)
+            esc(&profile_label(&v.profile, &t)),
+            lang.thousands(v.visits)
         );
         for s in v.seconds {
-            let _ = write!(h, "<td>{}</td>", thousands(s));
+            let _ = write!(h, "<td>{}</td>", lang.thousands(s));
         }
         h.push_str("</tr>");
     }
@@ -294,18 +317,26 @@ fn visits(h: &mut String, d: &ReportData, month: i32) {
 }
 
 /// Schools of the month, most connections first, sortable.
-fn schools(h: &mut String, d: &ReportData, month: i32) {
+fn schools(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
+    let (t, c) = (lang.html(), lang.words().schools);
     let rows = d.schools_of(month);
     if rows.is_empty() {
         return;
     }
     let _ = writeln!(
         h,
-        "<h2>Schools, {} ({} structures; click a column to sort)</h2>",
-        esc(&month_name(month)),
-        rows.len()
+        "<h2>{}, {} ({} {})</h2>",
+        t.schools[0],
+        esc(&lang.month_name(month)),
+        rows.len(),
+        t.schools[1]
     );
-    h.push_str("<table class=\"sortable\"><thead><tr><th class=\"t\">UAI</th><th class=\"t\">name</th><th>connections</th><th>distinct pupils</th><th>distinct parents</th></tr></thead><tbody>");
+    let _ = write!(
+        h,
+        "<table class=\"sortable\"><thead><tr><th class=\"t\">{}</th><th class=\"t\">{}</th>\
+         <th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        c[1], c[2], c[3], c[4], c[5]
+    );
     for s in rows {
         let uai = s.uai.as_deref().unwrap_or("");
         let name = s.name.as_deref().unwrap_or(&s.id);
@@ -316,14 +347,23 @@ fn schools(h: &mut String, d: &ReportData, month: i32) {
             esc(uai),
             esc(name),
             s.connections,
-            thousands(s.connections),
+            lang.thousands(s.connections),
             s.pupils,
-            thousands(s.pupils),
+            lang.thousands(s.pupils),
             s.parents,
-            thousands(s.parents)
+            lang.thousands(s.parents)
         );
     }
     h.push_str("</tbody></table>\n");
+}
+
+/// A profile's name in the report's language (`All` and names of no
+/// known profile as they are).
+fn profile_label(profile: &str, t: &super::lang::HtmlWords) -> String {
+    match PROFILES.iter().position(|(p, _)| *p == profile) {
+        Some(i) => t.profiles[i].to_string(),
+        None => profile.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,31 @@ pub struct Words {
     pub schools: [&'static str; 6],
 }
 
+/// The texts of the HTML report in one language.
+pub struct HtmlWords {
+    /// Page title and first heading ("ENT audience").
+    pub title: &'static str,
+    /// "Periods cut at local midnight in" (a time zone follows).
+    pub cut: &'static str,
+    /// Heading of the monthly chart and its note.
+    pub monthly: [&'static str; 2],
+    /// Heading of the daily chart.
+    pub daily: &'static str,
+    /// Heading of the hour by weekday map, and "peak hour".
+    pub heatmap: [&'static str; 2],
+    /// Monday to Sunday, abbreviated.
+    pub weekdays: [&'static str; 7],
+    /// Heading of the applications chart, and "users".
+    pub apps: [&'static str; 2],
+    /// Heading of the visit durations (then "seconds"), and the columns:
+    /// profile, visits, median.
+    pub visits: [&'static str; 5],
+    /// Heading of the school table, and its note on sorting.
+    pub schools: [&'static str; 2],
+    /// Student, Relative, Teacher, Personnel, Guest, Unknown.
+    pub profiles: [&'static str; 6],
+}
+
 impl Lang {
     /// Reads `fr` or `en`.
     pub fn parse(text: &str) -> Result<Lang, String> {
@@ -98,6 +123,44 @@ impl Lang {
                 partial: "* mois partiel (les données commencent après son premier jour ou \
                           s'arrêtent avant son dernier) : non comparé",
                 schools: ["Établissements", "UAI", "nom", "connexions", "élèves", "parents"],
+            },
+        }
+    }
+
+    /// The texts of the HTML report.
+    pub fn html(self) -> HtmlWords {
+        match self {
+            Lang::En => HtmlWords {
+                title: "ENT audience",
+                cut: "Periods cut at local midnight in",
+                monthly: [
+                    "Monthly connections and distinct users",
+                    "Bars: connections, labelled with the growth against the mean of the other \
+                     months. Red line: distinct users (All).",
+                ],
+                daily: "Daily connections by profile",
+                heatmap: ["Connections by hour and weekday", "Peak hour"],
+                weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+                apps: ["Top applications", "users"],
+                visits: ["Visit durations", "seconds", "profile", "visits", "median"],
+                schools: ["Schools", "structures; click a column to sort"],
+                profiles: ["Student", "Relative", "Teacher", "Personnel", "Guest", "Unknown"],
+            },
+            Lang::Fr => HtmlWords {
+                title: "Audience de l'ENT",
+                cut: "Périodes coupées à minuit, heure locale de",
+                monthly: [
+                    "Connexions mensuelles et utilisateurs distincts",
+                    "Barres : connexions, avec leur évolution par rapport à la moyenne des autres \
+                     mois. Ligne rouge : utilisateurs distincts (tous).",
+                ],
+                daily: "Connexions quotidiennes par profil",
+                heatmap: ["Connexions par heure et jour de la semaine", "Heure de pointe"],
+                weekdays: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
+                apps: ["Applications les plus utilisées", "utilisateurs"],
+                visits: ["Durée des visites", "secondes", "profil", "visites", "médiane"],
+                schools: ["Établissements", "structures ; cliquer sur une colonne pour trier"],
+                profiles: ["élèves", "parents", "enseignants", "personnels", "invités", "inconnus"],
             },
         }
     }

@@ -9,11 +9,18 @@ pub mod summary;
 
 use crate::error::{Error, Result};
 use data::ReportData;
+use lang::Lang;
 use std::path::Path;
 
 /// Writes the HTML report of `data` to `path`, atomically.
-pub fn write_html(path: &Path, data: &ReportData, tz: &str, month: Option<i32>) -> Result<()> {
-    let page = html::render(data, tz, month);
+pub fn write_html(
+    path: &Path,
+    data: &ReportData,
+    tz: &str,
+    month: Option<i32>,
+    lang: Lang,
+) -> Result<()> {
+    let page = html::render(data, tz, month, lang);
     crate::sink::atomic_write(path, |f| {
         std::io::Write::write_all(f, page.as_bytes()).map_err(|e| Error::io(path, e))
     })
