@@ -81,6 +81,12 @@ def main():
             put("compressed_input", zst.stdout)
         else:
             sys.exit("zstd is needed for the zstd seed")
+        # analyze_lines: a byte that picks the format, then lines, with
+        # dates far apart (year 1, 1970, 9999) among ordinary ones.
+        stray = [l.replace(b'"date":', b'"date":{"$date":"0001-01-01T00:00:00Z"},"x":', 1) for l in json_lines[:3]]
+        put("analyze_lines", b"\0" + b"\n".join(json_lines[:30] + stray))
+        put("analyze_lines", b"\1" + b"\n".join(access[:30]))
+        put("analyze_lines", b"\2" + pg[:4096])
         merge_seeds(tmp)
 
 
