@@ -247,9 +247,10 @@ pub struct AnalyzeArgs {
     /// Read only events up to this local day (YYYY-MM-DD), included.
     #[arg(long, value_parser = parse_day_arg)]
     pub until: Option<i32>,
-    /// Count an event whose id (`_id` of the event store, `id` of a
-    /// PostgreSQL export) was already read once: dumps that overlap, the
-    /// same export twice. Holds about 24 bytes per event.
+    /// Skip an event whose id (`_id` of the event store, `id` of a
+    /// PostgreSQL export) was already read, so that dumps that overlap, or
+    /// the same export read twice, count each event once. Holds about 24
+    /// bytes per event.
     #[arg(long)]
     pub dedup: bool,
     /// Print nothing on stdout, and no progress bar.

@@ -1,6 +1,6 @@
 //! The event-store reader against a reference built on serde_json: the
-//! same lines accepted, and the same time, user, kind, profile, module and
-//! structures read from them.
+//! same lines accepted, and the same time, user, kind, profile, module,
+//! structures and id read from them.
 #![no_main]
 
 use entlog::parse::json::{number_to_i64, parse_long};
@@ -22,6 +22,7 @@ struct Fields {
     profile: Profile,
     module: Vec<u8>,
     structures: Vec<Vec<u8>>,
+    id: Vec<u8>,
 }
 
 /// A date value as milliseconds; `Err(())` when the reference cannot tell
@@ -90,6 +91,10 @@ fn reference(line: &[u8]) -> Option<Result<Fields, ParseError>> {
         profile: string(&m, "profil").map_or(Profile::Unknown, |p| Profile::from_name(&p)),
         module: string(&m, "module").unwrap_or_default(),
         structures,
+        id: match m.get("_id") {
+            Some(Value::Object(oid)) => string(oid, "$oid").unwrap_or_default(),
+            _ => string(&m, "_id").unwrap_or_default(),
+        },
     }))
 }
 
@@ -102,6 +107,7 @@ fuzz_target!(|line: &[u8]| {
         profile: ev.profile,
         module: ev.module.to_vec(),
         structures: ev.structures.iter().map(|s| s.to_vec()).collect(),
+        id: ev.id.to_vec(),
     });
     let Some(expected) = reference(line) else { return };
     match (&ours, &expected) {

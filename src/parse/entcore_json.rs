@@ -4,6 +4,7 @@
 use super::event::{Event, EventKind, ParseError, Profile};
 use super::json::{JsonError, JsonResult, JsonStr, Scanner, number_to_i64, parse_long};
 use crate::time::parse_iso_ms;
+use std::borrow::Cow;
 
 impl From<JsonError> for ParseError {
     fn from(e: JsonError) -> Self {
@@ -107,11 +108,11 @@ fn member<'a>(
 
 /// An `_id` as `mongoexport` writes it: a string, or `{"$oid":"..."}`;
 /// empty when it is anything else.
-fn id_value<'a>(sc: &mut Scanner<'a>) -> JsonResult<std::borrow::Cow<'a, [u8]>> {
+fn id_value<'a>(sc: &mut Scanner<'a>) -> JsonResult<Cow<'a, [u8]>> {
     if sc.peek() != Some(b'{') {
         return Ok(optional_string(sc)?.map(JsonStr::value).unwrap_or_default());
     }
-    let mut id = std::borrow::Cow::Borrowed(&b""[..]);
+    let mut id = Cow::Borrowed(&b""[..]);
     sc.object(1, |sc, key| {
         if key.is(b"$oid") {
             id = optional_string(sc)?.map(JsonStr::value).unwrap_or_default();
