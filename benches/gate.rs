@@ -13,7 +13,9 @@ use entlog::generate::{Compress, GenerateOptions, Output, generate};
 use entlog::keys::{DEFAULT_SALT, UserKeyer};
 use entlog::parse::{Event, Format};
 use entlog::referential::Referential;
-use entlog::sink::{audience, user_activity};
+use entlog::sink::audience::Audience;
+use entlog::sink::table::Table;
+use entlog::sink::user_activity::UserActivity;
 use entlog::split::{CHUNK_SIZE, chunks, lines};
 use entlog::time::LocalDays;
 use std::hint::black_box;
@@ -46,8 +48,8 @@ fn gate_stage_finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables 
 
 #[inline(never)]
 fn gate_stage_write(tables: &Tables, dir: &Path) {
-    audience::write(&dir.join("audience.parquet"), tables).unwrap();
-    user_activity::write(&dir.join("user_activity.parquet"), tables).unwrap();
+    Audience.write(dir, tables).unwrap();
+    UserActivity.write(dir, tables).unwrap();
 }
 
 /// Usage: `gate DUMP_DIR`. Generates the fixed input into `DUMP_DIR`

@@ -15,11 +15,10 @@ use crate::parse::access::LoginRule;
 use crate::referential::Referential;
 use crate::scan::scan_input;
 use crate::sink::outdir::Staging;
+use crate::sink::registry::TABLES;
+use crate::sink::run_json;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::{
-    audience, hourly, http, modules, national, run_json, user_activity, user_modules, user_visits,
-    visits,
-};
+use crate::sink::table::Table;
 use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -136,22 +135,6 @@ pub struct Analysis {
     /// What was written to `run.json`.
     pub report: RunReport,
 }
-
-/// Names of the tables `analyze` writes, in the order written; `run.json`
-/// comes last so that its presence means the run completed.
-pub const OUTPUTS: [&str; 11] = [
-    "audience.parquet",
-    "user_activity",
-    "user_visits",
-    "user_modules",
-    "hourly.parquet",
-    "modules.parquet",
-    "visits.parquet",
-    "http.parquet",
-    "national_weekly.csv",
-    "national_weekly.parquet",
-    RUN_JSON,
-];
 
 /// The run's report, written last.
 pub const RUN_JSON: &str = "run.json";
@@ -437,38 +420,18 @@ fn progress_bar(show: bool, files: &[PathBuf]) -> ProgressBar {
     bar
 }
 
-/// Writes every table of `tables` into `out` (created if missing), in the
-/// order of [`OUTPUTS`], except those named in `omit` and `run.json`;
-/// returns the names written.
+/// Writes every table of [`TABLES`] into `out` (created if missing), in
+/// parallel, except those named in `omit`; returns the names written, in
+/// the registry's order, then `run.json` (written last by the caller).
 pub fn write_tables(out: &Path, tables: &Tables, omit: &[&str]) -> Result<Vec<String>> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    // Tables are independent files: they are written in parallel.
-    let names: Vec<&str> =
-        OUTPUTS.into_iter().filter(|n| !omit.contains(n) && *n != RUN_JSON).collect();
-    let done = names
-        .par_iter()
-        .map(|&name| {
-            let path = out.join(name);
-            match name {
-                "audience.parquet" => audience::write(&path, tables)?,
-                "user_activity" => user_activity::write(&path, tables)?,
-                "user_visits" => user_visits::write(&path, tables)?,
-                "user_modules" => user_modules::write(&path, tables)?,
-                "hourly.parquet" => hourly::write(&path, tables)?,
-                "modules.parquet" => modules::write(&path, tables)?,
-                "visits.parquet" => visits::write(&path, tables)?,
-                "http.parquet" => http::write(&path, tables)?,
-                // Both national files are written at once.
-                "national_weekly.csv" => national::write(out, tables)?,
-                _ => return Ok(None),
-            }
-            Ok(Some(name))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut written: Vec<String> = done.into_iter().flatten().map(str::to_string).collect();
-    if written.iter().any(|n| n == "national_weekly.csv") {
-        written.push("national_weekly.parquet".to_string());
-    }
+    let kept: Vec<&dyn Table> = TABLES.into_iter().filter(|t| !omit.contains(&t.name())).collect();
+    kept.par_iter().try_for_each(|t| t.write(out, tables))?;
+    let mut written: Vec<String> = kept
+        .iter()
+        .flat_map(|t| std::iter::once(t.name()).chain(t.companions().iter().copied()))
+        .map(str::to_string)
+        .collect();
     written.push(RUN_JSON.to_string());
     Ok(written)
 }

@@ -36,3 +36,8 @@ pub fn ints<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Int64
 pub fn dates<'b>(b: &'b RecordBatch, name: &str, path: &Path) -> Result<&'b Date32Array> {
     column(b, name, path)
 }
+
+/// Row `i` of a nullable string column.
+pub fn text(a: &StringArray, i: usize) -> Option<&str> {
+    (!a.is_null(i)).then(|| a.value(i))
+}

@@ -2,14 +2,14 @@
 //! by line, merge into exactly the outputs of one run over the whole dump.
 
 use crate::util::{TableFiles, analyze, entlog, generate, python, table};
-use entlog::analyze::{OUTPUTS, RUN_JSON};
+use entlog::sink::registry::output_names;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// Every output a merge must reproduce (`run.json` is compared apart).
 fn tables() -> impl Iterator<Item = &'static str> {
-    OUTPUTS.into_iter().filter(|t| *t != RUN_JSON)
+    output_names().into_iter()
 }
 
 fn outputs(out: &Path) -> Vec<TableFiles> {

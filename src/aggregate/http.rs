@@ -5,7 +5,7 @@
 //! from their keys.
 
 use super::by_day::ByDay;
-use super::key::Grain;
+use super::key::{Grain, profile_name};
 use crate::hash::{FastMap, FastSet, FixedState};
 use crate::parse::{Http, Profile};
 use hdrhistogram::Histogram;
@@ -165,7 +165,7 @@ impl HttpAgg {
                 row(&mut by, grain, period, profile).users = n;
             }
             let mut rows: Vec<HttpRow> = by.into_values().collect();
-            rows.sort_by_key(|r| (r.period, r.profile.map_or("All", Profile::name)));
+            rows.sort_by_key(|r| (r.period, profile_name(r.profile)));
             rows
         };
         Grain::ALL.into_par_iter().map(grain_rows).collect::<Vec<_>>().concat()

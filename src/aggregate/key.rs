@@ -136,6 +136,11 @@ impl Grain {
         }
     }
 
+    /// The grain written as `name`.
+    pub fn from_name(name: &str) -> Option<Grain> {
+        Grain::ALL.into_iter().find(|g| g.name() == name)
+    }
+
     /// The first day of the period of this grain that holds `day`.
     pub fn period(self, day: i32) -> i32 {
         match self {
@@ -159,9 +164,18 @@ pub struct RowKey {
     pub profile: Option<Profile>,
 }
 
+/// The profile name of rows over every profile.
+pub const ALL_PROFILES: &str = "All";
+
 /// The name of a row's profile.
 pub fn profile_name(p: Option<Profile>) -> &'static str {
-    p.map_or("All", Profile::name)
+    p.map_or(ALL_PROFILES, Profile::name)
+}
+
+/// The profile a row's profile name stands for: `None` for
+/// [`ALL_PROFILES`].
+pub fn profile_of(name: &str) -> Option<Profile> {
+    (name != ALL_PROFILES).then(|| Profile::from_name(name.as_bytes()))
 }
 
 /// Sorts rows by `key` (user first) and folds rows of equal keys into one

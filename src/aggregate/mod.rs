@@ -24,6 +24,7 @@ pub mod apps;
 mod by_day;
 pub mod dedup;
 pub mod finish;
+pub mod gather;
 mod grid;
 pub mod http;
 pub mod intern;

@@ -3,11 +3,14 @@
 //! `report` print the same thing.
 
 use crate::aggregate::finish::Tables;
-use crate::aggregate::key::{Grain, profile_name};
+use crate::aggregate::key::{ALL_PROFILES, Grain, profile_name};
 use crate::error::Result;
-use crate::stored::{batches, dates, ints, strings};
+use crate::sink::audience::{self, Audience};
+use crate::sink::hourly::{self, Hourly};
+use crate::sink::modules::{self, Modules};
+use crate::sink::table::Table;
+use crate::sink::visits::{self, Visits};
 use crate::time::month_start;
-use arrow_array::{Array, StringArray};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -128,77 +131,36 @@ impl ReportData {
     /// Reads the report of a finished run from the Parquet tables in `dir`.
     pub fn load(dir: &Path) -> Result<ReportData> {
         let mut d = Collector::default();
-        for b in batches(&dir.join("audience.parquet"))? {
-            let (b, path) = (b, dir.join("audience.parquet"));
-            let s = |n| strings(&b, n, &path);
-            let (grain, scope, segment, sid, uai, name, profile) = (
-                s("grain")?,
-                s("scope")?,
-                s("segment")?,
-                s("structure_id")?,
-                s("uai")?,
-                s("structure_name")?,
-                s("profile")?,
-            );
-            let period = dates(&b, "period_start", &path)?;
-            let connections = ints(&b, "connections", &path)?;
-            let unique = ints(&b, "unique_visitors", &path)?;
-            for i in 0..b.num_rows() {
-                fn text(a: &StringArray, i: usize) -> Option<&str> {
-                    (!a.is_null(i)).then(|| a.value(i))
-                }
-                d.audience(AudienceRow {
-                    grain: grain.value(i),
-                    period: period.value(i),
-                    scope: scope.value(i),
-                    segment: text(segment, i),
-                    structure_id: text(sid, i),
-                    uai: text(uai, i),
-                    name: text(name, i),
-                    profile: profile.value(i),
-                    connections: connections.value(i),
-                    unique_visitors: unique.value(i),
-                });
+        audience::read(&dir.join(Audience.name()), |r| {
+            d.audience(AudienceRow {
+                grain: r.grain,
+                period: r.period,
+                scope: r.scope,
+                segment: r.segment,
+                structure_id: r.structure_id,
+                uai: r.uai,
+                name: r.name,
+                profile: r.profile,
+                connections: r.metrics.connections,
+                unique_visitors: r.metrics.unique_visitors,
+            });
+            Ok(())
+        })?;
+        hourly::read(&dir.join(Hourly.name()), |day, hour, profile, n| {
+            if profile == ALL_PROFILES {
+                *d.data.hourly.entry((day, hour)).or_default() += n;
             }
-        }
-        let path = dir.join("hourly.parquet");
-        for b in batches(&path)? {
-            let (day, hour) = (dates(&b, "day", &path)?, ints(&b, "hour", &path)?);
-            let (profile, n) = (strings(&b, "profile", &path)?, ints(&b, "connections", &path)?);
-            for i in (0..b.num_rows()).filter(|&i| profile.value(i) == "All") {
-                *d.data.hourly.entry((day.value(i), hour.value(i) as u8)).or_default() +=
-                    n.value(i);
+        })?;
+        modules::read(&dir.join(Modules.name()), |r| {
+            if r.grain == Grain::Month.name() && r.profile == ALL_PROFILES {
+                let row = (r.module.to_string(), r.access, r.unique_users);
+                d.data.apps.entry(r.period).or_default().push(row);
             }
-        }
-        let path = dir.join("modules.parquet");
-        for b in batches(&path)? {
-            let (grain, period) = (strings(&b, "grain", &path)?, dates(&b, "period_start", &path)?);
-            let (profile, module) = (strings(&b, "profile", &path)?, strings(&b, "module", &path)?);
-            let (access, users) = (ints(&b, "access", &path)?, ints(&b, "unique_users", &path)?);
-            for i in 0..b.num_rows() {
-                if grain.value(i) == "month" && profile.value(i) == "All" {
-                    let row = (module.value(i).to_string(), access.value(i), users.value(i));
-                    d.data.apps.entry(period.value(i)).or_default().push(row);
-                }
-            }
-        }
-        let path = dir.join("visits.parquet");
-        for b in batches(&path)? {
-            let (month, profile) = (dates(&b, "month", &path)?, strings(&b, "profile", &path)?);
-            let visits = ints(&b, "visits", &path)?;
-            let cols = ["p50_seconds", "p90_seconds", "p99_seconds", "max_seconds"]
-                .map(|c| ints(&b, c, &path));
-            let [p50, p90, p99, max] = cols;
-            let (p50, p90, p99, max) = (p50?, p90?, p99?, max?);
-            for i in 0..b.num_rows() {
-                d.data.visits.push(VisitFigures {
-                    month: month.value(i),
-                    profile: profile.value(i).to_string(),
-                    visits: visits.value(i),
-                    seconds: [p50.value(i), p90.value(i), p99.value(i), max.value(i)],
-                });
-            }
-        }
+        })?;
+        visits::read(&dir.join(Visits.name()), |month, profile, visits, seconds| {
+            let profile = profile.to_string();
+            d.data.visits.push(VisitFigures { month, profile, visits, seconds });
+        })?;
         Ok(d.finish())
     }
 
@@ -238,7 +200,7 @@ struct Collector {
 
 impl Collector {
     fn audience(&mut self, r: AudienceRow<'_>) {
-        if r.grain == "day" && r.scope == "platform" && r.profile != "All" {
+        if r.grain == "day" && r.scope == "platform" && r.profile != ALL_PROFILES {
             *self.data.daily.entry(r.period).or_default().entry(r.profile.into()).or_default() +=
                 r.connections;
         }
@@ -257,7 +219,7 @@ impl Collector {
                 parents: 0,
             });
             match r.profile {
-                "All" => s.connections = r.connections,
+                ALL_PROFILES => s.connections = r.connections,
                 "Student" => s.pupils = r.unique_visitors,
                 "Relative" => s.parents = r.unique_visitors,
                 _ => {}
@@ -268,7 +230,7 @@ impl Collector {
         let key = (r.scope != "platform", label.to_string());
         let fig = self.scopes.entry(key).or_default().entry(r.period).or_default();
         fig.month = r.period;
-        if r.profile == "All" {
+        if r.profile == ALL_PROFILES {
             fig.connections = r.connections;
         }
         fig.visitors.insert(r.profile.to_string(), r.unique_visitors);

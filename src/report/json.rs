@@ -22,6 +22,7 @@
 
 use super::data::ReportData;
 use super::summary::{growth, peak_hours, sentence};
+use crate::aggregate::key::ALL_PROFILES;
 use serde_json::{Value, json};
 
 /// `YYYY-MM` of a month's first day.
@@ -69,7 +70,7 @@ fn month(d: &ReportData, m: i32, peak: Option<&u8>) -> Value {
         .flatten()
         .map(|(name, access, users)| json!({ "name": name, "access": access, "users": users }))
         .collect();
-    let visits = d.visits.iter().find(|v| v.month == m && v.profile == "All").map(|v| {
+    let visits = d.visits.iter().find(|v| v.month == m && v.profile == ALL_PROFILES).map(|v| {
         let [p50, p90, p99, max] = v.seconds;
         json!({ "visits": v.visits, "p50_s": p50, "p90_s": p90, "p99_s": p99, "max_s": max })
     });

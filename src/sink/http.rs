@@ -2,6 +2,7 @@
 //! profile, with status classes, bytes, distinct clients and users, and
 //! request-time percentiles with the histogram itself.
 
+use super::table::{Merged, Table};
 use super::{TableLayout, write_parquet};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::http::HttpRow;
@@ -15,14 +16,45 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The table's schema, as documented in the README.
-pub fn schema() -> SchemaRef {
+/// The table.
+pub struct Http;
+
+const NAME: &str = "http.parquet";
+const GRAIN: &str = "grain";
+const PERIOD: &str = "period_start";
+const PROFILE: &str = "profile";
+const LATENCY_HDR: &str = "latency_hdr";
+
+const LAYOUT: TableLayout =
+    TableLayout { sorted_by: &[GRAIN, PERIOD, PROFILE], plain: &[LATENCY_HDR] };
+
+impl Table for Http {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn schema(&self) -> SchemaRef {
+        schema()
+    }
+
+    fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
+        let path = dir.join(NAME);
+        write_parquet(&path, schema(), &LAYOUT, [batch(&path, &tables.http)])
+    }
+
+    /// Distinct client addresses are in no partial table.
+    fn merged(&self) -> Merged {
+        Merged::Unmergeable
+    }
+}
+
+fn schema() -> SchemaRef {
     let i = |n| Field::new(n, DataType::Int64, false);
     let ms = |n| Field::new(n, DataType::Float64, true);
     Arc::new(Schema::new(vec![
-        Field::new("grain", DataType::Utf8, false),
-        Field::new("period_start", DataType::Date32, false),
-        Field::new("profile", DataType::Utf8, false),
+        Field::new(GRAIN, DataType::Utf8, false),
+        Field::new(PERIOD, DataType::Date32, false),
+        Field::new(PROFILE, DataType::Utf8, false),
         i("requests"),
         i("unique_clients"),
         i("unique_users"),
@@ -37,16 +69,8 @@ pub fn schema() -> SchemaRef {
         ms("latency_p90_ms"),
         ms("latency_p99_ms"),
         ms("latency_max_ms"),
-        Field::new("latency_hdr", DataType::Binary, true),
+        Field::new(LATENCY_HDR, DataType::Binary, true),
     ]))
-}
-
-const LAYOUT: TableLayout =
-    TableLayout { sorted_by: &["grain", "period_start", "profile"], plain: &["latency_hdr"] };
-
-/// Writes the HTTP rows of `tables` to `path`.
-pub fn write(path: &Path, tables: &Tables) -> Result<()> {
-    write_parquet(path, schema(), &LAYOUT, [batch(path, &tables.http)])
 }
 
 fn batch(path: &Path, rows: &[HttpRow]) -> Result<RecordBatch> {

@@ -2,6 +2,7 @@
 //! `national_weekly.csv` (`;`-separated, the usual form of French open
 //! data) and `national_weekly.parquet`.
 
+use super::table::{Merged, Table};
 use super::{TableLayout, atomic_write, write_parquet};
 use crate::aggregate::finish::{NATIONAL_PROFILES, NationalRow, Tables};
 use crate::error::{Error, Result};
@@ -11,11 +12,19 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
 
+/// The table: the same rows as CSV and as Parquet.
+pub struct National;
+
+const CSV: &str = "national_weekly.csv";
+const PARQUET: &str = "national_weekly.parquet";
+const UAI: &str = "uai";
+const WEEK: &str = "debutsemaine";
+
 /// Column names, in the order of the national open data: the school, the
 /// Monday, then visits, distinct users and duration (seconds) for
 /// everyone, then for each profile.
-pub fn columns() -> Vec<String> {
-    let mut c = vec!["uai".to_string(), "debutsemaine".to_string()];
+fn columns() -> Vec<String> {
+    let mut c = vec![UAI.to_string(), WEEK.to_string()];
     c.extend(["visites_globales", "utilisateurs_globaux", "duree_globale"].map(String::from));
     for (_, p) in NATIONAL_PROFILES {
         c.extend([format!("visites_{p}"), format!("utilisateurs_{p}"), format!("duree_{p}")]);
@@ -24,7 +33,7 @@ pub fn columns() -> Vec<String> {
 }
 
 /// The Parquet schema: the same columns.
-pub fn schema() -> SchemaRef {
+fn schema() -> SchemaRef {
     let names = columns();
     let mut fields = vec![
         Field::new(&names[0], DataType::Utf8, false),
@@ -34,16 +43,39 @@ pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-const LAYOUT: TableLayout = TableLayout { sorted_by: &["uai", "debutsemaine"], plain: &[] };
+const LAYOUT: TableLayout = TableLayout { sorted_by: &[UAI, WEEK], plain: &[] };
+
+impl Table for National {
+    fn name(&self) -> &'static str {
+        CSV
+    }
+
+    fn companions(&self) -> &'static [&'static str] {
+        &[PARQUET]
+    }
+
+    fn schema(&self) -> SchemaRef {
+        schema()
+    }
+
+    fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
+        write(dir, tables)
+    }
+
+    /// Its visits are joined again from `user_visits`.
+    fn merged(&self) -> Merged {
+        Merged::Derived
+    }
+}
 
 /// The figures of a row in column order.
 fn figures(r: &NationalRow) -> impl Iterator<Item = i64> + '_ {
     r.figures.iter().flat_map(|m| [m.visits, m.users, m.seconds])
 }
 
-/// Writes `national_weekly.csv` and `national_weekly.parquet` into `dir`.
-pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
-    let csv_path = dir.join("national_weekly.csv");
+/// Writes both files into `dir`.
+fn write(dir: &Path, tables: &Tables) -> Result<()> {
+    let csv_path = dir.join(CSV);
     atomic_write(&csv_path, |file| {
         let err = |e: csv::Error| Error::output(&csv_path, e);
         let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(file);
@@ -55,7 +87,7 @@ pub fn write(dir: &Path, tables: &Tables) -> Result<()> {
         }
         w.flush().map_err(|e| Error::io(&csv_path, e))
     })?;
-    let path = dir.join("national_weekly.parquet");
+    let path = dir.join(PARQUET);
     let rows = &tables.national;
     let mut cols: Vec<ArrayRef> = vec![
         Arc::new(rows.iter().map(|r| Some(r.uai.as_str())).collect::<StringArray>()),

@@ -8,10 +8,10 @@
 
 use super::{BATCH_ROWS, TableLayout, write_parquet};
 use crate::error::{Error, Result};
-use crate::time::format_day;
+use crate::time::{format_day, parse_day};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Name of each partition's file.
 pub const PART_FILE: &str = "part-0.parquet";
@@ -37,4 +37,30 @@ pub fn write<R>(
         write_parquet(&file, schema.clone(), layout, batches)?;
     }
     Ok(())
+}
+
+/// The files of the partitioned table `dir`, with the month of each:
+/// every Parquet file under a `month=YYYY-MM-DD` directory, in order.
+pub fn files(dir: &Path) -> Result<Vec<(i32, PathBuf)>> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let part = entry.map_err(|e| Error::io(dir, e))?.path();
+        let Some(month) = part
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("month="))
+            .and_then(parse_day)
+        else {
+            continue;
+        };
+        for file in std::fs::read_dir(&part).map_err(|e| Error::io(&part, e))? {
+            let file = file.map_err(|e| Error::io(&part, e))?.path();
+            if file.extension().is_some_and(|x| x == "parquet") {
+                files.push((month, file));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }

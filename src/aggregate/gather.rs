@@ -1,0 +1,235 @@
+//! What a merge gathers from the tables of runs before the final stage:
+//! the same partials a run folds from logs ([`Partials`]), with the names
+//! of structures, segments and applications turned back into indexes.
+//!
+//! Each output table reads its own rows into this state (see
+//! `sink::table`); small tables are read run by run into [`Gathered`],
+//! partitioned ones file by file, in parallel, into [`SharedRows`].
+
+use super::app_names::{AppEntry, AppId};
+use super::apps::{AppCounters, AppUserRow};
+use super::finish::{Partials, SketchSource};
+use super::key::{CounterKey, Counts, RowKey, SHARDS};
+use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
+use super::users::UserActivityRow;
+use super::visits::VisitList;
+use crate::hash::FastMap;
+use crate::parse::Profile;
+use datasketches::hll::HllUnion;
+use rayon::prelude::*;
+use std::sync::{Mutex, MutexGuard};
+
+/// Partials gathered from the runs read so far.
+#[derive(Default)]
+pub struct Gathered {
+    /// Event counts by (day, scope, profile).
+    pub counters: FastMap<CounterKey, Counts>,
+    /// Connections by (day, hour, profile).
+    pub hourly: FastMap<(i32, u8, Profile), u64>,
+    /// The month sketches to union, by row.
+    pub sketches: FastMap<RowKey, HllUnion>,
+    /// `ACCESS` events by (day, profile, application).
+    pub app_counters: AppCounters,
+    /// Names of structures, segments and applications.
+    pub dims: DimsBuilder,
+    users: Vec<Vec<UserActivityRow>>,
+    visits: Vec<VisitList>,
+    app_users: Vec<Vec<AppUserRow>>,
+}
+
+impl Gathered {
+    /// Reads the partitioned tables: `read` is called once per file, in
+    /// parallel, with the rows it reads going straight into shared shards
+    /// (so that rows are held once).
+    pub fn partitions<F, E>(
+        &mut self,
+        files: &[F],
+        read: impl Fn(&F, &SharedRows<'_>) -> Result<(), E> + Sync,
+    ) -> Result<(), E>
+    where
+        F: Sync,
+        E: Send,
+    {
+        let dims = Mutex::new(std::mem::take(&mut self.dims));
+        let shared = SharedRows { users: shards(), visits: shards(), apps: shards(), dims: &dims };
+        files.par_iter().try_for_each(|f| read(f, &shared))?;
+        let SharedRows { users, visits, apps, .. } = shared;
+        (self.users, self.visits, self.app_users) = (taken(users), taken(visits), taken(apps));
+        self.dims = dims.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(())
+    }
+
+    /// The partials of everything read, visits joined across runs, and
+    /// the names of the merged runs.
+    pub fn into_partials(self, visits: bool, gap_ms: i64) -> (Partials, Dimensions) {
+        let joined = self.visits.into_par_iter().map(|list| list.joined(gap_ms)).collect();
+        let partials = Partials {
+            counters: self.counters,
+            hourly: self.hourly,
+            users: self.users,
+            visits: visits.then_some(joined),
+            sketches: SketchSource::Sketches(self.sketches),
+            app_counters: self.app_counters,
+            app_users: self.app_users,
+            http: Vec::new(),
+        };
+        (partials, self.dims.finish())
+    }
+}
+
+/// The shards that the tasks reading partitioned tables fill, by user.
+pub struct SharedRows<'d> {
+    users: Vec<Mutex<Vec<UserActivityRow>>>,
+    visits: Vec<Mutex<VisitList>>,
+    apps: Vec<Mutex<Vec<AppUserRow>>>,
+    dims: &'d Mutex<DimsBuilder>,
+}
+
+impl SharedRows<'_> {
+    /// Moves the user activity rows of one file, by user shard, in.
+    pub fn add_users(&self, rows: Vec<Vec<UserActivityRow>>) {
+        give(&self.users, rows, Vec::extend);
+    }
+
+    /// Moves the visits of one file, by user shard, in.
+    pub fn add_visits(&self, rows: Vec<VisitList>) {
+        give(&self.visits, rows, |a, b| a.append(b));
+    }
+
+    /// Moves the application use rows of one file, by user shard, in.
+    pub fn add_app_users(&self, rows: Vec<Vec<AppUserRow>>) {
+        give(&self.apps, rows, Vec::extend);
+    }
+
+    /// A cache of names for one reading task.
+    pub fn names(&self) -> Names<'_> {
+        Names { shared: self.dims, structures: FastMap::default(), apps: FastMap::default() }
+    }
+}
+
+/// Empty shards that reading tasks fill.
+fn shards<T: Default>() -> Vec<Mutex<T>> {
+    (0..SHARDS).map(|_| Mutex::new(T::default())).collect()
+}
+
+/// The contents of shards once every task is done.
+fn taken<T>(shards: Vec<Mutex<T>>) -> Vec<T> {
+    shards.into_iter().map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+}
+
+/// Moves the rows of each shard of `rows` into the shared shard.
+fn give<T>(shared: &[Mutex<T>], rows: Vec<T>, put: impl Fn(&mut T, T)) {
+    for (shard, rows) in shared.iter().zip(rows) {
+        put(&mut shard.lock().unwrap_or_else(|e| e.into_inner()), rows);
+    }
+}
+
+/// Structure and application indexes for one reading task: its own cache
+/// in front of the shared table, locked only on a miss.
+pub struct Names<'d> {
+    shared: &'d Mutex<DimsBuilder>,
+    structures: FastMap<String, StructureId>,
+    apps: FastMap<String, AppId>,
+}
+
+impl<'d> Names<'d> {
+    fn lock(&self) -> MutexGuard<'d, DimsBuilder> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The index of structure `id`.
+    pub fn structure(&mut self, id: &str) -> StructureId {
+        if let Some(&s) = self.structures.get(id) {
+            return s;
+        }
+        let s = self.lock().structure(id, None, None, None);
+        self.structures.insert(id.to_string(), s);
+        s
+    }
+
+    /// The index of application `name`.
+    pub fn app(&mut self, name: &str) -> AppId {
+        if let Some(&a) = self.apps.get(name) {
+            return a;
+        }
+        let a = self.lock().app(name, std::iter::empty());
+        self.apps.insert(name.to_string(), a);
+        a
+    }
+}
+
+/// Structures, segments and applications of the merged runs, by their
+/// names.
+#[derive(Default)]
+pub struct DimsBuilder {
+    by_id: FastMap<String, StructureId>,
+    structures: Vec<StructureEntry>,
+    segments: Vec<String>,
+    apps: Vec<AppEntry>,
+}
+
+impl DimsBuilder {
+    /// The index of application `name`, with more of its raw spellings.
+    pub fn app<'a>(&mut self, name: &str, raw: impl Iterator<Item = &'a str>) -> AppId {
+        let id = match self.apps.iter().position(|a| a.name == name) {
+            Some(i) => i,
+            None => {
+                self.apps.push(AppEntry { name: name.to_string(), raw: Default::default() });
+                self.apps.len() - 1
+            }
+        };
+        self.apps[id].raw.extend(raw.map(str::to_string));
+        id as AppId
+    }
+
+    /// The index of segment `name`.
+    pub fn segment(&mut self, name: &str) -> SegmentId {
+        match self.segments.iter().position(|s| s == name) {
+            Some(i) => i as SegmentId,
+            None => {
+                self.segments.push(name.to_string());
+                (self.segments.len() - 1) as SegmentId
+            }
+        }
+    }
+
+    /// The index of structure `id`, with the referential details a row
+    /// gives (audience rows give them, other tables do not).
+    pub fn structure(
+        &mut self,
+        id: &str,
+        segment: Option<&str>,
+        uai: Option<&str>,
+        name: Option<&str>,
+    ) -> StructureId {
+        let segment = segment.map(|s| self.segment(s));
+        let s = match self.by_id.get(id) {
+            Some(&s) => s,
+            None => {
+                let s = self.structures.len() as StructureId;
+                self.structures.push(StructureEntry {
+                    id: id.to_string(),
+                    segment: None,
+                    uai: None,
+                    name: None,
+                });
+                self.by_id.insert(id.to_string(), s);
+                s
+            }
+        };
+        let e = &mut self.structures[s as usize];
+        e.segment = e.segment.or(segment);
+        // Details are copied once, from the first row that gives them.
+        if e.uai.is_none() {
+            e.uai = uai.map(str::to_string);
+        }
+        if e.name.is_none() {
+            e.name = name.map(str::to_string);
+        }
+        s
+    }
+
+    fn finish(self) -> Dimensions {
+        Dimensions { structures: self.structures, segments: self.segments, apps: self.apps }
+    }
+}

@@ -1,0 +1,27 @@
+//! Every output table, listed once: `analyze` writes them, `merge`
+//! rebuilds them, in this order.
+
+use super::table::Table;
+use super::visits;
+use super::{audience, hourly, http, modules, national, user_activity, user_modules, user_visits};
+
+/// Every table, in the order a run writes them (`run.json` comes after).
+pub const TABLES: [&dyn Table; 9] = [
+    &audience::Audience,
+    &user_activity::UserActivity,
+    &user_visits::UserVisits,
+    &user_modules::UserModules,
+    &hourly::Hourly,
+    &modules::Modules,
+    &visits::Visits,
+    &http::Http,
+    &national::National,
+];
+
+/// The names of every file and directory the tables take, in order.
+pub fn output_names() -> Vec<&'static str> {
+    TABLES
+        .iter()
+        .flat_map(|t| std::iter::once(t.name()).chain(t.companions().iter().copied()))
+        .collect()
+}
