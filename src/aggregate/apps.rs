@@ -106,33 +106,63 @@ pub fn rows(counters: &AppCounters, shards: &[Vec<AppUserRow>]) -> FastMap<AppRo
 }
 
 /// Counts each user once per row (grain, period, profile, application)
-/// they used.
+/// they used. A user's rows are taken application by application, and
+/// each period is met once: no set of keys to sort per user.
 fn count_users(rows: &[AppUserRow]) -> FastMap<AppRowKey, AppMetrics> {
     let mut out: FastMap<AppRowKey, AppMetrics> = FastMap::default();
-    let mut keys: Vec<AppRowKey> = Vec::new();
+    let mut mine: Vec<AppUserRow> = Vec::new();
+    let mut all: Vec<(i32, u32)> = Vec::new();
     for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
-        keys.clear();
-        for r in user_rows {
-            for day in users::days_of(r.month, r.days) {
-                for grain in Grain::ALL {
-                    for profile in [Some(r.profile), None] {
-                        keys.push(AppRowKey {
-                            grain,
-                            period: grain.period(day),
-                            profile,
-                            app: r.app,
-                        });
-                    }
-                }
+        mine.clear();
+        mine.extend_from_slice(user_rows);
+        mine.sort_unstable_by_key(|r| (r.app, r.profile, r.month));
+        for app_rows in mine.chunk_by(|a, b| a.app == b.app) {
+            let app = app_rows[0].app;
+            for rows in app_rows.chunk_by(|a, b| a.profile == b.profile) {
+                let months = rows.iter().map(|r| (r.month, r.days));
+                count_periods(months, Some(rows[0].profile), app, &mut out);
             }
-        }
-        keys.sort_unstable();
-        keys.dedup();
-        for k in &keys {
-            out.entry(*k).or_default().unique_users += 1;
+            // `All`: the days of every profile, month by month.
+            all.clear();
+            all.extend(app_rows.iter().map(|r| (r.month, r.days)));
+            all.sort_unstable_by_key(|&(month, _)| month);
+            all.dedup_by(|b, a| {
+                let same = a.0 == b.0;
+                if same {
+                    a.1 |= b.1;
+                }
+                same
+            });
+            count_periods(all.iter().copied(), None, app, &mut out);
         }
     }
     out
+}
+
+/// Counts one user once in the row of every day, week and month of
+/// `months` (month, day set), given in month order.
+fn count_periods(
+    months: impl Iterator<Item = (i32, u32)>,
+    profile: Option<Profile>,
+    app: AppId,
+    out: &mut FastMap<AppRowKey, AppMetrics>,
+) {
+    let mut add = |grain, period| {
+        out.entry(AppRowKey { grain, period, profile, app }).or_default().unique_users += 1;
+    };
+    // Days come in order, so a week's days are consecutive, across a
+    // month's end too.
+    let mut week = i32::MIN;
+    for (month, days) in months {
+        add(Grain::Month, month);
+        for day in users::days_of(month, days) {
+            add(Grain::Day, day);
+            if Grain::Week.period(day) != week {
+                week = Grain::Week.period(day);
+                add(Grain::Week, week);
+            }
+        }
+    }
 }
 
 /// Adds the rows of `b` into `a`.

@@ -25,6 +25,7 @@ use datasketches::hll::{Coupon, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// One row of `audience.parquet`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -496,31 +497,58 @@ fn user_module_rows(users: Vec<Vec<AppUserRow>>, dims: &Dimensions) -> Vec<AppUs
 
 /// All visits in the order of `user_visits`: month, user key (signed),
 /// start. Each shard is already in (user, start) order, and shards hold
-/// consecutive ranges of keys, so visits are only dealt into months.
+/// consecutive ranges of keys, so visits are only dealt into months: a
+/// counting sort, stable, in three passes.
 fn visit_table(shards: &[VisitList]) -> VisitList {
     let half = shards.len() / 2;
     // Shards of keys with the top bit set hold the negative signed keys.
-    let signed_order = shards[half..].iter().chain(&shards[..half]);
-    let mut months: std::collections::BTreeMap<i32, Vec<(&VisitList, usize)>> =
-        std::collections::BTreeMap::new();
+    let lists: Vec<&VisitList> = shards[half..].iter().chain(&shards[..half]).collect();
+    let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+    for_each_month(&lists, |month, _, _| *counts.entry(month).or_default() += 1);
+    let months: Vec<i32> = counts.keys().copied().collect();
+    // Where the next visit of each month goes.
+    let mut slots: Vec<usize> = counts
+        .values()
+        .scan(0, |next, n| {
+            let slot = *next;
+            *next += n;
+            Some(slot)
+        })
+        .collect();
+    let total = counts.values().sum();
+    let mut order = vec![(0u32, 0u32); total];
+    let mut at = (i32::MIN, 0);
+    for_each_month(&lists, |month, list, i| {
+        if month != at.0 {
+            // Every month was counted in the first pass.
+            at = (month, months.binary_search(&month).unwrap_or_default());
+        }
+        order[slots[at.1]] = (list as u32, i as u32);
+        slots[at.1] += 1;
+    });
+    let mut out = VisitList {
+        spans: Vec::with_capacity(total),
+        structures: Vec::with_capacity(lists.iter().map(|l| l.structures.len()).sum()),
+    };
+    for (list, i) in order {
+        let list = lists[list as usize];
+        let span = &list.spans[i as usize];
+        out.push_span(*span, list.structures_of(span));
+    }
+    out
+}
+
+/// Calls `f(month, list, index)` for every visit of `lists`.
+fn for_each_month(lists: &[&VisitList], mut f: impl FnMut(i32, usize, usize)) {
     let mut month = (i32::MIN, 0);
-    for list in signed_order {
+    for (l, list) in lists.iter().enumerate() {
         for (i, v) in list.spans.iter().enumerate() {
             if v.day != month.0 {
                 month = (v.day, month_start(v.day));
             }
-            months.entry(month.1).or_default().push((list, i));
+            f(month.1, l, i);
         }
     }
-    let mut out = VisitList {
-        spans: Vec::with_capacity(shards.iter().map(|l| l.spans.len()).sum()),
-        structures: Vec::with_capacity(shards.iter().map(|l| l.structures.len()).sum()),
-    };
-    for (list, i) in months.into_values().flatten() {
-        let span = &list.spans[i];
-        out.push_span(*span, list.structures_of(span));
-    }
-    out
 }
 
 /// The rows of `visits.parquet`, sorted by month and profile name; the
