@@ -294,24 +294,68 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    let mut rows = counter_rows(&p.counters);
-    let users: Vec<Vec<UserActivityRow>> = p.users.into_par_iter().map(users::combine).collect();
-    let joined = p.visits.unwrap_or_default();
-    let layout = Layout::new(active_months(&users, &joined), &dims);
-    let (visitors, sketches) = distinct_visitors(&users, &dims, &layout, p.sketches);
+    let Partials { counters, hourly, users, visits, sketches, app_counters, app_users, http } = p;
+    let joined = visits.unwrap_or_default();
+    // Applications, hours and the visit table need nothing of the audience
+    // figures: they are made meanwhile.
+    let (audience, (apps, user_modules, hourly, user_visits)) = rayon::join(
+        || audience_figures(&counters, users, &joined, sketches, &dims, settings),
+        || {
+            let app_users: Vec<Vec<AppUserRow>> =
+                app_users.into_par_iter().map(apps::combine).collect();
+            let apps = app_rows(&app_counters, &app_users, &dims);
+            let user_modules = user_module_rows(app_users, &dims);
+            (apps, user_modules, hourly_rows(&hourly), visit_table(&joined))
+        },
+    );
+    Tables {
+        visits: audience.visits,
+        national: audience.national,
+        hourly,
+        apps,
+        audience: audience.rows,
+        user_activity: audience.user_activity,
+        sketches: audience.sketches,
+        user_visits,
+        user_modules,
+        http,
+        dims,
+    }
+}
+
+/// The tables of the audience figures: every figure that counts users or
+/// visits by (grain, period, scope, profile).
+struct AudienceFigures {
+    rows: Vec<(RowKey, Metrics)>,
+    sketches: FastMap<RowKey, Vec<u8>>,
+    user_activity: Vec<UserActivityRow>,
+    visits: Vec<VisitRow>,
+    national: Vec<NationalRow>,
+}
+
+/// Event counts, distinct visitors and visits into audience rows, with the
+/// per-user rows and visit tables made on the way.
+fn audience_figures(
+    counters: &FastMap<CounterKey, Counts>,
+    users: Vec<Vec<UserActivityRow>>,
+    joined: &[VisitList],
+    sketches: SketchSource,
+    dims: &Dimensions,
+    settings: &Settings,
+) -> AudienceFigures {
+    let mut rows = counter_rows(counters);
+    let users: Vec<Vec<UserActivityRow>> = users.into_par_iter().map(users::combine).collect();
+    let layout = Layout::new(active_months(&users, joined), dims);
+    let (visitors, sketches) = distinct_visitors(&users, dims, &layout, sketches);
     if !visitors.is_empty() {
         for (k, m) in rows.iter_mut() {
             m.unique_visitors = layout.index(k).map_or(0, |i| i64::from(visitors[i]));
         }
     }
-    let (uais, uai_of) = visits::uai_index(&dims);
-    let cx = visits::Context {
-        dims: &dims,
-        layout: &layout,
-        uai_of: &uai_of,
-        gap_ms: settings.visit_gap_ms,
-    };
-    let (visits, national) = match count_visits(&joined, &cx) {
+    let (uais, uai_of) = visits::uai_index(dims);
+    let cx =
+        visits::Context { dims, layout: &layout, uai_of: &uai_of, gap_ms: settings.visit_gap_ms };
+    let (visits, national) = match count_visits(joined, &cx) {
         Some(v) => {
             for (i, &n) in v.visits.iter().enumerate().filter(|(_, n)| **n > 0) {
                 let m = rows.entry(layout.key(i)).or_default();
@@ -322,19 +366,12 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         }
         None => (Vec::new(), Vec::new()),
     };
-    let app_users: Vec<Vec<AppUserRow>> = p.app_users.into_par_iter().map(apps::combine).collect();
-    Tables {
+    AudienceFigures {
+        rows: audience_rows(rows, dims),
+        sketches,
+        user_activity: user_activity_rows(users, dims),
         visits,
         national,
-        hourly: hourly_rows(&p.hourly),
-        apps: app_rows(&p.app_counters, &app_users, &dims),
-        audience: audience_rows(rows, &dims),
-        user_activity: user_activity_rows(users, &dims),
-        sketches,
-        user_visits: visit_table(&joined),
-        user_modules: user_module_rows(app_users, &dims),
-        http: p.http,
-        dims,
     }
 }
 
