@@ -5,8 +5,11 @@ Both compute, for day / ISO week / month x profile (and All) x platform /
 segment / structure: connections, exact distinct visitors, access and
 activations, with periods cut at local midnight in Europe/Paris. The script
 checks that DuckDB's figures equal entlog's audience.parquet, then prints a
-Markdown table: wall time, MB/s, events/s, peak anonymous memory (heap,
-sampled from /proc, not the mapped file's pages) and the ratio.
+Markdown table: wall time (best and median), MB/s, events/s, peak
+anonymous memory (heap, sampled from /proc, not the mapped file's pages)
+and the ratios; then entlog's phases (from run.json: the scan, the final
+stage, the writes) and the scan's MB/s per core beside a plain line count
+of the same files (`wc -l`, one core), the floor of any line reader.
 
 usage: python3 benches/compare_duckdb.py DUMP_DIR [--threads 2] [--runs 3]
                                          [--entlog-args=--no-visits]
@@ -14,6 +17,9 @@ usage: python3 benches/compare_duckdb.py DUMP_DIR [--threads 2] [--runs 3]
 """
 import argparse
 import glob
+import statistics
+import subprocess
+import time
 import json
 import os
 import sys
@@ -100,24 +106,47 @@ def main():
     out = os.path.join(tmp, "entlog")
     duck_out = os.path.join(tmp, "duckdb.parquet")
     runs = {"entlog": [], "duckdb": []}
+    phases = []
     for _ in range(a.runs):
         runs["entlog"].append(run([ENTLOG, "analyze", f"{a.dump}/events", "--referential",
                                      a.dump, "--out", out, "--threads", a.threads, "-q",
                                    *a.entlog_args.split()]))
+        phases.append(json.load(open(f"{out}/run.json"))["phase_seconds"])
         runs["duckdb"].append(run([sys.executable, job, f"{a.dump}/events", a.dump,
                                      a.threads, duck_out]))
     check(out, duck_out)
     records = json.load(open(f"{out}/run.json"))["records"]
     best = {k: min(v) for k, v in runs.items()}
+    median = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
     print(f"input: {len(files)} files, {size / 1e6:.0f} MB, {records:,} events; "
-          f"threads: {a.threads}; best of {a.runs} alternating runs\n")
-    print("| tool | wall (s) | MB/s | events/s | peak heap (MiB) |")
-    print("|---|---|---|---|---|")
+          f"threads: {a.threads}; {a.runs} alternating runs\n")
+    print("| tool | best wall (s) | median wall (s) | MB/s (best) | events/s (best) "
+          "| peak heap (MiB) |")
+    print("|---|---|---|---|---|---|")
     for name in ("entlog", "duckdb"):
         wall, heap = best[name]
-        print(f"| {name} | {wall:.2f} | {size / 1e6 / wall:.0f} | {records / wall:,.0f} | {heap:.0f} |")
+        print(f"| {name} | {wall:.2f} | {median[name]:.2f} | {size / 1e6 / wall:.0f} "
+              f"| {records / wall:,.0f} | {heap:.0f} |")
     ratio = best["duckdb"][0] / best["entlog"][0]
-    print(f"\nentlog / DuckDB throughput: {ratio:.1f}x")
+    print(f"\nentlog / DuckDB throughput: {ratio:.1f}x best, "
+          f"{median['duckdb'] / median['entlog']:.1f}x median")
+    print_phases(phases, size, int(a.threads), files)
+
+
+def print_phases(phases, size, threads, files):
+    """entlog's phases in each run, and the scan beside a line count."""
+    print("\n| entlog run | scan (s) | final stage (s) | writes (s) | final + writes |")
+    print("|---|---|---|---|---|")
+    for i, p in enumerate(phases, 1):
+        total = p["scan"] + p["finish"] + p["write"]
+        share = (p["finish"] + p["write"]) / total
+        print(f"| {i} | {p['scan']:.2f} | {p['finish']:.2f} | {p['write']:.2f} | {share:.0%} |")
+    scan = min(p["scan"] for p in phases)
+    start = time.perf_counter()
+    subprocess.run(["wc", "-l", *files], check=True, stdout=subprocess.DEVNULL)
+    count = time.perf_counter() - start
+    print(f"\nscan: {size / 1e6 / scan / threads:.0f} MB/s per core (best run); "
+          f"`wc -l` of the same files: {size / 1e6 / count:.0f} MB/s on one core")
 
 
 def check(out, duck_out):

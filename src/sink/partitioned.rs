@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::time::{format_day, parse_day};
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Name of each partition's file.
@@ -20,23 +21,24 @@ pub const PART_FILE: &str = "part-0.parquet";
 /// directory, or an empty one): one
 /// file per month, from the record batches `batch` makes of that month's
 /// rows, [`BATCH_ROWS`] at a time.
-pub fn write<R>(
+pub fn write<R: Sync>(
     dir: &Path,
     schema: SchemaRef,
     layout: &TableLayout,
     rows: &[R],
-    month: impl Fn(&R) -> i32,
-    batch: impl Fn(&Path, &[R]) -> Result<RecordBatch>,
+    month: impl Fn(&R) -> i32 + Sync,
+    batch: impl Fn(&Path, &[R]) -> Result<RecordBatch> + Sync,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    for group in rows.chunk_by(|a, b| month(a) == month(b)) {
+    // Months are independent files: written in parallel.
+    let months: Vec<&[R]> = rows.chunk_by(|a, b| month(a) == month(b)).collect();
+    months.into_par_iter().try_for_each(|group| {
         let part = dir.join(format!("month={}", format_day(month(&group[0]))));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
         let file = part.join(PART_FILE);
         let batches = group.chunks(BATCH_ROWS).map(|rows| batch(&file, rows));
-        write_parquet(&file, schema.clone(), layout, batches)?;
-    }
-    Ok(())
+        write_parquet(&file, schema.clone(), layout, batches)
+    })
 }
 
 /// The files of the partitioned table `dir`, with the month of each:
