@@ -39,6 +39,26 @@ pub type FastMap<K, V> = std::collections::HashMap<K, V, FixedState>;
 /// A hash set with [`FixedState`].
 pub type FastSet<K> = std::collections::HashSet<K, FixedState>;
 
+/// Moves the entries of `b` into `a` (the larger of the two receives),
+/// combining values of equal keys with `combine`.
+pub fn merge_maps<K: Eq + std::hash::Hash, V>(
+    a: &mut FastMap<K, V>,
+    b: &mut FastMap<K, V>,
+    combine: impl Fn(&mut V, V),
+) {
+    if a.len() < b.len() {
+        std::mem::swap(a, b);
+    }
+    for (k, v) in b.drain() {
+        match a.get_mut(&k) {
+            Some(x) => combine(x, v),
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

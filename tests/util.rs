@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use entlog::aggregate::finish::{Metrics, Tables};
+use entlog::aggregate::finish::Tables;
+use entlog::aggregate::key::Metrics;
 use entlog::aggregate::key::profile_name;
 use entlog::aggregate::scope::Scope;
 use entlog::sink::run_json::InputReport;

@@ -8,10 +8,12 @@
 
 use super::apps::{self, AppCounters, AppMetrics, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
+use super::events::EventCounts;
 use super::grid::{self, Layout};
+use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
-use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
-use super::key::{Grain, RowKey, profile_name};
+use super::key::{AppFactKey, Fact, FactKey, SHARDS, user_shard};
+use super::key::{Grain, Metrics, RowKey, profile_name};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
 use super::users::{self, UserActivityRow, Visitors};
@@ -26,23 +28,6 @@ use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-
-/// One row of `audience.parquet`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Metrics {
-    /// `LOGIN` events.
-    pub connections: i64,
-    /// Distinct users with at least one `LOGIN`.
-    pub unique_visitors: i64,
-    /// `ACCESS` events.
-    pub access: i64,
-    /// `ACTIVATION` events.
-    pub activations: i64,
-    /// Visits starting in the period.
-    pub visits: i64,
-    /// Total duration of those visits, seconds.
-    pub visit_seconds: i64,
-}
 
 /// One row of `visits.parquet`: the visits of a month and profile.
 #[derive(Clone, Debug)]
@@ -86,19 +71,6 @@ pub struct Settings {
     pub days: LocalDays,
     /// Longest gap inside a visit, ms.
     pub visit_gap_ms: i64,
-}
-
-/// One row of `hourly.parquet`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HourlyRow {
-    /// Local day.
-    pub day: i32,
-    /// Local hour, 0-23.
-    pub hour: u8,
-    /// One profile, or `None` for all.
-    pub profile: Option<Profile>,
-    /// `LOGIN` events.
-    pub connections: i64,
 }
 
 /// Everything the sinks write, in output order.
@@ -154,9 +126,9 @@ impl Tables {
 /// bits of their key, as in [`Agg`].
 pub struct Partials {
     /// Event counts by (day, scope, profile).
-    pub counters: FastMap<CounterKey, Counts>,
+    pub counters: EventCounts,
     /// Connections by (day, hour, profile).
-    pub hourly: FastMap<(i32, u8, Profile), u64>,
+    pub hourly: HourlyCounts,
     /// User activity rows of each shard, in any order; rows of the same
     /// key are combined.
     pub users: Vec<Vec<UserActivityRow>>,
@@ -305,7 +277,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
                 app_users.into_par_iter().map(apps::combine).collect();
             let apps = app_rows(&app_counters, &app_users, &dims);
             let user_modules = user_module_rows(app_users, &dims);
-            (apps, user_modules, hourly_rows(&hourly), visit_table(&joined))
+            (apps, user_modules, hourly.rows(), visit_table(&joined))
         },
     );
     Tables {
@@ -336,14 +308,14 @@ struct AudienceFigures {
 /// Event counts, distinct visitors and visits into audience rows, with the
 /// per-user rows and visit tables made on the way.
 fn audience_figures(
-    counters: &FastMap<CounterKey, Counts>,
+    counters: &EventCounts,
     users: Vec<Vec<UserActivityRow>>,
     joined: &[VisitList],
     sketches: SketchSource,
     dims: &Dimensions,
     settings: &Settings,
 ) -> AudienceFigures {
-    let mut rows = counter_rows(counters);
+    let mut rows = counters.rows();
     let users: Vec<Vec<UserActivityRow>> = users.into_par_iter().map(users::combine).collect();
     let layout = Layout::new(active_months(&users, joined), dims);
     let (visitors, sketches) = distinct_visitors(&users, dims, &layout, sketches);
@@ -373,23 +345,6 @@ fn audience_figures(
         visits,
         national,
     }
-}
-
-/// Event counts summed into every grain, for each profile and `All`.
-fn counter_rows(counters: &FastMap<CounterKey, Counts>) -> FastMap<RowKey, Metrics> {
-    let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
-    for (k, c) in counters {
-        for grain in Grain::ALL {
-            for profile in [Some(k.profile), None] {
-                let key = RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
-                let m = rows.entry(key).or_default();
-                m.connections += c.connections as i64;
-                m.access += c.access as i64;
-                m.activations += c.activations as i64;
-            }
-        }
-    }
-    rows
 }
 
 /// The months with activity, and only those: one stray date must not make
@@ -633,25 +588,6 @@ fn national_rows(
         })
         .collect();
     rows.sort_by(|a, b| (&a.uai, a.week).cmp(&(&b.uai, b.week)));
-    rows
-}
-
-/// Connections by local day, hour and profile, with `All`, sorted by day,
-/// hour and profile name.
-fn hourly_rows(hourly: &FastMap<(i32, u8, Profile), u64>) -> Vec<HourlyRow> {
-    let mut all: FastMap<(i32, u8), i64> = FastMap::default();
-    let mut rows = Vec::with_capacity(hourly.len() * 2);
-    for (&(day, hour, profile), &n) in hourly {
-        rows.push(HourlyRow { day, hour, profile: Some(profile), connections: n as i64 });
-        *all.entry((day, hour)).or_default() += n as i64;
-    }
-    rows.extend(all.into_iter().map(|((day, hour), n)| HourlyRow {
-        day,
-        hour,
-        profile: None,
-        connections: n,
-    }));
-    rows.sort_unstable_by_key(|r| (r.day, r.hour, profile_name(r.profile)));
     rows
 }
 

@@ -8,13 +8,14 @@
 
 use super::app_names::{AppEntry, AppId};
 use super::apps::{AppCounters, AppUserRow};
+use super::events::EventCounts;
 use super::finish::{Partials, SketchSource};
-use super::key::{CounterKey, Counts, RowKey, SHARDS};
+use super::hourly::HourlyCounts;
+use super::key::{RowKey, SHARDS};
 use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
 use super::users::UserActivityRow;
 use super::visits::VisitList;
 use crate::hash::FastMap;
-use crate::parse::Profile;
 use datasketches::hll::HllUnion;
 use rayon::prelude::*;
 use std::sync::{Mutex, MutexGuard};
@@ -23,9 +24,9 @@ use std::sync::{Mutex, MutexGuard};
 #[derive(Default)]
 pub struct Gathered {
     /// Event counts by (day, scope, profile).
-    pub counters: FastMap<CounterKey, Counts>,
+    pub counters: EventCounts,
     /// Connections by (day, hour, profile).
-    pub hourly: FastMap<(i32, u8, Profile), u64>,
+    pub hourly: HourlyCounts,
     /// The month sketches to union, by row.
     pub sketches: FastMap<RowKey, HllUnion>,
     /// `ACCESS` events by (day, profile, application).

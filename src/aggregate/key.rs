@@ -17,6 +17,23 @@ pub fn user_shard(user: u64) -> usize {
     (user >> (u64::BITS - SHARDS.trailing_zeros())) as usize
 }
 
+/// One row of `audience.parquet`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// Distinct users with at least one `LOGIN`.
+    pub unique_visitors: i64,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// `ACTIVATION` events.
+    pub activations: i64,
+    /// Visits starting in the period.
+    pub visits: i64,
+    /// Total duration of those visits, seconds.
+    pub visit_seconds: i64,
+}
+
 /// Event counts of one counter cell.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -3,11 +3,13 @@
 
 use super::app_names::AppId;
 use super::by_day::ByDay;
+use super::events::EventCounts;
+use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
-use super::key::{AppFactKey, CounterKey, Counts, Fact, FactKey, SHARDS, user_shard};
-use super::scope::{NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
+use super::key::{AppFactKey, Counts, Fact, FactKey, SHARDS, user_shard};
+use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::visits::{DayVisits, day_base_ms};
-use crate::hash::FastMap;
+use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
 use datasketches::hll::Coupon;
@@ -43,9 +45,9 @@ pub struct Agg {
     /// Longest gap inside a visit, ms (a visit never crosses midnight, so
     /// a `u32` holds every useful gap).
     pub(super) visit_gap_ms: u32,
-    pub(super) counters: FastMap<CounterKey, Counts>,
+    pub(super) counters: EventCounts,
     /// Connections by (local day, local hour, profile).
-    pub(super) hourly: FastMap<(i32, u8, Profile), u64>,
+    pub(super) hourly: HourlyCounts,
     /// Facts by day: the table of the day being read stays in cache.
     pub(super) facts: ByDay<FastMap<FactKey, Fact>>,
     /// Facts of the last (user, day, profile) folded in, one per structure,
@@ -80,8 +82,8 @@ impl Agg {
     pub fn new() -> Agg {
         Agg {
             visit_gap_ms: DEFAULT_VISIT_GAP_MS as u32,
-            counters: FastMap::default(),
-            hourly: FastMap::default(),
+            counters: EventCounts::default(),
+            hourly: HourlyCounts::default(),
             facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: vec![FastMap::default(); SHARDS],
@@ -110,7 +112,7 @@ impl Agg {
             return;
         }
         if kind == EventKind::Login {
-            *self.hourly.entry((day, hour, profile)).or_default() += 1;
+            self.hourly.add(day, hour, profile, 1);
             self.coupons[user_shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
         }
         if let Some(app) = app {
@@ -119,20 +121,7 @@ impl Agg {
                 .or_default() += 1;
         }
         if let Some(delta) = Counts::of(kind) {
-            let mut count = |scope| {
-                *self.counters.entry(CounterKey { day, scope, profile }).or_default() += delta;
-            };
-            count(ScopeKey::PLATFORM);
-            for (i, &(s, seg)) in structures.iter().enumerate() {
-                count(ScopeKey::structure(s));
-                // Once per distinct segment: skip a segment already counted
-                // for an earlier structure of this event.
-                if let Some(seg) = seg
-                    && !structures[..i].iter().any(|&(_, g)| g == Some(seg))
-                {
-                    count(ScopeKey::segment(seg));
-                }
-            }
+            self.counters.add(day, profile, structures, delta);
         }
         let fact = Fact {
             connections: u32::from(kind == EventKind::Login),
@@ -182,8 +171,8 @@ impl Agg {
         rayon::join(
             || http.merge(other.http),
             || {
-                merge_maps(&mut self.counters, &mut other.counters, |x, y| *x += y);
-                merge_maps(&mut self.hourly, &mut other.hourly, |x, y| *x += y);
+                self.counters.merge(std::mem::take(&mut other.counters));
+                self.hourly.merge(std::mem::take(&mut other.hourly));
                 self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
                 self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
                     |(a, b)| {
@@ -214,23 +203,3 @@ pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
 
 /// The visit gap of the national audience measure, 30 minutes.
 pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;
-
-/// Moves the entries of `b` into `a` (the larger of the two receives),
-/// combining values of equal keys with `combine`.
-fn merge_maps<K: Eq + std::hash::Hash, V>(
-    a: &mut FastMap<K, V>,
-    b: &mut FastMap<K, V>,
-    combine: impl Fn(&mut V, V),
-) {
-    if a.len() < b.len() {
-        std::mem::swap(a, b);
-    }
-    for (k, v) in b.drain() {
-        match a.get_mut(&k) {
-            Some(x) => combine(x, v),
-            None => {
-                a.insert(k, v);
-            }
-        }
-    }
-}

@@ -288,12 +288,12 @@ mod tests {
         let mut agg = fold(&ctx, &[line.to_string()]);
         let platform: u64 = agg
             .counters
-            .iter()
+            .cells()
             .filter(|(k, _)| k.scope == ScopeKey::PLATFORM)
             .map(|(_, c)| c.connections)
             .sum();
         assert_eq!(platform, 1);
-        assert_eq!(agg.counters.len(), 3);
+        assert_eq!(agg.counters.cells().count(), 3);
         assert_eq!(agg.fact_count(), 2);
     }
 }

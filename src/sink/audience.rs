@@ -2,9 +2,9 @@
 
 use super::table::{Merged, Table};
 use super::{BATCH_ROWS, TableLayout, write_parquet};
-use crate::aggregate::finish::{Metrics, Tables};
+use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
-use crate::aggregate::key::{CounterKey, Counts, Grain, RowKey, profile_name, profile_of};
+use crate::aggregate::key::{CounterKey, Counts, Grain, Metrics, RowKey, profile_name, profile_of};
 use crate::aggregate::scope::ScopeKey;
 use crate::error::{Error, Result};
 use crate::sketch;
@@ -200,11 +200,14 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         match (Grain::from_name(r.grain), profile, r.sketch) {
             (Some(Grain::Day), Some(profile), _) => {
                 let m = &r.metrics;
-                *into.counters.entry(CounterKey { day, scope, profile }).or_default() += Counts {
-                    connections: m.connections as u64,
-                    access: m.access as u64,
-                    activations: m.activations as u64,
-                };
+                into.counters.add_cell(
+                    CounterKey { day, scope, profile },
+                    Counts {
+                        connections: m.connections as u64,
+                        access: m.access as u64,
+                        activations: m.activations as u64,
+                    },
+                );
             }
             (Some(Grain::Month), _, Some(bytes)) => {
                 let s = HllSketch::deserialize(bytes).map_err(|e| {

@@ -2,8 +2,9 @@
 
 use super::table::{Merged, Table};
 use super::{BATCH_ROWS, TableLayout, write_parquet};
-use crate::aggregate::finish::{HourlyRow, Tables};
+use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
+use crate::aggregate::hourly::HourlyRow;
 use crate::aggregate::key::{profile_name, profile_of};
 use crate::error::{Error, Result};
 use crate::stored::{batches, dates, ints, strings};
@@ -77,7 +78,7 @@ pub fn read(path: &Path, mut f: impl FnMut(i32, u8, &str, i64)) -> Result<()> {
 fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
     read(path, |day, hour, profile, n| {
         if let Some(profile) = profile_of(profile) {
-            *into.hourly.entry((day, hour, profile)).or_default() += n as u64;
+            into.hourly.add(day, hour, profile, n as u64);
         }
     })
 }
