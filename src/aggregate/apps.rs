@@ -2,11 +2,10 @@
 //! profile and application (`modules.parquet`, `user_modules`).
 
 use super::app_names::AppId;
-use super::key::AppFactKey;
-use super::key::Grain;
-use super::key::combine_rows;
+use super::key::{AppFactKey, Grain, SHARDS, combine_rows, profile_name, user_shard};
+use super::scope::Dimensions;
 use super::users;
-use crate::hash::FastMap;
+use crate::hash::{FastMap, merge_maps};
 use crate::parse::Profile;
 use crate::time::month_start;
 use rayon::prelude::*;
@@ -68,7 +67,7 @@ impl AppUserRow {
 }
 
 /// Sorts rows by user and combines the rows of equal keys.
-pub fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
+fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
     combine_rows(
         rows,
         |r| (r.user_key as u64, r.month, r.profile, r.app),
@@ -82,17 +81,104 @@ pub fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
 /// `ACCESS` events by (local day, profile, application).
 pub type AppCounters = FastMap<(i32, Profile, AppId), i64>;
 
-/// Adds the access events of a shard of facts into `counters`.
-pub fn add_counts(shard: &FastMap<AppFactKey, u32>, counters: &mut AppCounters) {
-    for (k, &n) in shard {
-        *counters.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
+/// A worker's application use: `ACCESS` events by (user, day,
+/// application, profile), sharded by user key.
+#[derive(Clone, Debug)]
+pub struct AppFacts(Vec<FastMap<AppFactKey, u32>>);
+
+impl Default for AppFacts {
+    fn default() -> Self {
+        AppFacts(vec![FastMap::default(); SHARDS])
+    }
+}
+
+impl AppFacts {
+    /// Counts one `ACCESS` of `user` to `app`.
+    #[inline]
+    pub fn add(&mut self, user: u64, day: i32, app: AppId, profile: Profile) {
+        *self.0[user_shard(user)].entry(AppFactKey { user, day, app, profile }).or_default() += 1;
+    }
+
+    /// Adds the facts of `other`, shard by shard in parallel.
+    pub fn merge(&mut self, mut other: AppFacts) {
+        self.0.par_iter_mut().zip(other.0.par_iter_mut()).for_each(|(a, b)| {
+            merge_maps(a, b, |x, y| *x += y);
+        });
+    }
+
+    /// The counters and per-user rows of these facts.
+    pub fn into_partial(self) -> AppPartial {
+        let counters = self
+            .0
+            .par_iter()
+            .fold(AppCounters::default, |mut c, shard| {
+                for (k, &n) in shard {
+                    *c.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
+                }
+                c
+            })
+            .reduce(AppCounters::default, |mut a, b| {
+                for (k, n) in b {
+                    *a.entry(k).or_default() += n;
+                }
+                a
+            });
+        let users = self
+            .0
+            .into_par_iter()
+            .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
+            .collect();
+        AppPartial { counters, users }
+    }
+}
+
+/// Application use as the final stage takes it, from a run's facts or
+/// from the tables of runs being merged.
+#[derive(Debug)]
+pub struct AppPartial {
+    /// `ACCESS` events by (day, profile, application).
+    pub counters: AppCounters,
+    /// Each user shard's rows, in any order; rows of the same key are
+    /// combined.
+    pub users: Vec<Vec<AppUserRow>>,
+}
+
+impl Default for AppPartial {
+    fn default() -> Self {
+        AppPartial { counters: AppCounters::default(), users: vec![Vec::new(); SHARDS] }
+    }
+}
+
+impl AppPartial {
+    /// The rows of `modules.parquet` (by grain, period, profile and
+    /// application name) and of `user_modules` (by month, user key,
+    /// profile name and application name).
+    pub fn finish(self, dims: &Dimensions) -> (Vec<(AppRowKey, AppMetrics)>, Vec<AppUserRow>) {
+        let users: Vec<Vec<AppUserRow>> = self.users.into_par_iter().map(combine).collect();
+        // Applications ranked by name once, rather than names compared
+        // per comparison.
+        let mut by_name: Vec<usize> = (0..dims.apps.len()).collect();
+        by_name.sort_by_key(|&i| &dims.apps[i].name);
+        let mut rank = vec![0; by_name.len()];
+        for (r, &i) in by_name.iter().enumerate() {
+            rank[i] = r;
+        }
+        let mut apps: Vec<_> = rows(&self.counters, &users).into_iter().collect();
+        apps.sort_unstable_by_key(|(k, _)| {
+            (k.grain, k.period, profile_name(k.profile), rank[k.app as usize])
+        });
+        let mut user_rows = users.concat();
+        user_rows.par_sort_unstable_by_key(|r| {
+            (r.month, r.user_key, r.profile.name(), rank[r.app as usize])
+        });
+        (apps, user_rows)
     }
 }
 
 /// The rows of `modules.parquet`: access events summed from `counters`,
 /// distinct users counted from the rows of each shard (combined, sorted
 /// by user).
-pub fn rows(counters: &AppCounters, shards: &[Vec<AppUserRow>]) -> FastMap<AppRowKey, AppMetrics> {
+fn rows(counters: &AppCounters, shards: &[Vec<AppUserRow>]) -> FastMap<AppRowKey, AppMetrics> {
     let mut rows = shards.par_iter().map(|s| count_users(s)).reduce(FastMap::default, merge_rows);
     for (&(day, profile, app), &n) in counters {
         for grain in Grain::ALL {

@@ -6,13 +6,13 @@
 //! of the set gets one. Users are disjoint across shards, so these counts
 //! add up across shards exactly and shards are finished in parallel.
 
-use super::apps::{self, AppCounters, AppMetrics, AppRowKey, AppUserRow};
+use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
 use super::events::EventCounts;
 use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
-use super::key::{AppFactKey, Fact, FactKey, SHARDS, user_shard};
+use super::key::{Fact, FactKey, SHARDS, user_shard};
 use super::key::{Grain, Metrics, RowKey, profile_name};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
@@ -138,11 +138,8 @@ pub struct Partials {
     pub visits: Option<Vec<VisitList>>,
     /// Where the month sketches come from.
     pub sketches: SketchSource,
-    /// `ACCESS` events by (day, profile, application).
-    pub app_counters: AppCounters,
-    /// Application use of each shard's users, in any order; rows of the
-    /// same key are combined.
-    pub app_users: Vec<Vec<AppUserRow>>,
+    /// Application use.
+    pub apps: AppPartial,
     /// `http.parquet` rows.
     pub http: Vec<HttpRow>,
 }
@@ -163,11 +160,11 @@ impl Agg {
         self.settle_facts();
         let gap_ms = i64::from(self.visit_gap_ms);
         let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
-        let (http, (users, visits, (app_counters, app_users))) = rayon::join(
+        let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),
             || {
                 let users = user_rows(facts);
-                (users, visits.map(|v| visit_lists(v, gap_ms)), app_partials(app_facts))
+                (users, visits.map(|v| visit_lists(v, gap_ms)), app_facts.into_partial())
             },
         );
         Partials {
@@ -176,8 +173,7 @@ impl Agg {
             users,
             visits,
             sketches: SketchSource::Coupons(coupons),
-            app_counters,
-            app_users,
+            apps,
             http,
         }
     }
@@ -236,28 +232,6 @@ fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
         .collect()
 }
 
-/// The application counters and per-user application rows of the
-/// workers' application facts.
-fn app_partials(app_facts: Vec<FastMap<AppFactKey, u32>>) -> (AppCounters, Vec<Vec<AppUserRow>>) {
-    let counters = app_facts
-        .par_iter()
-        .fold(AppCounters::default, |mut c, shard| {
-            apps::add_counts(shard, &mut c);
-            c
-        })
-        .reduce(AppCounters::default, |mut a, b| {
-            for (k, n) in b {
-                *a.entry(k).or_default() += n;
-            }
-            a
-        });
-    let users = app_facts
-        .into_par_iter()
-        .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
-        .collect();
-    (counters, users)
-}
-
 /// Turns a merged state into sorted output rows.
 pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
     let partials = agg.into_partials();
@@ -266,17 +240,14 @@ pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    let Partials { counters, hourly, users, visits, sketches, app_counters, app_users, http } = p;
+    let Partials { counters, hourly, users, visits, sketches, apps, http } = p;
     let joined = visits.unwrap_or_default();
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
     let (audience, (apps, user_modules, hourly, user_visits)) = rayon::join(
         || audience_figures(&counters, users, &joined, sketches, &dims, settings),
         || {
-            let app_users: Vec<Vec<AppUserRow>> =
-                app_users.into_par_iter().map(apps::combine).collect();
-            let apps = app_rows(&app_counters, &app_users, &dims);
-            let user_modules = user_module_rows(app_users, &dims);
+            let (apps, user_modules) = apps.finish(&dims);
             (apps, user_modules, hourly.rows(), visit_table(&joined))
         },
     );
@@ -428,23 +399,6 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
         )
 }
 
-/// `modules.parquet` rows, sorted by grain, period, profile and
-/// application name.
-fn app_rows(
-    counters: &AppCounters,
-    users: &[Vec<AppUserRow>],
-    dims: &Dimensions,
-) -> Vec<(AppRowKey, AppMetrics)> {
-    let mut rows: Vec<_> = apps::rows(counters, users).into_iter().collect();
-    rows.sort_unstable_by(|(a, _), (b, _)| {
-        let text = |k: &AppRowKey| {
-            (k.grain, k.period, profile_name(k.profile), &dims.apps[k.app as usize].name)
-        };
-        text(a).cmp(&text(b))
-    });
-    rows
-}
-
 /// `audience.parquet` rows, the empty ones left out, in output order.
 fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
@@ -465,24 +419,6 @@ fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Ve
             b.profile.name(),
             structure_text(b.structure),
         ))
-    });
-    rows
-}
-
-/// `user_modules` rows sorted by month, user key, profile name and
-/// application name.
-fn user_module_rows(users: Vec<Vec<AppUserRow>>, dims: &Dimensions) -> Vec<AppUserRow> {
-    // Applications ranked by name once, rather than names compared per
-    // comparison.
-    let mut by_name: Vec<usize> = (0..dims.apps.len()).collect();
-    by_name.sort_by_key(|&i| &dims.apps[i].name);
-    let mut rank = vec![0; by_name.len()];
-    for (r, &i) in by_name.iter().enumerate() {
-        rank[i] = r;
-    }
-    let mut rows = users.concat();
-    rows.par_sort_unstable_by_key(|r| {
-        (r.month, r.user_key, r.profile.name(), rank[r.app as usize])
     });
     rows
 }

@@ -7,7 +7,7 @@
 //! partitioned ones file by file, in parallel, into [`SharedRows`].
 
 use super::app_names::{AppEntry, AppId};
-use super::apps::{AppCounters, AppUserRow};
+use super::apps::{AppPartial, AppUserRow};
 use super::events::EventCounts;
 use super::finish::{Partials, SketchSource};
 use super::hourly::HourlyCounts;
@@ -29,13 +29,13 @@ pub struct Gathered {
     pub hourly: HourlyCounts,
     /// The month sketches to union, by row.
     pub sketches: FastMap<RowKey, HllUnion>,
-    /// `ACCESS` events by (day, profile, application).
-    pub app_counters: AppCounters,
+    /// Application use: `ACCESS` events by (day, profile, application)
+    /// here, per-user rows from the partitions.
+    pub apps: AppPartial,
     /// Names of structures, segments and applications.
     pub dims: DimsBuilder,
     users: Vec<Vec<UserActivityRow>>,
     visits: Vec<VisitList>,
-    app_users: Vec<Vec<AppUserRow>>,
 }
 
 impl Gathered {
@@ -55,7 +55,7 @@ impl Gathered {
         let shared = SharedRows { users: shards(), visits: shards(), apps: shards(), dims: &dims };
         files.par_iter().try_for_each(|f| read(f, &shared))?;
         let SharedRows { users, visits, apps, .. } = shared;
-        (self.users, self.visits, self.app_users) = (taken(users), taken(visits), taken(apps));
+        (self.users, self.visits, self.apps.users) = (taken(users), taken(visits), taken(apps));
         self.dims = dims.into_inner().unwrap_or_else(|e| e.into_inner());
         Ok(())
     }
@@ -70,8 +70,7 @@ impl Gathered {
             users: self.users,
             visits: visits.then_some(joined),
             sketches: SketchSource::Sketches(self.sketches),
-            app_counters: self.app_counters,
-            app_users: self.app_users,
+            apps: self.apps,
             http: Vec::new(),
         };
         (partials, self.dims.finish())

@@ -2,18 +2,18 @@
 //! event by event and merged between workers.
 
 use super::app_names::AppId;
+use super::apps::AppFacts;
 use super::by_day::ByDay;
 use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
-use super::key::{AppFactKey, Counts, Fact, FactKey, SHARDS, user_shard};
+use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::visits::{DayVisits, day_base_ms};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
 use datasketches::hll::Coupon;
-use rayon::prelude::*;
 
 /// One event, resolved: what [`Agg::add`] folds in.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +57,7 @@ pub struct Agg {
     pub(super) pending: Vec<(FactKey, Fact)>,
     /// `ACCESS` events by user, day, application and profile (sharded by
     /// user key).
-    pub(super) app_facts: Vec<FastMap<AppFactKey, u32>>,
+    pub(super) app_facts: AppFacts,
     /// The visits of each user, by local day, built as events come
     /// (`None` when visits are not computed). Merging states moves
     /// pieces (one per worker) instead of joining them: the final stage
@@ -86,7 +86,7 @@ impl Agg {
             hourly: HourlyCounts::default(),
             facts: ByDay::default(),
             pending: Vec::new(),
-            app_facts: vec![FastMap::default(); SHARDS],
+            app_facts: AppFacts::default(),
             visits: Some(vec![VisitDays::default()]),
             coupons: vec![FastMap::default(); SHARDS],
             http: HttpAgg::default(),
@@ -116,9 +116,7 @@ impl Agg {
             self.coupons[user_shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
         }
         if let Some(app) = app {
-            *self.app_facts[user_shard(user)]
-                .entry(AppFactKey { user, day, app, profile })
-                .or_default() += 1;
+            self.app_facts.add(user, day, app, profile);
         }
         if let Some(delta) = Counts::of(kind) {
             self.counters.add(day, profile, structures, delta);
@@ -174,11 +172,7 @@ impl Agg {
                 self.counters.merge(std::mem::take(&mut other.counters));
                 self.hourly.merge(std::mem::take(&mut other.hourly));
                 self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
-                self.app_facts.par_iter_mut().zip(other.app_facts.par_iter_mut()).for_each(
-                    |(a, b)| {
-                        merge_maps(a, b, |x, y| *x += y);
-                    },
-                );
+                self.app_facts.merge(std::mem::take(&mut other.app_facts));
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }

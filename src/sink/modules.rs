@@ -137,7 +137,7 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         let app = into.dims.app(r.module, r.raw_modules.split('|'));
         let profile = profile_of(r.profile);
         if let (Some(Grain::Day), Some(profile)) = (Grain::from_name(r.grain), profile) {
-            *into.app_counters.entry((r.period, profile, app)).or_default() += r.access;
+            *into.apps.counters.entry((r.period, profile, app)).or_default() += r.access;
         }
     })
 }
