@@ -63,8 +63,15 @@ fn main() {
     // One thread, as `benches/gate.py` says and as the pipeline stage runs
     // (`--threads 1`): on more, the final stage's parallel parts split their
     // work differently from run to run, and so does their instruction count.
-    rayon::ThreadPoolBuilder::new().num_threads(1).build_global().unwrap();
-    let dump = PathBuf::from(dump);
+    // The stages run on that thread (`install`), so that the work they hand
+    // to rayon runs under the stage's function, where callgrind counts it.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    pool.install(|| run_stages(PathBuf::from(dump)));
+}
+
+/// Runs each stage once on the dump in `dump`, generating it first if
+/// needed.
+fn run_stages(dump: PathBuf) {
     if !dump.join("structures.csv").exists() {
         let opts = GenerateOptions {
             out: dump.clone(),
