@@ -25,3 +25,21 @@ pub fn output_names() -> Vec<&'static str> {
         .flat_map(|t| std::iter::once(t.name()).chain(t.companions().iter().copied()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::FastSet;
+
+    #[test]
+    fn names_and_columns_are_unique() {
+        let names = output_names();
+        assert_eq!(names.iter().collect::<FastSet<_>>().len(), names.len(), "{names:?}");
+        for table in TABLES {
+            let schema = table.schema();
+            let columns: FastSet<&str> =
+                schema.fields().iter().map(|f| f.name().as_str()).collect();
+            assert_eq!(columns.len(), schema.fields().len(), "{}", table.name());
+        }
+    }
+}
