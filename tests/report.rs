@@ -214,12 +214,19 @@ fn html_report_speaks_french_when_asked() {
         "Audience de l&#39;ENT, mars 2020",
         "Établissements",
         "élèves distincts",
+        "visites par visiteur",
         "\u{202F}",
     ];
     crate::util::python("check_html.py", &[&[fr.to_str().unwrap()][..], &texts].concat());
     for english in ["Schools", "Top applications", "connections", "March"] {
         assert!(!page.contains(english), "{english} in the French report");
     }
-    let texts = ["<html lang=\"en\">", "ENT audience, March 2020", "Schools", "distinct pupils"];
+    let texts = [
+        "<html lang=\"en\">",
+        "ENT audience, March 2020",
+        "Schools",
+        "distinct pupils",
+        "visits per visitor",
+    ];
     crate::util::python("check_html.py", &[&[en.to_str().unwrap()][..], &texts].concat());
 }

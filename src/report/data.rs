@@ -23,10 +23,21 @@ pub struct MonthFigures {
     pub connections: i64,
     /// Distinct visitors, by profile name (and `All`).
     pub visitors: BTreeMap<String, i64>,
+    /// Visits starting in the month (0 when visits were not computed).
+    pub visits: i64,
     /// The data cover only part of the month: they start after its first
     /// day or end before its last (a dump cut mid-month, tonight's month
     /// in progress). Growth figures leave such a month out.
     pub partial: bool,
+}
+
+impl MonthFigures {
+    /// Visits per distinct visitor (`All`), or `None` without visits or
+    /// visitors.
+    pub fn visits_per_visitor(&self) -> Option<f64> {
+        let visitors = self.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
+        (self.visits > 0 && visitors > 0).then(|| self.visits as f64 / visitors as f64)
+    }
 }
 
 /// Monthly figures of one scope: the platform or a segment.
@@ -104,6 +115,7 @@ impl ReportData {
                 profile: profile_name(k.profile),
                 connections: m.connections,
                 unique_visitors: m.unique_visitors,
+                visits: m.visits,
             });
         }
         for r in t.hourly.iter().filter(|r| r.profile.is_none()) {
@@ -143,6 +155,7 @@ impl ReportData {
                 profile: r.profile,
                 connections: r.metrics.connections,
                 unique_visitors: r.metrics.unique_visitors,
+                visits: r.metrics.visits,
             });
             Ok(())
         })?;
@@ -189,6 +202,7 @@ struct AudienceRow<'a> {
     profile: &'a str,
     connections: i64,
     unique_visitors: i64,
+    visits: i64,
 }
 
 #[derive(Default)]
@@ -232,6 +246,7 @@ impl Collector {
         fig.month = r.period;
         if r.profile == ALL_PROFILES {
             fig.connections = r.connections;
+            fig.visits = r.visits;
         }
         fig.visitors.insert(r.profile.to_string(), r.unique_visitors);
     }

@@ -146,19 +146,22 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
     let c = &words.columns;
     let _ = write!(
         h,
-        "<table><tr><th class=\"t\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        c[0], c[1], c[2], c[3], c[4]
+        "<table><tr><th class=\"t\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th>{}</th></tr>",
+        c[0], c[1], c[2], c[3], c[4], words.per_visitor
     );
     for (i, m) in months.iter().enumerate() {
         let (prev, others) = growth(months, i);
         let _ = write!(
             h,
-            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
             month_label(m.month) + if m.partial { "*" } else { "" },
             lang.thousands(m.connections),
             esc(&lang.percent(prev)),
             esc(&lang.percent(others)),
-            lang.thousands(users(m))
+            lang.thousands(users(m)),
+            lang.decimal(m.visits_per_visitor()),
         );
     }
     h.push_str("</table>\n");

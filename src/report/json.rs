@@ -9,6 +9,8 @@
 //!                               "growth_vs_previous_pct": 12.3 | null,
 //!                               "growth_vs_other_months_pct": 1500.0 | null,
 //!                               "visitors": { "All": .., "Student": .., .. },
+//!                               "visits": 2201485,
+//!                               "visits_per_visitor": 1.85 | null,
 //!                               "sentence": "ECOLE, March 2020: ..." } ] } ],
 //!   "months": [ { "month": "2020-03", "peak_hour": 9 | null,
 //!                 "applications": [ { "name", "access", "users" } ],
@@ -49,6 +51,9 @@ pub fn summary(d: &ReportData, tz: &str) -> Value {
                         "growth_vs_previous_pct": prev,
                         "growth_vs_other_months_pct": others,
                         "visitors": m.visitors,
+                        "visits": m.visits,
+                        // Two decimals: a ratio, not a count to add up.
+                        "visits_per_visitor": m.visits_per_visitor().map(|r| (r * 100.0).round() / 100.0),
                         "sentence": sentence(s, i),
                     })
                 })

@@ -38,6 +38,8 @@ pub struct Words {
     /// Heading of the schools table (`--by-school`), then its columns:
     /// UAI, name, connections, distinct pupils, distinct parents.
     pub schools: [&'static str; 6],
+    /// Heading of the column of visits per distinct visitor.
+    pub per_visitor: &'static str,
 }
 
 /// The texts of the HTML report in one language.
@@ -106,6 +108,7 @@ impl Lang {
                 partial: "* partial month (the data start after its first day or end before its \
                           last): not compared",
                 schools: ["Schools", "UAI", "name", "connections", "pupils", "parents"],
+                per_visitor: "visits per visitor",
             },
             Lang::Fr => Words {
                 monthly: "Audience mensuelle",
@@ -123,6 +126,7 @@ impl Lang {
                 partial: "* mois partiel (les données commencent après son premier jour ou \
                           s'arrêtent avant son dernier) : non comparé",
                 schools: ["Établissements", "UAI", "nom", "connexions", "élèves", "parents"],
+                per_visitor: "visites par visiteur",
             },
         }
     }
@@ -192,6 +196,15 @@ impl Lang {
         match (p, self) {
             (Some(p), Lang::En) => format!("{:+}%", p.round() as i64),
             (Some(p), Lang::Fr) => format!("{:+}{NNBSP}%", p.round() as i64),
+            (None, _) => "-".to_string(),
+        }
+    }
+
+    /// `1.9`, `1,9`: one decimal, `-` for none.
+    pub fn decimal(self, x: Option<f64>) -> String {
+        match (x, self) {
+            (Some(x), Lang::En) => format!("{x:.1}"),
+            (Some(x), Lang::Fr) => format!("{x:.1}").replace('.', ","),
             (None, _) => "-".to_string(),
         }
     }

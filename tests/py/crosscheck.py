@@ -282,6 +282,18 @@ def main():
     for key in sorted(set(month_visits) | set(got_visits), key=str):
         if month_visits.get(key) != got_visits.get(key):
             problems.append(f"visits {key}: entlog {got_visits.get(key)}, python {month_visits.get(key)}")
+    # summary.json: the visits of each month of the platform and of each
+    # segment, and the visits per distinct visitor (two decimals).
+    summary = json.load(open(f"{out}/summary.json"))
+    for sc in summary["scopes"]:
+        scope = ("platform", None, None) if sc["scope"] == "platform" else ("segment", sc["scope"], None)
+        for m in sc["months"]:
+            key = ("month", dt.date.fromisoformat(m["month"] + "-01"), *scope, "All")
+            visits, users = visit_counts.get(key, [0, 0])[0], len(visitors.get(key, ()))
+            want = round(visits / users, 2) if visits and users else None
+            if (m["visits"], m["visits_per_visitor"]) != (visits, want):
+                problems.append(f"summary {key}: entlog {m['visits']}, {m['visits_per_visitor']}, "
+                                f"python {visits}, {want}")
     want_national = defaultdict(lambda: [0] * 15)
     columns = ["All"] + [p for p, _ in NATIONAL]
     for (uai, week, prof), (n, secs, users) in national.items():
