@@ -25,8 +25,9 @@ const WEEK: &str = "debutsemaine";
 /// everyone, then for each profile.
 fn columns() -> Vec<String> {
     let mut c = vec![UAI.to_string(), WEEK.to_string()];
-    c.extend(["visites_globales", "utilisateurs_globaux", "duree_globale"].map(String::from));
-    for (_, p) in NATIONAL_PROFILES {
+    // Everyone is `globales` in every column, as the ministry's
+    // `fr-en-dnma-par-uai-profils` dataset names them.
+    for p in std::iter::once("globales").chain(NATIONAL_PROFILES.map(|(_, p)| p)) {
         c.extend([format!("visites_{p}"), format!("utilisateurs_{p}"), format!("duree_{p}")]);
     }
     c

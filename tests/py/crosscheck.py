@@ -301,8 +301,14 @@ def main():
             i = columns.index(prof) * 3
             want_national[(uai, week)][i:i + 3] = [n, len(users), secs]
     got_national = {}
+    # The column names of the ministry's profils dataset, in its order.
+    dnma = ["uai", "debutsemaine"] + [f"{m}_{p}" for p in ["globales"] + [p for _, p in NATIONAL]
+                                      for m in ("visites", "utilisateurs", "duree")]
     with open(f"{out}/national_weekly.csv", newline="") as f:
-        for row in csv.DictReader(f, delimiter=";"):
+        reader = csv.DictReader(f, delimiter=";")
+        if reader.fieldnames != dnma:
+            problems.append(f"national columns: {reader.fieldnames}, want {dnma}")
+        for row in reader:
             key = (row["uai"], dt.date.fromisoformat(row["debutsemaine"]))
             values = list(row.values())[2:]
             got_national[key] = [int(x) for x in values]
