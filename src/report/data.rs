@@ -104,7 +104,7 @@ impl ReportData {
         let mut d = Collector::default();
         for (k, m) in &t.audience {
             let structure = t.structure(k.scope);
-            d.audience(AudienceRow {
+            d.audience(audience::Record {
                 grain: k.grain.name(),
                 period: k.period,
                 scope: k.scope.scope().name(),
@@ -113,9 +113,8 @@ impl ReportData {
                 uai: structure.and_then(|s| s.uai.as_deref()),
                 name: structure.and_then(|s| s.name.as_deref()),
                 profile: profile_name(k.profile),
-                connections: m.connections,
-                unique_visitors: m.unique_visitors,
-                visits: m.visits,
+                metrics: *m,
+                sketch: None,
             });
         }
         for r in t.hourly.iter().filter(|r| r.profile.is_none()) {
@@ -144,19 +143,7 @@ impl ReportData {
     pub fn load(dir: &Path) -> Result<ReportData> {
         let mut d = Collector::default();
         audience::read(&dir.join(Audience.name()), |r| {
-            d.audience(AudienceRow {
-                grain: r.grain,
-                period: r.period,
-                scope: r.scope,
-                segment: r.segment,
-                structure_id: r.structure_id,
-                uai: r.uai,
-                name: r.name,
-                profile: r.profile,
-                connections: r.metrics.connections,
-                unique_visitors: r.metrics.unique_visitors,
-                visits: r.metrics.visits,
-            });
+            d.audience(r);
             Ok(())
         })?;
         hourly::read(&dir.join(Hourly.name()), |day, hour, profile, n| {
@@ -190,21 +177,6 @@ impl ReportData {
     }
 }
 
-/// One audience row, borrowed from wherever it was read.
-struct AudienceRow<'a> {
-    grain: &'a str,
-    period: i32,
-    scope: &'a str,
-    segment: Option<&'a str>,
-    structure_id: Option<&'a str>,
-    uai: Option<&'a str>,
-    name: Option<&'a str>,
-    profile: &'a str,
-    connections: i64,
-    unique_visitors: i64,
-    visits: i64,
-}
-
 #[derive(Default)]
 struct Collector {
     data: ReportData,
@@ -213,10 +185,10 @@ struct Collector {
 }
 
 impl Collector {
-    fn audience(&mut self, r: AudienceRow<'_>) {
+    fn audience(&mut self, r: audience::Record<'_>) {
         if r.grain == "day" && r.scope == "platform" && r.profile != ALL_PROFILES {
             *self.data.daily.entry(r.period).or_default().entry(r.profile.into()).or_default() +=
-                r.connections;
+                r.metrics.connections;
         }
         if r.grain != "month" {
             return;
@@ -233,9 +205,9 @@ impl Collector {
                 parents: 0,
             });
             match r.profile {
-                ALL_PROFILES => s.connections = r.connections,
-                "Student" => s.pupils = r.unique_visitors,
-                "Relative" => s.parents = r.unique_visitors,
+                ALL_PROFILES => s.connections = r.metrics.connections,
+                "Student" => s.pupils = r.metrics.unique_visitors,
+                "Relative" => s.parents = r.metrics.unique_visitors,
                 _ => {}
             }
             return;
@@ -245,10 +217,10 @@ impl Collector {
         let fig = self.scopes.entry(key).or_default().entry(r.period).or_default();
         fig.month = r.period;
         if r.profile == ALL_PROFILES {
-            fig.connections = r.connections;
-            fig.visits = r.visits;
+            fig.connections = r.metrics.connections;
+            fig.visits = r.metrics.visits;
         }
-        fig.visitors.insert(r.profile.to_string(), r.unique_visitors);
+        fig.visitors.insert(r.profile.to_string(), r.metrics.unique_visitors);
     }
 
     fn finish(mut self) -> ReportData {
