@@ -27,7 +27,6 @@ use datasketches::hll::{Coupon, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 /// One row of `visits.parquet`: the visits of a month and profile.
 #[derive(Clone, Debug)]
@@ -431,21 +430,33 @@ fn visit_table(shards: &[VisitList]) -> VisitList {
     let half = shards.len() / 2;
     // Shards of keys with the top bit set hold the negative signed keys.
     let lists: Vec<&VisitList> = shards[half..].iter().chain(&shards[..half]).collect();
-    let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
-    for_each_month(&lists, |month, _, _| *counts.entry(month).or_default() += 1);
-    let months: Vec<i32> = counts.keys().copied().collect();
+    // The month changes rarely from one visit to the next: it is looked up
+    // only then, in the months met so far (few, kept sorted).
+    let (mut months, mut counts): (Vec<i32>, Vec<usize>) = (Vec::new(), Vec::new());
+    let mut at = (i32::MIN, 0);
+    for_each_month(&lists, |month, _, _| {
+        if month != at.0 {
+            let i = months.binary_search(&month).unwrap_or_else(|i| {
+                months.insert(i, month);
+                counts.insert(i, 0);
+                i
+            });
+            at = (month, i);
+        }
+        counts[at.1] += 1;
+    });
     // Where the next visit of each month goes.
     let mut slots: Vec<usize> = counts
-        .values()
+        .iter()
         .scan(0, |next, n| {
             let slot = *next;
             *next += n;
             Some(slot)
         })
         .collect();
-    let total = counts.values().sum();
+    let total = counts.iter().sum();
     let mut order = vec![(0u32, 0u32); total];
-    let mut at = (i32::MIN, 0);
+    at = (i32::MIN, 0);
     for_each_month(&lists, |month, list, i| {
         if month != at.0 {
             // Every month was counted in the first pass.
