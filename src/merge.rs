@@ -121,7 +121,7 @@ fn gather(runs: &[PathBuf], tables: &[&dyn Table]) -> Result<Gathered> {
             }
         }
     }
-    gathered.partitions(&files, |(read, month, file), shared| read(*month, file, shared))?;
+    gathered.partitions(&files)?;
     Ok(gathered)
 }
 

@@ -15,9 +15,11 @@ use super::key::{RowKey, SHARDS};
 use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
 use super::users::UserActivityRow;
 use super::visits::VisitList;
+use crate::error::Result;
 use crate::hash::FastMap;
 use datasketches::hll::HllUnion;
 use rayon::prelude::*;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// Partials gathered from the runs read so far.
@@ -39,21 +41,13 @@ pub struct Gathered {
 }
 
 impl Gathered {
-    /// Reads the partitioned tables: `read` is called once per file, in
-    /// parallel, with the rows it reads going straight into shared shards
+    /// Reads the files of partitioned tables, each with its table's reader
+    /// and month, in parallel, the rows going straight into shared shards
     /// (so that rows are held once).
-    pub fn partitions<F, E>(
-        &mut self,
-        files: &[F],
-        read: impl Fn(&F, &SharedRows<'_>) -> Result<(), E> + Sync,
-    ) -> Result<(), E>
-    where
-        F: Sync,
-        E: Send,
-    {
+    pub fn partitions(&mut self, files: &[(ReadPartition, i32, PathBuf)]) -> Result<()> {
         let dims = Mutex::new(std::mem::take(&mut self.dims));
         let shared = SharedRows { users: shards(), visits: shards(), apps: shards(), dims: &dims };
-        files.par_iter().try_for_each(|f| read(f, &shared))?;
+        files.par_iter().try_for_each(|(read, month, file)| read(*month, file, &shared))?;
         let SharedRows { users, visits, apps, .. } = shared;
         (self.users, self.visits, self.apps.users) = (taken(users), taken(visits), taken(apps));
         self.dims = dims.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -76,6 +70,10 @@ impl Gathered {
         (partials, self.dims.finish())
     }
 }
+
+/// How a partitioned table reads one of its files: `read(month, file,
+/// shards)`.
+pub type ReadPartition = fn(i32, &Path, &SharedRows<'_>) -> Result<()>;
 
 /// The shards that the tasks reading partitioned tables fill, by user.
 pub struct SharedRows<'d> {

@@ -8,7 +8,7 @@
 //! `TABLES` in `sink/registry.rs`.
 
 use crate::aggregate::finish::Tables;
-use crate::aggregate::gather::{Gathered, SharedRows};
+use crate::aggregate::gather::{Gathered, ReadPartition};
 use crate::error::Result;
 use arrow_schema::SchemaRef;
 use std::path::Path;
@@ -41,9 +41,8 @@ pub enum Merged {
     /// Read run by run: `read(path, state)` with the table's path in the
     /// run.
     Whole(fn(&Path, &mut Gathered) -> Result<()>),
-    /// Partitioned by month: `read(month, file, shards)` for each file,
-    /// one task per file.
-    Partitioned(fn(i32, &Path, &SharedRows<'_>) -> Result<()>),
+    /// Partitioned by month: its reader of each file, one task per file.
+    Partitioned(ReadPartition),
     /// Computed again from other tables' rows: nothing of its own is read.
     Derived,
     /// Counts what no partial table keeps: merged only when every run's
