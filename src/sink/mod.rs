@@ -23,8 +23,8 @@ pub mod user_visits;
 pub mod visits;
 
 use crate::error::{Error, Result};
-use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray};
+use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
@@ -32,6 +32,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Rows per record batch handed to the Parquet writer.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -61,6 +62,18 @@ pub fn atomic_write(
     tmp.as_file_mut().flush().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A non-null column of UTC instants in microseconds, the type the
+/// per-user tables store instants as.
+pub fn instant_field(name: &str) -> Field {
+    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false)
+}
+
+/// Epoch milliseconds as a column of [`instant_field`]'s type.
+pub fn instants(ms: impl Iterator<Item = i64>) -> ArrayRef {
+    let values: TimestampMicrosecondArray = ms.map(|ms| Some(ms * 1000)).collect();
+    Arc::new(values.with_timezone("UTC"))
 }
 
 /// How a table is laid out in Parquet.

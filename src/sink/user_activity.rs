@@ -2,7 +2,7 @@
 //! mergeable fact table behind every distinct count, partitioned by month.
 
 use super::table::{Merged, Table};
-use super::{TableLayout, partitioned};
+use super::{TableLayout, instant_field, instants, partitioned};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::SharedRows;
 use crate::aggregate::key::{SHARDS, user_shard};
@@ -14,7 +14,7 @@ use crate::stored::{batches, column, ints, strings};
 use arrow_array::{
     Array, ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -46,9 +46,6 @@ impl Table for UserActivity {
     /// name), as documented in the README.
     fn schema(&self) -> SchemaRef {
         let i = |n| Field::new(n, DataType::Int64, false);
-        let ts = |n| {
-            Field::new(n, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false)
-        };
         Arc::new(Schema::new(vec![
             i(USER_KEY),
             Field::new(PROFILE, DataType::Utf8, false),
@@ -58,8 +55,8 @@ impl Table for UserActivity {
             i("active_days"),
             i(LOGIN_DAYS),
             i(ACTIVE_DAYS),
-            ts(FIRST_SEEN),
-            ts(LAST_SEEN),
+            instant_field(FIRST_SEEN),
+            instant_field(LAST_SEEN),
         ]))
     }
 
@@ -85,11 +82,6 @@ impl UserActivity {
         let int = |f: fn(&UserActivityRow) -> i64| -> ArrayRef {
             Arc::new(rows.iter().map(f).collect::<Int64Array>())
         };
-        let micros = |f: fn(&UserActivityRow) -> i64| -> ArrayRef {
-            let values: TimestampMicrosecondArray =
-                rows.iter().map(|r| Some(f(r) * 1000)).collect();
-            Arc::new(values.with_timezone("UTC"))
-        };
         let structure = |r: &UserActivityRow| {
             (r.structure != NO_STRUCTURE)
                 .then(|| t.dims.structures[r.structure as usize].id.as_str())
@@ -103,8 +95,8 @@ impl UserActivity {
             int(|r| i64::from(r.active_days.count_ones())),
             int(|r| i64::from(r.login_days)),
             int(|r| i64::from(r.active_days)),
-            micros(|r| r.first_ms),
-            micros(|r| r.last_ms),
+            instants(rows.iter().map(|r| r.first_ms)),
+            instants(rows.iter().map(|r| r.last_ms)),
         ];
         RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::output(path, e))
     }

@@ -2,7 +2,7 @@
 //! runs over shards of the logs needs to join visits cut by the shards.
 
 use super::table::{Merged, Table};
-use super::{TableLayout, partitioned};
+use super::{TableLayout, instant_field, instants, partitioned};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::SharedRows;
 use crate::aggregate::key::{SHARDS, user_shard};
@@ -17,7 +17,7 @@ use arrow_array::{
     ArrayRef, Date32Array, Int64Array, ListArray, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,15 +42,12 @@ impl Table for UserVisits {
 
     /// The schema of each partition's file, as documented in the README.
     fn schema(&self) -> SchemaRef {
-        let ts = |n| {
-            Field::new(n, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false)
-        };
         let item = Field::new("item", DataType::Utf8, true);
         Arc::new(Schema::new(vec![
             Field::new(USER_KEY, DataType::Int64, false),
             Field::new(DAY, DataType::Date32, false),
-            ts(START),
-            ts(END),
+            instant_field(START),
+            instant_field(END),
             Field::new(PROFILE, DataType::Utf8, false),
             Field::new(STRUCTURE_IDS, DataType::List(Arc::new(item)), false),
         ]))
@@ -75,11 +72,6 @@ impl Table for UserVisits {
 
 impl UserVisits {
     fn batch(&self, path: &Path, t: &Tables, rows: &[VisitSpan]) -> Result<RecordBatch> {
-        let micros = |f: fn(&VisitSpan) -> i64| -> ArrayRef {
-            let values: TimestampMicrosecondArray =
-                rows.iter().map(|r| Some(f(r) * 1000)).collect();
-            Arc::new(values.with_timezone("UTC"))
-        };
         let mut structures = ListBuilder::new(StringBuilder::new());
         let mut ids: Vec<&str> = Vec::new();
         for v in rows {
@@ -101,8 +93,8 @@ impl UserVisits {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(rows.iter().map(|r| r.user as i64).collect::<Int64Array>()),
             Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.day))),
-            micros(|r| r.start_ms),
-            micros(|r| r.end_ms),
+            instants(rows.iter().map(|r| r.start_ms)),
+            instants(rows.iter().map(|r| r.end_ms)),
             Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
             Arc::new(structures.finish()),
         ];
