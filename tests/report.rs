@@ -1,7 +1,7 @@
 //! The report of a finished run, read back from its Parquet tables, is the
 //! report of the run.
 
-use crate::util::{entlog, fixture, generate};
+use crate::util::{analyze_dump, entlog, fixture, generate};
 use entlog::analyze::{AnalyzeOptions, analyze};
 use entlog::report::data::ReportData;
 use std::path::Path;
@@ -111,9 +111,7 @@ fn partial_and_missing_months_are_marked_not_compared() {
     let cut: Vec<&str> = march.lines().take(5_000).collect();
     std::fs::write(events.join("2020-03.json"), cut.join("\n") + "\n").unwrap();
     let out = dir.path().join("out");
-    let o = crate::util::analyze(&events, &out, &["--referential", dump.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stdout = analyze_dump(&dump, &out);
     assert!(stdout.contains("2020-03*") && stdout.contains("* partial month"), "{stdout}");
     let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(stdout.lines().any(|l| words(l) == "2019-12 no data"), "{stdout}");
@@ -144,12 +142,7 @@ fn by_school_lists_the_schools_of_the_month() {
     let dump = dir.path().join("dump");
     generate(&dump, "0.01", "12", &[]);
     let out = dir.path().join("out");
-    let o = crate::util::analyze(
-        &dump.join("events"),
-        &out,
-        &["-q", "--referential", dump.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    analyze_dump(&dump, &out);
     let o = entlog(&[
         "report",
         out.to_str().unwrap(),
@@ -190,12 +183,7 @@ fn html_report_speaks_french_when_asked() {
     let dump = dir.path().join("dump");
     generate(&dump, "0.01", "13", &[]);
     let out = dir.path().join("out");
-    let o = crate::util::analyze(
-        &dump.join("events"),
-        &out,
-        &["-q", "--referential", dump.to_str().unwrap()],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    analyze_dump(&dump, &out);
     let (fr, en) = (dir.path().join("fr.html"), dir.path().join("en.html"));
     for (lang, page) in [("fr", &fr), ("en", &en)] {
         let o = entlog(&[
