@@ -72,9 +72,6 @@ impl Modules {
         rows: &[(AppRowKey, AppMetrics)],
     ) -> Result<RecordBatch> {
         let app = |k: &AppRowKey| &t.dims.apps[k.app as usize];
-        let text = |f: &dyn Fn(&AppRowKey) -> String| -> ArrayRef {
-            Arc::new(rows.iter().map(|(k, _)| Some(f(k))).collect::<StringArray>())
-        };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(rows.iter().map(|(k, _)| Some(k.grain.name())).collect::<StringArray>()),
             Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.period))),
@@ -82,7 +79,11 @@ impl Modules {
                 rows.iter().map(|(k, _)| Some(profile_name(k.profile))).collect::<StringArray>(),
             ),
             Arc::new(rows.iter().map(|(k, _)| Some(app(k).name.as_str())).collect::<StringArray>()),
-            text(&|k| app(k).raw.iter().cloned().collect::<Vec<_>>().join("|")),
+            Arc::new(
+                rows.iter()
+                    .map(|(k, _)| Some(app(k).raw.iter().cloned().collect::<Vec<_>>().join("|")))
+                    .collect::<StringArray>(),
+            ),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, m)| m.access))),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, m)| m.unique_users))),
         ];
