@@ -18,7 +18,7 @@ use crate::sink::outdir::Staging;
 use crate::sink::registry::TABLES;
 use crate::sink::run_json;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
-use crate::sink::table::Table;
+use crate::sink::table::{Table, file_names};
 use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -427,11 +427,8 @@ pub fn write_tables(out: &Path, tables: &Tables, omit: &[&str]) -> Result<Vec<St
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let kept: Vec<&dyn Table> = TABLES.into_iter().filter(|t| !omit.contains(&t.name())).collect();
     kept.par_iter().try_for_each(|t| t.write(out, tables))?;
-    let mut written: Vec<String> = kept
-        .iter()
-        .flat_map(|t| std::iter::once(t.name()).chain(t.companions().iter().copied()))
-        .map(str::to_string)
-        .collect();
+    let mut written: Vec<String> =
+        kept.iter().flat_map(|&t| file_names(t)).map(str::to_string).collect();
     written.push(RUN_JSON.to_string());
     Ok(written)
 }

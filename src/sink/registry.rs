@@ -1,7 +1,7 @@
 //! Every output table, listed once: `analyze` writes them, `merge`
 //! rebuilds them, in this order.
 
-use super::table::Table;
+use super::table::{Table, file_names};
 use super::visits;
 use super::{audience, hourly, http, modules, national, user_activity, user_modules, user_visits};
 
@@ -20,10 +20,7 @@ pub const TABLES: [&dyn Table; 9] = [
 
 /// The names of every file and directory the tables take, in order.
 pub fn output_names() -> Vec<&'static str> {
-    TABLES
-        .iter()
-        .flat_map(|t| std::iter::once(t.name()).chain(t.companions().iter().copied()))
-        .collect()
+    TABLES.iter().flat_map(|&t| file_names(t)).collect()
 }
 
 #[cfg(test)]

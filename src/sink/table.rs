@@ -36,6 +36,12 @@ pub trait Table: Sync {
     }
 }
 
+/// The names `table` takes in an output directory: its own, then its
+/// companions'.
+pub fn file_names(table: &dyn Table) -> impl Iterator<Item = &'static str> {
+    std::iter::once(table.name()).chain(table.companions().iter().copied())
+}
+
 /// How a merge rebuilds a table from the runs' tables.
 pub enum Merged {
     /// Read run by run: `read(path, state)` with the table's path in the
