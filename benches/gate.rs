@@ -7,6 +7,7 @@
 //! what each stage produced (a check that it did the work).
 
 use entlog::aggregate::finish::{Settings, Tables, finish};
+use entlog::aggregate::accounts::Directory;
 use entlog::aggregate::scope::Dimensions;
 use entlog::aggregate::{Agg, Context, Worker};
 use entlog::generate::{Compress, GenerateOptions, Output, generate};
@@ -42,8 +43,8 @@ fn gate_stage_aggregate(ctx: &Context, events: &[Event<'_>]) -> Agg {
 }
 
 #[inline(never)]
-fn gate_stage_finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
-    finish(agg, dims, settings)
+fn gate_stage_finish(agg: Agg, dims: Dimensions, dir: &Directory, settings: &Settings) -> Tables {
+    finish(agg, dims, dir, settings)
 }
 
 #[inline(never)]
@@ -99,7 +100,7 @@ fn run_stages(dump: PathBuf) {
         LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     );
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
-    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &settings(&ctx));
+    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     gate_stage_write(&tables, &out);

@@ -29,6 +29,9 @@ pub struct UserInfo {
     pub profile: Profile,
     /// Ids of the user's structures.
     pub structures: Vec<Vec<u8>>,
+    /// Whether the account is activated (the optional `activated` column:
+    /// `true` or `false`; empty or absent is `false`).
+    pub activated: bool,
 }
 
 /// Structures by id, read from `structures.csv`, and users from
@@ -169,10 +172,11 @@ fn read_rows(
     Ok(())
 }
 
-/// Reads `users.csv`: `id,profile,structures`.
+/// Reads `users.csv`: `id,profile,structures`, and optionally
+/// `activated`.
 fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
     let mut users = Vec::new();
-    read_rows(path, input, &["id", "profile", "structures"], &[], |line, cell| {
+    read_rows(path, input, &["id", "profile", "structures"], &["activated"], |line, cell| {
         let Some(id) = cell(0) else {
             return Err(bad(path, line, "empty user id"));
         };
@@ -184,7 +188,14 @@ fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
             .filter(|s| !s.is_empty())
             .map(|s| s.as_bytes().to_vec())
             .collect();
-        users.push(UserInfo { id: id.into_bytes(), profile, structures });
+        let activated = match cell(3).map(|a| a.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(bad(path, line, format!("activated is {other:?}: write true or false")));
+            }
+        };
+        users.push(UserInfo { id: id.into_bytes(), profile, structures, activated });
         Ok(())
     })?;
     Ok(users)

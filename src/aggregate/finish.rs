@@ -6,6 +6,7 @@
 //! of the set gets one. Users are disjoint across shards, so these counts
 //! add up across shards exactly and shards are finished in parallel.
 
+use super::accounts::{self, AccountRow, Directory};
 use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
 use super::events::EventCounts;
@@ -98,6 +99,8 @@ pub struct Tables {
     pub user_modules: Vec<AppUserRow>,
     /// `http.parquet` rows, sorted by grain, period and profile.
     pub http: Vec<HttpRow>,
+    /// `accounts.parquet` rows, sorted by user key, profile and structure.
+    pub accounts: Vec<AccountRow>,
     /// Names of structures and segments.
     pub dims: Dimensions,
 }
@@ -141,6 +144,9 @@ pub struct Partials {
     pub apps: AppPartial,
     /// `http.parquet` rows.
     pub http: Vec<HttpRow>,
+    /// Accounts of the directory, one row per account and structure, in
+    /// any order; rows of the same account and structure are combined.
+    pub accounts: Vec<AccountRow>,
 }
 
 /// Where the HLL sketches of month rows come from.
@@ -152,12 +158,14 @@ pub enum SketchSource {
 }
 
 impl Agg {
-    /// The partials of this state: facts become user activity rows and
-    /// visits are dealt into user shards, in parallel. The HTTP
-    /// rows, which need none of that, are counted meanwhile.
-    pub fn into_partials(mut self) -> Partials {
+    /// The partials of this state, the accounts being those of
+    /// `directory`: facts become user activity rows and visits are dealt
+    /// into user shards, in parallel. The HTTP rows, which need none of
+    /// that, are counted meanwhile.
+    pub fn into_partials(mut self, directory: &Directory) -> Partials {
         self.settle_facts();
         let gap_ms = i64::from(self.visit_gap_ms);
+        let accounts = accounts::rows(directory, &self.activations);
         let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
         let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),
@@ -174,6 +182,7 @@ impl Agg {
             sketches: SketchSource::Coupons(coupons),
             apps,
             http,
+            accounts,
         }
     }
 }
@@ -231,20 +240,22 @@ fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
         .collect()
 }
 
-/// Turns a merged state into sorted output rows.
-pub fn finish(agg: Agg, dims: Dimensions, settings: &Settings) -> Tables {
-    let partials = agg.into_partials();
+/// Turns a merged state into sorted output rows, the accounts being those
+/// of `directory`.
+pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Tables {
+    let partials = agg.into_partials(directory);
     finish_partials(partials, dims, settings)
 }
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    let Partials { counters, hourly, users, visits, sketches, apps, http } = p;
+    let Partials { counters, hourly, users, visits, sketches, apps, http, accounts } = p;
     let joined = visits.unwrap_or_default();
+    let accounts = accounts::combine(accounts, &dims);
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
     let (audience, (apps, user_modules, hourly, user_visits)) = rayon::join(
-        || audience_figures(&counters, users, &joined, sketches, &dims, settings),
+        || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
         || {
             let (apps, user_modules) = apps.finish(&dims);
             (apps, user_modules, hourly.rows(), visit_table(&joined))
@@ -261,6 +272,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         user_visits,
         user_modules,
         http,
+        accounts,
         dims,
     }
 }
@@ -282,6 +294,7 @@ fn audience_figures(
     users: Vec<Vec<UserActivityRow>>,
     joined: &[VisitList],
     sketches: SketchSource,
+    accounts: &[AccountRow],
     dims: &Dimensions,
     settings: &Settings,
 ) -> AudienceFigures {
@@ -308,6 +321,7 @@ fn audience_figures(
         }
         None => (Vec::new(), Vec::new()),
     };
+    accounts::fill(&mut rows, accounts, dims);
     AudienceFigures {
         rows: audience_rows(rows, dims),
         sketches,

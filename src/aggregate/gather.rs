@@ -6,6 +6,7 @@
 //! `sink::table`); small tables are read run by run into [`Gathered`],
 //! partitioned ones file by file, in parallel, into [`SharedRows`].
 
+use super::accounts::AccountRow;
 use super::app_names::{AppEntry, AppId};
 use super::apps::{AppPartial, AppUserRow};
 use super::events::EventCounts;
@@ -36,6 +37,9 @@ pub struct Gathered {
     pub apps: AppPartial,
     /// Names of structures, segments and applications.
     pub dims: DimsBuilder,
+    /// Accounts, one row per account and structure (of every run: they
+    /// are combined).
+    pub accounts: Vec<AccountRow>,
     users: Vec<Vec<UserActivityRow>>,
     visits: Vec<VisitList>,
 }
@@ -66,6 +70,7 @@ impl Gathered {
             sketches: SketchSource::Sketches(self.sketches),
             apps: self.apps,
             http: Vec::new(),
+            accounts: self.accounts,
         };
         (partials, self.dims.finish())
     }

@@ -32,6 +32,11 @@ pub struct Metrics {
     pub visits: i64,
     /// Total duration of those visits, seconds.
     pub visit_seconds: i64,
+    /// Accounts of the directory (`users.csv`) in the row's scope and
+    /// profile.
+    pub accounts: i64,
+    /// Of those, the accounts activated by the end of the period.
+    pub activated_accounts: i64,
 }
 
 /// Event counts of one counter cell.

@@ -19,6 +19,7 @@
 //! Both tables only grow with the number of distinct (user, day) pairs and
 //! (day, structure) pairs, never with the number of events.
 
+pub mod accounts;
 pub mod app_names;
 pub mod apps;
 mod by_day;
@@ -41,4 +42,5 @@ pub use key::{
     AppFactKey, CounterKey, Counts, Fact, FactKey, Grain, RowKey, SHARDS, profile_name, user_shard,
 };
 pub use state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
-pub use worker::{Context, KnownUser, Worker};
+pub use accounts::KnownUser;
+pub use worker::{Context, Worker};

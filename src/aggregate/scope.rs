@@ -105,7 +105,7 @@ struct Tables {
 }
 
 /// A frozen copy of the interner's tables, for the final stage.
-#[derive(Debug, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct Dimensions {
     /// Structures by index.
     pub structures: Vec<StructureEntry>,

@@ -67,6 +67,8 @@ pub struct Agg {
     /// The HLL coupon of each user with a `LOGIN` (sharded by user like
     /// `facts`): the raw id is gone by the final stage.
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
+    /// The local day of each user's first `ACTIVATION` event.
+    pub(super) activations: FastMap<u64, i32>,
     /// Figures of HTTP access logs.
     pub http: HttpAgg,
 }
@@ -89,6 +91,7 @@ impl Agg {
             app_facts: AppFacts::default(),
             visits: Some(vec![VisitDays::default()]),
             coupons: vec![FastMap::default(); SHARDS],
+            activations: FastMap::default(),
             http: HttpAgg::default(),
         }
     }
@@ -117,6 +120,9 @@ impl Agg {
         }
         if let Some(app) = app {
             self.app_facts.add(user, day, app, profile);
+        }
+        if kind == EventKind::Activation {
+            self.activations.entry(user).and_modify(|d| *d = (*d).min(day)).or_insert(day);
         }
         if let Some(delta) = Counts::of(kind) {
             self.counters.add(day, profile, structures, delta);
@@ -176,6 +182,7 @@ impl Agg {
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }
+                merge_maps(&mut self.activations, &mut other.activations, |a, b| *a = (*a).min(b));
                 if let (Some(a), Some(b)) = (&mut self.visits, other.visits) {
                     a.extend(b);
                 }

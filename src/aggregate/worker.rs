@@ -1,26 +1,17 @@
 //! Workers: from a parsed event to a resolved [`Record`] folded into the
 //! worker's [`Agg`], with what every worker shares ([`Context`]).
 
+use super::accounts::{Directory, KnownUser};
 use super::app_names::{Apps, LocalApps};
 use super::dedup::Dedup;
 use super::scope::{Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
-use crate::hash::FastMap;
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::referential::Referential;
 use crate::time::LocalDays;
 use std::ops::RangeInclusive;
-
-/// What the users referential says of a user, resolved for the hot path.
-#[derive(Clone, Debug)]
-pub struct KnownUser {
-    /// The user's profile.
-    pub profile: Profile,
-    /// The user's distinct structures, with their segments.
-    pub structures: Vec<(StructureId, Option<SegmentId>)>,
-}
 
 /// What every worker shares: the salt's keyer, the structure table and
 /// the time zone.
@@ -38,8 +29,8 @@ pub struct Context {
     /// Longest gap inside a visit, ms.
     pub visit_gap_ms: i64,
     /// Users of the referential, by key: they give the profile and
-    /// structures of records that do not carry them.
-    pub users: FastMap<u64, KnownUser>,
+    /// structures of records that do not carry them, and are the accounts.
+    pub users: Directory,
     /// Which HTTP requests are logins.
     pub login: LoginRule,
     /// The local days an event may fall on; events outside are rejected
@@ -68,7 +59,7 @@ impl Context {
                         structures.push(id);
                     }
                 }
-                (keyer.key(&u.id), KnownUser { profile: u.profile, structures })
+                (keyer.key(&u.id), KnownUser { profile: u.profile, structures, activated: u.activated })
             })
             .collect();
         Context {
@@ -261,7 +252,7 @@ mod tests {
     fn figures(agg: Agg, ctx: &Context) -> impl PartialEq + std::fmt::Debug {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
-        let t = finish::finish(agg, ctx.interner.dimensions(&ctx.apps), &settings);
+        let t = finish::finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings);
         (t.audience, t.user_activity, t.user_visits, t.hourly, t.apps, t.user_modules, t.sketches)
     }
 

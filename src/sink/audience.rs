@@ -36,6 +36,8 @@ const ACCESS: &str = "access";
 const ACTIVATIONS: &str = "activations";
 const VISITS: &str = "visits";
 const VISIT_SECONDS: &str = "visit_seconds";
+const ACCOUNTS: &str = "accounts";
+const ACTIVATED_ACCOUNTS: &str = "activated_accounts";
 const HLL_SKETCH: &str = "hll_sketch";
 
 const LAYOUT: TableLayout = TableLayout {
@@ -67,6 +69,8 @@ impl Table for Audience {
             i(ACTIVATIONS),
             i(VISITS),
             i(VISIT_SECONDS),
+            i(ACCOUNTS),
+            i(ACTIVATED_ACCOUNTS),
             Field::new(HLL_SKETCH, DataType::Binary, true),
         ]))
     }
@@ -110,6 +114,8 @@ impl Audience {
             int(|m| m.activations),
             int(|m| m.visits),
             int(|m| m.visit_seconds),
+            int(|m| m.accounts),
+            int(|m| m.activated_accounts),
             Arc::new(
                 rows.iter()
                     .map(|(k, _)| t.sketches.get(k).map(Vec::as_slice))
@@ -154,6 +160,7 @@ pub fn read(path: &Path, mut f: impl FnMut(Record<'_>) -> Result<()>) -> Result<
         let i = |n| ints(&b, n, path);
         let (connections, unique, access) = (i(CONNECTIONS)?, i(UNIQUE_VISITORS)?, i(ACCESS)?);
         let (activations, visits, seconds) = (i(ACTIVATIONS)?, i(VISITS)?, i(VISIT_SECONDS)?);
+        let (accounts, activated) = (i(ACCOUNTS)?, i(ACTIVATED_ACCOUNTS)?);
         let hll: &BinaryArray = column(&b, HLL_SKETCH, path)?;
         for r in 0..b.num_rows() {
             f(Record {
@@ -172,6 +179,8 @@ pub fn read(path: &Path, mut f: impl FnMut(Record<'_>) -> Result<()>) -> Result<
                     activations: activations.value(r),
                     visits: visits.value(r),
                     visit_seconds: seconds.value(r),
+                    accounts: accounts.value(r),
+                    activated_accounts: activated.value(r),
                 },
                 sketch: (!hll.is_null(r)).then(|| hll.value(r)),
             })?;
@@ -198,7 +207,10 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         let profile = profile_of(r.profile);
         let day = r.period;
         match (Grain::from_name(r.grain), profile, r.sketch) {
-            (Some(Grain::Day), Some(profile), _) => {
+            // Rows of accounts alone add no event.
+            (Some(Grain::Day), Some(profile), _)
+                if (r.metrics.connections, r.metrics.access, r.metrics.activations) != (0, 0, 0) =>
+            {
                 let m = &r.metrics;
                 into.counters.add_cell(
                     CounterKey { day, scope, profile },

@@ -7,6 +7,7 @@
 //! own (the HTML report, generated dumps) are written under a temporary
 //! name and renamed into place ([`atomic_write`]).
 
+pub mod accounts;
 pub mod audience;
 pub mod hourly;
 pub mod http;

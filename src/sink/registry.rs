@@ -3,11 +3,13 @@
 
 use super::table::{Table, file_names};
 use super::visits;
-use super::{audience, hourly, http, modules, national, user_activity, user_modules, user_visits};
+use super::{accounts, audience, hourly, http, modules, national};
+use super::{user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
-pub const TABLES: [&dyn Table; 9] = [
+pub const TABLES: [&dyn Table; 10] = [
     &audience::Audience,
+    &accounts::Accounts,
     &user_activity::UserActivity,
     &user_visits::UserVisits,
     &user_modules::UserModules,
