@@ -116,7 +116,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
     };
     let events_dir = opts.out.join(dir);
     std::fs::create_dir_all(&events_dir).map_err(|e| Error::io(&events_dir, e))?;
-    let mut done = write_referential(opts, &pop)?;
+    let mut done = write_referential(opts, &pop, &plan.first_login)?;
     let scenario = Scenario { opts, days: LocalDays::new(tz.clone()), tz, pop, plan };
     let n_days = scenario.plan.by_day.len();
     let mut day = 0;
@@ -135,21 +135,23 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
     Ok(done)
 }
 
-/// Writes the referential beside the dump: `structures.csv`, and for
-/// access logs `users.csv` (and nginx's `log_format.conf`).
-fn write_referential(opts: &GenerateOptions, pop: &Population) -> Result<Generated> {
+/// Writes the referential beside the dump: `structures.csv`, the
+/// directory of every account `users.csv` (for access logs, the only word
+/// on who users are), and for nginx `log_format.conf`.
+fn write_referential(
+    opts: &GenerateOptions,
+    pop: &Population,
+    first_login: &[i32],
+) -> Result<Generated> {
     write_structures(&opts.out.join("structures.csv"), pop)?;
+    let mut rng = Rng::new(opts.seed, 2);
+    write_users(&opts.out.join("users.csv"), pop, first_login, &mut rng)?;
     let mut done = Generated {
         structures: pop.structures.len(),
         users: pop.users.len(),
-        files: vec![opts.out.join("structures.csv")],
+        files: vec![opts.out.join("structures.csv"), opts.out.join("users.csv")],
         ..Generated::default()
     };
-    if let Output::AccessLog(_) = opts.output {
-        // Access logs do not say who users are: the referential does.
-        write_users(&opts.out.join("users.csv"), pop)?;
-        done.files.push(opts.out.join("users.csv"));
-    }
     if opts.output == Output::AccessLog(Style::Nginx) {
         let path = opts.out.join("log_format.conf");
         let directive = format!("log_format entlog '{NGINX_LOG_FORMAT}';\n");
@@ -240,15 +242,28 @@ fn compress(how: Compress, bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// The users referential: `id,profile,structures`.
-fn write_users(path: &Path, pop: &Population) -> Result<()> {
+/// Of each profile (by code), the odds that a user of the population has a
+/// dormant twin in the directory: an account of the same profile and
+/// structures that never logs in (a second parent, a pupil of a primary
+/// class that does not use the ENT).
+const DORMANT: [f64; 5] = [0.12, 0.45, 0.08, 0.2, 0.0];
+
+/// The directory of every account: `id,profile,structures,activated`, as
+/// exported at the end of the school year. Users who log in are activated
+/// (two in five of those whose first login is before November do it in the
+/// logs, with an `ACTIVATION` event); accounts that never log in (the
+/// [`DORMANT`] ones and the few users who do not) are, one in four,
+/// activated before the logs, and the rest never are.
+fn write_users(path: &Path, pop: &Population, first_login: &[i32], rng: &mut Rng) -> Result<()> {
     const PROFILES: [&str; 5] = ["Student", "Relative", "Teacher", "Personnel", "Guest"];
     crate::sink::atomic_write(path, |file| {
         let mut w = csv::Writer::from_writer(BufWriter::new(file));
         let err = |e: csv::Error| Error::output(path, e);
-        w.write_record(["id", "profile", "structures"]).map_err(err)?;
+        w.write_record(["id", "profile", "structures", "activated"]).map_err(err)?;
         let mut structures = String::new();
-        for u in &pop.users {
+        for (i, u) in pop.users.iter().enumerate() {
+            let dormant = rng.chance(DORMANT[usize::from(u.profile.min(4))]).then(|| rng.uuid());
+            let activated = first_login[i] != i32::MAX || rng.chance(0.25);
             structures.clear();
             for (i, &s) in u.structures.iter().enumerate() {
                 if i > 0 {
@@ -259,8 +274,13 @@ fn write_users(path: &Path, pop: &Population) -> Result<()> {
                 );
             }
             let id = std::str::from_utf8(&u.id).unwrap_or_default();
-            w.write_record([id, PROFILES[usize::from(u.profile.min(4))], &structures])
-                .map_err(err)?;
+            let profile = PROFILES[usize::from(u.profile.min(4))];
+            let flag = |a: bool| if a { "true" } else { "false" };
+            w.write_record([id, profile, &structures, flag(activated)]).map_err(err)?;
+            if let Some(twin) = dormant {
+                let twin = std::str::from_utf8(&twin).unwrap_or_default();
+                w.write_record([twin, profile, &structures, flag(rng.chance(0.25))]).map_err(err)?;
+            }
         }
         w.flush().map_err(|e| Error::io(path, e))
     })
