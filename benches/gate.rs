@@ -6,8 +6,8 @@
 //! so they can fail a CI build on a shared machine. Run alone, it prints
 //! what each stage produced (a check that it did the work).
 
-use entlog::aggregate::finish::{Settings, Tables, finish};
 use entlog::aggregate::accounts::Directory;
+use entlog::aggregate::finish::{Settings, Tables, finish};
 use entlog::aggregate::scope::Dimensions;
 use entlog::aggregate::{Agg, Context, Worker};
 use entlog::generate::{Compress, GenerateOptions, Output, generate};
@@ -100,7 +100,8 @@ fn run_stages(dump: PathBuf) {
         LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     );
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
-    let tables = gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
+    let tables =
+        gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     gate_stage_write(&tables, &out);

@@ -167,7 +167,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
-    let tables = pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings));
+    let tables =
+        pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings));
     let finished = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&opts.out)?;

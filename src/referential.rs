@@ -192,7 +192,11 @@ fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(bad(path, line, format!("activated is {other:?}: write true or false")));
+                return Err(bad(
+                    path,
+                    line,
+                    format!("activated is {other:?}: write true or false"),
+                ));
             }
         };
         users.push(UserInfo { id: id.into_bytes(), profile, structures, activated });

@@ -170,7 +170,13 @@ mod tests {
     use crate::time::days_from_civil;
 
     fn row(user: i64, structure: StructureId, activated: bool, on: Option<i32>) -> AccountRow {
-        AccountRow { user_key: user, profile: Profile::Student, structure, activated, activated_on: on }
+        AccountRow {
+            user_key: user,
+            profile: Profile::Student,
+            structure,
+            activated,
+            activated_on: on,
+        }
     }
 
     #[test]
@@ -184,7 +190,10 @@ mod tests {
             ],
             &Dimensions::default(),
         );
-        assert_eq!(rows, vec![row(1, NO_STRUCTURE, true, Some(12)), row(2, NO_STRUCTURE, false, None)]);
+        assert_eq!(
+            rows,
+            vec![row(1, NO_STRUCTURE, true, Some(12)), row(2, NO_STRUCTURE, false, None)]
+        );
     }
 
     #[test]
@@ -212,10 +221,14 @@ mod tests {
         );
         fill(&mut rows, &accounts, &dims);
         let on = |day| {
-            let k = RowKey { grain: Grain::Day, period: day, scope: ScopeKey::PLATFORM, profile: None };
+            let k =
+                RowKey { grain: Grain::Day, period: day, scope: ScopeKey::PLATFORM, profile: None };
             (rows[&k].accounts, rows[&k].activated_accounts)
         };
-        assert_eq!([on(march), on(mid - 1), on(mid), on(march + 30)], [(3, 1), (3, 1), (3, 2), (3, 2)]);
+        assert_eq!(
+            [on(march), on(mid - 1), on(mid), on(march + 30)],
+            [(3, 1), (3, 1), (3, 2), (3, 2)]
+        );
         assert_eq!((rows[&month].accounts, rows[&month].activated_accounts), (3, 2));
         let student = RowKey { profile: Some(Profile::Student), ..month };
         assert_eq!(rows[&student].accounts, 3);

@@ -38,9 +38,9 @@ pub mod users;
 pub mod visits;
 pub mod worker;
 
+pub use accounts::KnownUser;
 pub use key::{
     AppFactKey, CounterKey, Counts, Fact, FactKey, Grain, RowKey, SHARDS, profile_name, user_shard,
 };
 pub use state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
-pub use accounts::KnownUser;
 pub use worker::{Context, Worker};

@@ -59,7 +59,10 @@ impl Context {
                         structures.push(id);
                     }
                 }
-                (keyer.key(&u.id), KnownUser { profile: u.profile, structures, activated: u.activated })
+                (
+                    keyer.key(&u.id),
+                    KnownUser { profile: u.profile, structures, activated: u.activated },
+                )
             })
             .collect();
         Context {

@@ -279,7 +279,8 @@ fn write_users(path: &Path, pop: &Population, first_login: &[i32], rng: &mut Rng
             w.write_record([id, profile, &structures, flag(activated)]).map_err(err)?;
             if let Some(twin) = dormant {
                 let twin = std::str::from_utf8(&twin).unwrap_or_default();
-                w.write_record([twin, profile, &structures, flag(rng.chance(0.25))]).map_err(err)?;
+                w.write_record([twin, profile, &structures, flag(rng.chance(0.25))])
+                    .map_err(err)?;
             }
         }
         w.flush().map_err(|e| Error::io(path, e))

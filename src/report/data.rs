@@ -3,7 +3,7 @@
 //! `report` print the same thing.
 
 use crate::aggregate::finish::Tables;
-use crate::aggregate::key::{ALL_PROFILES, Grain, profile_name};
+use crate::aggregate::key::{ALL_PROFILES, Grain, Metrics, profile_name};
 use crate::error::Result;
 use crate::sink::audience::{self, Audience};
 use crate::sink::hourly::{self, Hourly};
@@ -25,6 +25,9 @@ pub struct MonthFigures {
     pub visitors: BTreeMap<String, i64>,
     /// Visits starting in the month (0 when visits were not computed).
     pub visits: i64,
+    /// Accounts of the directory loaded and activated by the month's end,
+    /// by profile name (and `All`); empty without `users.csv`.
+    pub accounts: BTreeMap<String, [i64; 2]>,
     /// The data cover only part of the month: they start after its first
     /// day or end before its last (a dump cut mid-month, tonight's month
     /// in progress). Growth figures leave such a month out.
@@ -37,6 +40,16 @@ impl MonthFigures {
     pub fn visits_per_visitor(&self) -> Option<f64> {
         let visitors = self.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
         (self.visits > 0 && visitors > 0).then(|| self.visits as f64 / visitors as f64)
+    }
+
+    /// Of the accounts of `profile` (a name or `All`), the share
+    /// activated and the share that logged in during the month (distinct
+    /// visitors over accounts), in percent; `None` without accounts.
+    pub fn account_rates(&self, profile: &str) -> Option<[f64; 2]> {
+        let &[loaded, activated] = self.accounts.get(profile)?;
+        let visitors = self.visitors.get(profile).copied().unwrap_or(0);
+        let pct = |n: i64| 100.0 * n as f64 / loaded as f64;
+        (loaded > 0).then(|| [pct(activated), pct(visitors)])
     }
 }
 
@@ -186,7 +199,11 @@ struct Collector {
 
 impl Collector {
     fn audience(&mut self, r: audience::Record<'_>) {
-        if r.grain == "day" && r.scope == "platform" && r.profile != ALL_PROFILES {
+        let m = &r.metrics;
+        let accounts_only =
+            Metrics { accounts: 0, activated_accounts: 0, ..*m } == Metrics::default();
+        if r.grain == "day" && r.scope == "platform" && r.profile != ALL_PROFILES && !accounts_only
+        {
             *self.data.daily.entry(r.period).or_default().entry(r.profile.into()).or_default() +=
                 r.metrics.connections;
         }
@@ -221,6 +238,9 @@ impl Collector {
             fig.visits = r.metrics.visits;
         }
         fig.visitors.insert(r.profile.to_string(), r.metrics.unique_visitors);
+        if m.accounts > 0 {
+            fig.accounts.insert(r.profile.to_string(), [m.accounts, m.activated_accounts]);
+        }
     }
 
     fn finish(mut self) -> ReportData {

@@ -6,6 +6,7 @@
 use super::data::ReportData;
 use super::lang::Lang;
 use super::summary::{growth, month_label, peak_hours, sentence_in};
+use crate::aggregate::key::ALL_PROFILES;
 use crate::time::{format_day, month_start, week_start};
 use std::fmt::Write;
 
@@ -147,15 +148,22 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
     let _ = write!(
         h,
         "<table><tr><th class=\"t\">{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
-         <th>{}</th></tr>",
+         <th>{}</th>",
         c[0], c[1], c[2], c[3], c[4], words.per_visitor
     );
+    // Shares of the directory's accounts, when there is one.
+    let accounts = months.iter().any(|m| !m.accounts.is_empty());
+    let [label, _, activated, connected] = words.accounts;
+    if accounts {
+        let _ = write!(h, "<th>{label} {activated}</th><th>{label} {connected}</th>");
+    }
+    h.push_str("</tr>");
     for (i, m) in months.iter().enumerate() {
         let (prev, others) = growth(months, i);
         let _ = write!(
             h,
             "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td></tr>",
+             <td>{}</td>",
             month_label(m.month) + if m.partial { "*" } else { "" },
             lang.thousands(m.connections),
             esc(&lang.percent(prev)),
@@ -163,6 +171,12 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
             lang.thousands(users(m)),
             lang.decimal(m.visits_per_visitor()),
         );
+        if accounts {
+            let rates = m.account_rates(ALL_PROFILES);
+            let share = |i: usize| esc(&lang.share(rates.map(|r| r[i])));
+            let _ = write!(h, "<td>{}</td><td>{}</td>", share(0), share(1));
+        }
+        h.push_str("</tr>");
     }
     h.push_str("</table>\n");
     if months.iter().any(|m| m.partial) {

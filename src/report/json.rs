@@ -11,6 +11,8 @@
 //!                               "visitors": { "All": .., "Student": .., .. },
 //!                               "visits": 2201485,
 //!                               "visits_per_visitor": 1.85 | null,
+//!                               "accounts": { "All": { "loaded", "activated",
+//!                                   "activated_pct", "connected_pct" }, .. },
 //!                               "sentence": "ECOLE, March 2020: ..." } ] } ],
 //!   "months": [ { "month": "2020-03", "peak_hour": 9 | null,
 //!                 "applications": [ { "name", "access", "users" } ],
@@ -22,7 +24,7 @@
 //! Applications are in the summary's order (most accessed first), schools
 //! by connections, then id.
 
-use super::data::ReportData;
+use super::data::{MonthFigures, ReportData};
 use super::summary::{growth, peak_hours, sentence};
 use crate::aggregate::key::ALL_PROFILES;
 use serde_json::{Value, json};
@@ -54,6 +56,7 @@ pub fn summary(d: &ReportData, tz: &str) -> Value {
                         "visits": m.visits,
                         // Two decimals: a ratio, not a count to add up.
                         "visits_per_visitor": m.visits_per_visitor().map(|r| (r * 100.0).round() / 100.0),
+                        "accounts": accounts(m),
                         "sentence": sentence(s, i),
                     })
                 })
@@ -64,6 +67,24 @@ pub fn summary(d: &ReportData, tz: &str) -> Value {
     let peaks = peak_hours(d);
     let months: Vec<Value> = d.months().into_iter().map(|m| month(d, m, peaks.get(&m))).collect();
     json!({ "time_zone": tz, "scopes": scopes, "months": months })
+}
+
+/// The accounts of a scope's month by profile: loaded, activated, and the
+/// shares activated and connected (percent, one decimal); `{}` without
+/// `users.csv`.
+fn accounts(m: &MonthFigures) -> Value {
+    let one = |x: f64| (x * 10.0).round() / 10.0;
+    let by_profile: serde_json::Map<String, Value> = m
+        .accounts
+        .iter()
+        .map(|(profile, &[loaded, activated])| {
+            let [act, used] = m.account_rates(profile).unwrap_or([0.0, 0.0]);
+            let v = json!({ "loaded": loaded, "activated": activated,
+                            "activated_pct": one(act), "connected_pct": one(used) });
+            (profile.clone(), v)
+        })
+        .collect();
+    Value::Object(by_profile)
 }
 
 /// The details of one month.

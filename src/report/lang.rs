@@ -40,6 +40,8 @@ pub struct Words {
     pub schools: [&'static str; 6],
     /// Heading of the column of visits per distinct visitor.
     pub per_visitor: &'static str,
+    /// The accounts line: "accounts", "loaded", "activated", "connected".
+    pub accounts: [&'static str; 4],
 }
 
 /// The texts of the HTML report in one language.
@@ -109,6 +111,7 @@ impl Lang {
                           last): not compared",
                 schools: ["Schools", "UAI", "name", "connections", "pupils", "parents"],
                 per_visitor: "visits per visitor",
+                accounts: ["accounts", "loaded", "activated", "connected"],
             },
             Lang::Fr => Words {
                 monthly: "Audience mensuelle",
@@ -127,6 +130,7 @@ impl Lang {
                           s'arrêtent avant son dernier) : non comparé",
                 schools: ["Établissements", "UAI", "nom", "connexions", "élèves", "parents"],
                 per_visitor: "visites par visiteur",
+                accounts: ["comptes", "chargés", "activés", "connectés"],
             },
         }
     }
@@ -196,6 +200,16 @@ impl Lang {
         match (p, self) {
             (Some(p), Lang::En) => format!("{:+}%", p.round() as i64),
             (Some(p), Lang::Fr) => format!("{:+}{NNBSP}%", p.round() as i64),
+            (None, _) => "-".to_string(),
+        }
+    }
+
+    /// A share rounded to the unit (`86%`, `86 %`), or `-` when
+    /// undefined.
+    pub fn share(self, p: Option<f64>) -> String {
+        match (p, self) {
+            (Some(p), Lang::En) => format!("{}%", p.round() as i64),
+            (Some(p), Lang::Fr) => format!("{}{NNBSP}%", p.round() as i64),
             (None, _) => "-".to_string(),
         }
     }

@@ -74,6 +74,9 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
         }
         out.push('\n');
     }
+    if let Some(m) = d.scopes[0].months.iter().find(|m| m.month == chosen) {
+        accounts_line(&mut out, m, lang);
+    }
     if let Some(v) = d.visits.iter().find(|v| v.month == chosen && v.profile == "All") {
         let _ = writeln!(
             out,
@@ -93,6 +96,28 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
         }
     }
     out
+}
+
+/// The accounts of the platform in month `m`, when the directory gives
+/// them: loaded, activated (share), connected (share).
+fn accounts_line(out: &mut String, m: &MonthFigures, lang: Lang) {
+    let (w, n) = (lang.words(), |x: i64| lang.thousands(x));
+    let (Some(&[loaded, activated]), Some([act, used])) =
+        (m.accounts.get("All"), m.account_rates("All"))
+    else {
+        return;
+    };
+    let visitors = m.visitors.get("All").copied().unwrap_or(0);
+    let [label, l, a, c] = w.accounts;
+    let _ = writeln!(
+        out,
+        "  {label}: {} {l}, {} {a} ({}), {} {c} ({})",
+        n(loaded),
+        n(activated),
+        lang.share(Some(act)),
+        n(visitors),
+        lang.share(Some(used)),
+    );
 }
 
 /// The schools of `month` (first day), most connections first: UAI,

@@ -11,7 +11,9 @@ use crate::aggregate::scope::NO_STRUCTURE;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
 use crate::stored::{batches, column, dates, ints, strings};
-use arrow_array::{Array, ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;

@@ -209,7 +209,8 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         match (Grain::from_name(r.grain), profile, r.sketch) {
             // Rows of accounts alone add no event.
             (Some(Grain::Day), Some(profile), _)
-                if (r.metrics.connections, r.metrics.access, r.metrics.activations) != (0, 0, 0) =>
+                if (r.metrics.connections, r.metrics.access, r.metrics.activations)
+                    != (0, 0, 0) =>
             {
                 let m = &r.metrics;
                 into.counters.add_cell(

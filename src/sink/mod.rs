@@ -13,6 +13,7 @@ pub mod hourly;
 pub mod http;
 pub mod modules;
 pub mod national;
+pub mod ode;
 pub mod outdir;
 pub mod partitioned;
 pub mod registry;

@@ -3,11 +3,11 @@
 
 use super::table::{Table, file_names};
 use super::visits;
-use super::{accounts, audience, hourly, http, modules, national};
+use super::{accounts, audience, hourly, http, modules, national, ode};
 use super::{user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
-pub const TABLES: [&dyn Table; 10] = [
+pub const TABLES: [&dyn Table; 11] = [
     &audience::Audience,
     &accounts::Accounts,
     &user_activity::UserActivity,
@@ -18,6 +18,7 @@ pub const TABLES: [&dyn Table; 10] = [
     &visits::Visits,
     &http::Http,
     &national::National,
+    &ode::StatsAccounts,
 ];
 
 /// The names of every file and directory the tables take, in order.

@@ -2,9 +2,10 @@
 
 Reads the same inputs as entlog with Python's json module and zoneinfo,
 applies the rules of the README (what is rejected, what counts), computes
-every row of audience.parquet, hourly.parquet and modules.parquet, reads
-entlog's tables back with pyarrow, and compares every row. Exits 1 on any
-difference.
+every row of audience.parquet (with the accounts of the referential's
+users.csv), hourly.parquet, modules.parquet, visits, the national export and
+stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
+compares every row. Exits 1 on any difference.
 
 usage: crosscheck.py OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
 """
@@ -32,6 +33,59 @@ ADMIN = {"CREATE_USER", "DELETE_USER", "IMPORT", "MERGE_USER", "EXPORT",
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 MISSPELLED = {"Worksapce": "Workspace"}
 MIN_MS, MAX_MS = -62135596800000, 253402300799999
+# The profile labels of ODE's statistics export, in entlog's profile order.
+ODE_LABELS = {"Student": "Élève", "Relative": "Parent", "Teacher": "Enseignant",
+              "Personnel": "Personnel", "Guest": "Invité", "Unknown": "Inconnu"}
+ODE_HEADER = ('"Etablissement";"UAI";"Date";"Profil";"Connexions";"Visiteurs uniques";'
+              '"Comptes chargés";"Comptes activés"')
+
+
+def read_directory(ref_dir):
+    """users.csv: id -> (profile, structures, activated), in file order."""
+    directory = {}
+    try:
+        f = open(f"{ref_dir}/users.csv", newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        return directory
+    with f:
+        for row in csv.DictReader(f):
+            profile = row["profile"].strip()
+            structs = [s.strip() for s in row["structures"].split(";") if s.strip()]
+            activated = (row.get("activated") or "").strip().lower() == "true"
+            directory[row["id"].strip()] = (profile if profile in PROFILES else "Unknown",
+                                            list(dict.fromkeys(structs)), activated)
+    return directory
+
+
+def last_day(grain, start):
+    if grain == "day":
+        return start
+    if grain == "week":
+        return start + dt.timedelta(days=6)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def account_rows(directory, activated_on, periods, segment_of):
+    """Accounts and activated accounts of every (period, scope, profile)."""
+    cells = defaultdict(list)  # (scope, profile) -> activation days
+    for user, (profile, structs, activated) in directory.items():
+        day = activated_on.get(user)
+        if day is None:
+            day = dt.date.min if activated else dt.date.max
+        scopes = {("platform", None, None)}
+        for s in structs:
+            scopes.add(("structure", segment_of.get(s), s))
+            if segment_of.get(s):
+                scopes.add(("segment", segment_of[s], None))
+        for scope in scopes:
+            for prof in (profile, "All"):
+                cells[(scope, prof)].append(day)
+    rows = {}
+    for grain, start in periods:
+        end = last_day(grain, start)
+        for (scope, prof), days in cells.items():
+            rows[(grain, start, *scope, prof)] = (len(days), sum(d <= end for d in days))
+    return rows
 
 
 def open_lines(path):
@@ -98,6 +152,8 @@ def main():
                 uai_of[sid] = row["uai"].strip() or None
                 name_of[sid] = row["name"].strip() or None
 
+    directory = read_directory(ref_dir) if ref_dir != "-" else {}
+    activated_on = {}  # user -> local day of the first ACTIVATION
     counts = defaultdict(lambda: [0, 0, 0])  # key -> connections, access, activations
     visitors = defaultdict(set)
     hourly = defaultdict(int)
@@ -148,6 +204,12 @@ def main():
                 structs = ev.get("structures")
                 structs = structs if isinstance(structs, list) else []
                 structs = list(dict.fromkeys(s for s in structs if isinstance(s, str)))
+                # The directory says what an event does not.
+                known = directory.get(user)
+                if known and profile == "Unknown":
+                    profile = known[0]
+                if known and not structs:
+                    structs = known[1]
                 scopes = [("platform", None, None)]
                 segs = []
                 for s in structs:
@@ -160,6 +222,8 @@ def main():
                 field = COUNTED.get(kind)
                 local = local_time(ms)
                 day = local.date()
+                if kind == "ACTIVATION":
+                    activated_on[user] = min(day, activated_on.get(user, day))
                 if kind == "LOGIN":
                     for prof in (profile, "All"):
                         hourly[(day, local.hour, prof)] += 1
@@ -229,6 +293,12 @@ def main():
         row = (c[0], len(visitors.get(key, ())), c[1], c[2], v[0], v[1])
         if any(row):
             expected[key] = row
+    # Accounts: every period with data, every scope and profile with
+    # accounts.
+    periods = {(k[0], k[1]) for k in expected}
+    accounts = account_rows(directory, activated_on, periods, segment_of)
+    for key in set(expected) | set(accounts):
+        expected[key] = expected.get(key, (0,) * 6) + accounts.get(key, (0, 0))
 
     table = pq.read_table(f"{out}/audience.parquet").to_pylist()
     got = {}
@@ -239,7 +309,7 @@ def main():
             print("duplicate row", key)
             sys.exit(1)
         got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"],
-                    r["visits"], r["visit_seconds"])
+                    r["visits"], r["visit_seconds"], r["accounts"], r["activated_accounts"])
         # Month rows carry a sketch of their visitors: the same users as a
         # sketch the DataSketches package makes of their raw ids.
         sketch = r["hll_sketch"]
@@ -315,12 +385,37 @@ def main():
     for key in sorted(set(want_national) | set(got_national), key=str):
         if want_national.get(key) != got_national.get(key):
             problems.append(f"national {key}: entlog {got_national.get(key)}, python {want_national.get(key)}")
+    # stats-accounts.csv: ODE's export, from the month rows of structures.
+    want_ode = []
+    for (grain, start, scope, _, sid, prof), row in expected.items():
+        if grain == "month" and scope == "structure" and prof != "All":
+            name = name_of.get(sid) or sid
+            want_ode.append(((name, uai_of.get(sid) or "", start, PROFILE_ORDER.index(prof)),
+                             [name, uai_of.get(sid) or "", start.isoformat(), ODE_LABELS[prof],
+                              str(row[0]), str(row[1]), str(row[6]), str(row[7])]))
+    want_ode = [r for _, r in sorted(want_ode)]
+    with open(f"{out}/stats-accounts.csv", newline="", encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    if lines[0] != ODE_HEADER:
+        problems.append(f"stats-accounts.csv header: {lines[0]!r}")
+    if not all(line.startswith('"') and line.endswith('"') for line in lines[1:] if line):
+        problems.append("stats-accounts.csv: a field is not quoted")
+    got_ode = list(csv.reader(text.splitlines()[1:], delimiter=";"))
+    if got_ode != want_ode:
+        diff = next((i for i, (a, b) in enumerate(zip(got_ode, want_ode)) if a != b),
+                    min(len(got_ode), len(want_ode)))
+        problems.append(f"stats-accounts.csv row {diff + 2} of {len(got_ode)}: entlog "
+                        f"{got_ode[diff:diff + 1]}, python {want_ode[diff:diff + 1]} ({len(want_ode)} rows)")
+    if not directory or not any(r[6] for r in got.values()):
+        problems.append("no accounts: the dump should have a users.csv")
     if problems:
         print(f"{len(problems)} differences; first ones:")
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
-          f"{len(got_visits)} visits, {len(got_national)} national rows, {sketches} sketches, "
+          f"{len(got_visits)} visits, {len(got_national)} national, {len(got_ode)} stats-accounts "
+          f"rows, {len(directory)} accounts, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
 
 
