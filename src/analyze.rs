@@ -195,6 +195,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     };
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
+    report.visitors_without_account = tables.visitors_without_account;
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     publish(staging, &opts.out, report.problems.is_empty())?;
     Ok(Analysis { tables, report })
@@ -460,6 +461,7 @@ pub fn run_report(
         outputs,
         merged_runs: Vec::new(),
         problems: Vec::new(),
+        visitors_without_account: 0,
         inputs,
     }
 }

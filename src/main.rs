@@ -106,6 +106,7 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 /// `entlog merge`: the merged run and its summary.
 fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let merged = with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
+    warn_missing_accounts(&merged.report);
     let data = ReportData::from_tables(&merged.tables);
     let tz = &merged.report.options.tz;
     let view =
@@ -210,6 +211,17 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> anyhow
     Ok(pool.install(f))
 }
 
+/// Warns of users who logged in but are not in `users.csv`.
+fn warn_missing_accounts(report: &entlog::sink::run_json::RunReport) {
+    let n = report.visitors_without_account;
+    if n > 0 {
+        eprintln!(
+            "entlog: warning: {n} user(s) logged in who are not in users.csv: counted as \
+             visitors but not as accounts (is the directory export complete?)"
+        );
+    }
+}
+
 /// Prints unreadable inputs, rejected lines and the run's problems on
 /// stderr; true if and only if the run failed (its outputs then went
 /// beside `out`, which was left as it was).
@@ -229,6 +241,7 @@ fn report_failures(report: &entlog::sink::run_json::RunReport, out: &Path) -> bo
             );
         }
     }
+    warn_missing_accounts(report);
     for p in &report.problems {
         eprintln!("entlog: error: {p}");
     }

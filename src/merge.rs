@@ -62,6 +62,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let inputs = stored.into_iter().flat_map(|s| s.inputs).collect();
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.merged_runs = runs.iter().map(|r| r.display().to_string()).collect();
+    report.visitors_without_account = tables.visitors_without_account;
     report.options.threads = rayon::current_num_threads();
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     staging.commit(out)?;

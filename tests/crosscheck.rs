@@ -25,4 +25,6 @@ fn generated_dump_matches_python_row_by_row() {
     args.extend(files.iter().map(String::as_str));
     let said = python("crosscheck.py", &args);
     assert!(said.starts_with("ok:"), "{said}");
+    // The generated directory lists every account.
+    assert!(!said.contains(" 0 accounts"), "{said}");
 }

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, topic modules.
 
+mod accounts;
 mod algebra;
 mod cli;
 mod code;

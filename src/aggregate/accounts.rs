@@ -17,6 +17,7 @@
 
 use super::key::{Grain, Metrics, RowKey, combine_rows};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
+use super::users::UserActivityRow;
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month};
@@ -99,6 +100,22 @@ pub fn combine(rows: Vec<AccountRow>, dims: &Dimensions) -> Vec<AccountRow> {
         ))
     });
     rows
+}
+
+/// The users with a `LOGIN` in `users` (user activity rows, by shard) who
+/// are not among `accounts` (sorted by user key): logins of users missing
+/// from a directory that should list every account. None without
+/// accounts.
+pub fn visitors_without_account(users: &[Vec<UserActivityRow>], accounts: &[AccountRow]) -> u64 {
+    if accounts.is_empty() {
+        return 0;
+    }
+    let known = |user: i64| accounts.binary_search_by_key(&user, |a| a.user_key).is_ok();
+    let mut visitors: Vec<i64> =
+        users.iter().flatten().filter(|r| r.connections > 0).map(|r| r.user_key).collect();
+    visitors.sort_unstable();
+    visitors.dedup();
+    visitors.into_iter().filter(|&u| !known(u)).count() as u64
 }
 
 /// When an account was activated, as a day to compare with the last day

@@ -101,6 +101,8 @@ pub struct Tables {
     pub http: Vec<HttpRow>,
     /// `accounts.parquet` rows, sorted by user key, profile and structure.
     pub accounts: Vec<AccountRow>,
+    /// Users with a `LOGIN` missing from the directory, when there is one.
+    pub visitors_without_account: u64,
     /// Names of structures and segments.
     pub dims: Dimensions,
 }
@@ -272,6 +274,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         user_visits,
         user_modules,
         http,
+        visitors_without_account: audience.visitors_without_account,
         accounts,
         dims,
     }
@@ -285,6 +288,7 @@ struct AudienceFigures {
     user_activity: Vec<UserActivityRow>,
     visits: Vec<VisitRow>,
     national: Vec<NationalRow>,
+    visitors_without_account: u64,
 }
 
 /// Event counts, distinct visitors and visits into audience rows, with the
@@ -322,12 +326,14 @@ fn audience_figures(
         None => (Vec::new(), Vec::new()),
     };
     accounts::fill(&mut rows, accounts, dims);
+    let visitors_without_account = accounts::visitors_without_account(&users, accounts);
     AudienceFigures {
         rows: audience_rows(rows, dims),
         sketches,
         user_activity: user_activity_rows(users, dims),
         visits,
         national,
+        visitors_without_account,
     }
 }
 

@@ -42,6 +42,11 @@ pub struct RunReport {
     /// succeeded. A failed run's outputs are in `OUT.failed`, and `OUT`
     /// keeps the previous run's.
     pub problems: Vec<String>,
+    /// Users who logged in but are missing from the referential's
+    /// `users.csv` (0 without one): counted as visitors, not as accounts.
+    /// More than a few means the directory export is not complete, and
+    /// the usage rates overstate.
+    pub visitors_without_account: u64,
 }
 
 /// Wall time of each phase of a run, seconds.

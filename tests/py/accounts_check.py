@@ -1,0 +1,55 @@
+"""Checks the accounts of tests/accounts.rs's run, whose figures are known
+by construction: three accounts in school s1 (two pupils, one parent), the
+parent activated before the logs, pupil "élève-1" activated on 16 March,
+the other pupil never; a visitor without an account or profile.
+
+usage: accounts_check.py OUT_DIR
+"""
+import csv
+import datetime as dt
+import sys
+
+import duckdb
+
+out = sys.argv[1]
+problems = []
+
+
+def rows(sql):
+    return duckdb.sql(sql.replace("AUDIENCE", f"'{out}/audience.parquet'")).fetchall()
+
+
+def day(d):
+    return dt.date(2020, 3, d)
+
+
+# Platform, all profiles, by day: accounts, activated, visitors.
+got = rows("select period_start, accounts, activated_accounts, unique_visitors from AUDIENCE "
+           "where grain = 'day' and scope = 'platform' and profile = 'All' order by 1")
+want = [(day(2), 3, 1, 1), (day(3), 3, 1, 1), (day(4), 3, 1, 1), (day(16), 3, 2, 1)]
+if got != want:
+    problems.append(f"days: {got}, want {want}")
+got = rows("select scope, profile, accounts, activated_accounts, unique_visitors from AUDIENCE "
+           "where grain = 'month' order by 1, 2")
+# The stranger (no profile, no account) is a visitor of s1 with no account.
+want = [(scope, profile, *figures) for scope in ("platform", "segment", "structure")
+        for profile, *figures in [("All", 3, 2, 3), ("Relative", 1, 1, 1), ("Student", 2, 1, 1),
+                                  ("Unknown", 0, 0, 1)]]
+if got != want:
+    problems.append(f"month: {got}, want {want}")
+got = duckdb.sql(f"select profile, structure_id, activated, activated_on from '{out}/accounts.parquet' "
+                 "order by 1, 3, 4").fetchall()
+want = [("Relative", "s1", True, None), ("Student", "s1", False, None),
+        ("Student", "s1", True, day(16))]
+if got != want:
+    problems.append(f"accounts.parquet: {got}, want {want}")
+with open(f"{out}/stats-accounts.csv", newline="", encoding="utf-8") as f:
+    got = list(csv.reader(f, delimiter=";"))
+want = [["Etablissement", "UAI", "Date", "Profil", "Connexions", "Visiteurs uniques",
+         "Comptes chargés", "Comptes activés"],
+        ["École Jean-Jaurès, Amiens", "0801234A", "2020-03-01", "Élève", "2", "1", "2", "1"],
+        ["École Jean-Jaurès, Amiens", "0801234A", "2020-03-01", "Parent", "1", "1", "1", "1"],
+        ["École Jean-Jaurès, Amiens", "0801234A", "2020-03-01", "Inconnu", "1", "1", "0", "0"]]
+if got != want:
+    problems.append(f"stats-accounts.csv: {got}, want {want}")
+print("\n".join(problems) or "ok")
