@@ -21,6 +21,7 @@ use super::users::UserActivityRow;
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month};
+use rayon::prelude::*;
 
 /// What the directory (`users.csv`) says of a user, resolved: it gives the
 /// profile and structures of records that do not carry them, and makes the
@@ -106,16 +107,23 @@ pub fn combine(rows: Vec<AccountRow>, dims: &Dimensions) -> Vec<AccountRow> {
 /// are not among `accounts` (sorted by user key): logins of users missing
 /// from a directory that should list every account. None without
 /// accounts.
+///
+/// Each shard's rows are combined (see `users::combine`), so a user's rows
+/// are together.
 pub fn visitors_without_account(users: &[Vec<UserActivityRow>], accounts: &[AccountRow]) -> u64 {
     if accounts.is_empty() {
         return 0;
     }
     let known = |user: i64| accounts.binary_search_by_key(&user, |a| a.user_key).is_ok();
-    let mut visitors: Vec<i64> =
-        users.iter().flatten().filter(|r| r.connections > 0).map(|r| r.user_key).collect();
-    visitors.sort_unstable();
-    visitors.dedup();
-    visitors.into_iter().filter(|&u| !known(u)).count() as u64
+    users
+        .par_iter()
+        .map(|shard| {
+            shard
+                .chunk_by(|a, b| a.user_key == b.user_key)
+                .filter(|rows| rows.iter().any(|r| r.connections > 0) && !known(rows[0].user_key))
+                .count() as u64
+        })
+        .sum()
 }
 
 /// When an account was activated, as a day to compare with the last day
@@ -171,6 +179,9 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
     let mut periods: Vec<(Grain, i32)> = rows.keys().map(|k| (k.grain, k.period)).collect();
     periods.sort_unstable();
     periods.dedup();
+    // Most cells of days without activity are new rows: one growth of
+    // the table rather than several.
+    rows.reserve(periods.len() * cells.len() / 4);
     for (grain, period) in periods {
         let last = last_day(grain, period);
         for (&(scope, profile), days) in &cells {

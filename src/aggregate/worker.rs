@@ -85,7 +85,9 @@ impl Context {
 struct LastUser<'c> {
     id: Vec<u8>,
     key: u64,
-    known: Option<&'c KnownUser>,
+    /// The user's entry in the directory, once looked up (`None`: not
+    /// yet).
+    known: Option<Option<&'c KnownUser>>,
 }
 
 /// A worker: its caches and its aggregate state.
@@ -152,6 +154,9 @@ impl<'c> Worker<'c> {
         }
         // Access logs have requests without a logged user: they count in
         // the HTTP figures only.
+        // The directory is read only for what the record does not say: a
+        // lookup in a table of every account misses the cache.
+        let needs_directory = ev.profile == Profile::Unknown || ev.structures.is_empty();
         let (user, known) = if ev.user.is_empty() {
             (None, None)
         } else {
@@ -160,9 +165,12 @@ impl<'c> Worker<'c> {
                 last.key = self.ctx.keyer.key(&ev.user);
                 last.id.clear();
                 last.id.extend_from_slice(&ev.user);
-                last.known = self.ctx.users.get(&last.key);
+                last.known = None;
             }
-            (Some(last.key), last.known)
+            if needs_directory && last.known.is_none() {
+                last.known = Some(self.ctx.users.get(&last.key));
+            }
+            (Some(last.key), last.known.flatten())
         };
         let profile = match (ev.profile, known) {
             (Profile::Unknown, Some(k)) => k.profile,
