@@ -17,6 +17,7 @@ use super::key::{Fact, FactKey, SHARDS, user_shard};
 use super::key::{Grain, Metrics, RowKey, profile_name};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
+use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, DayVisits, NationalMetrics, VisitList};
 use crate::hash::{FastMap, FastSet};
@@ -101,6 +102,9 @@ pub struct Tables {
     pub http: Vec<HttpRow>,
     /// `accounts.parquet` rows, sorted by user key, profile and structure.
     pub accounts: Vec<AccountRow>,
+    /// `structure_modules.parquet` rows, sorted by structure id, month,
+    /// profile and application.
+    pub structure_apps: Vec<(StructureAppKey, i64)>,
     /// Users with a `LOGIN` missing from the directory, when there is one.
     pub visitors_without_account: u64,
     /// Names of structures and segments.
@@ -149,6 +153,8 @@ pub struct Partials {
     /// Accounts of the directory, one row per account and structure, in
     /// any order; rows of the same account and structure are combined.
     pub accounts: Vec<AccountRow>,
+    /// Application use per structure.
+    pub structure_apps: StructureApps,
 }
 
 /// Where the HLL sketches of month rows come from.
@@ -168,7 +174,9 @@ impl Agg {
         self.settle_facts();
         let gap_ms = i64::from(self.visit_gap_ms);
         let accounts = accounts::rows(directory, &self.activations);
-        let Agg { facts, app_facts, visits, counters, hourly, coupons, http, .. } = self;
+        let Agg {
+            facts, app_facts, visits, counters, hourly, coupons, http, structure_apps, ..
+        } = self;
         let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),
             || {
@@ -185,6 +193,7 @@ impl Agg {
             apps,
             http,
             accounts,
+            structure_apps,
         }
     }
 }
@@ -251,16 +260,27 @@ pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Sett
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    let Partials { counters, hourly, users, visits, sketches, apps, http, accounts } = p;
+    let Partials {
+        counters,
+        hourly,
+        users,
+        visits,
+        sketches,
+        apps,
+        http,
+        accounts,
+        structure_apps,
+    } = p;
     let joined = visits.unwrap_or_default();
     let accounts = accounts::combine(accounts, &dims);
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
-    let (audience, (apps, user_modules, hourly, user_visits)) = rayon::join(
+    let (audience, (apps, user_modules, hourly, user_visits, structure_apps)) = rayon::join(
         || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
         || {
             let (apps, user_modules) = apps.finish(&dims);
-            (apps, user_modules, hourly.rows(), visit_table(&joined))
+            let structure_apps = structure_apps.rows(&dims);
+            (apps, user_modules, hourly.rows(), visit_table(&joined), structure_apps)
         },
     );
     Tables {
@@ -276,6 +296,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         http,
         visitors_without_account: audience.visitors_without_account,
         accounts,
+        structure_apps,
         dims,
     }
 }

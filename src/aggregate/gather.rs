@@ -14,6 +14,7 @@ use super::finish::{Partials, SketchSource};
 use super::hourly::HourlyCounts;
 use super::key::{RowKey, SHARDS};
 use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
+use super::structure_apps::StructureApps;
 use super::users::UserActivityRow;
 use super::visits::VisitList;
 use crate::error::Result;
@@ -40,6 +41,8 @@ pub struct Gathered {
     /// Accounts, one row per account and structure (of every run: they
     /// are combined).
     pub accounts: Vec<AccountRow>,
+    /// Application use per structure.
+    pub structure_apps: StructureApps,
     users: Vec<Vec<UserActivityRow>>,
     visits: Vec<VisitList>,
 }
@@ -71,6 +74,7 @@ impl Gathered {
             apps: self.apps,
             http: Vec::new(),
             accounts: self.accounts,
+            structure_apps: self.structure_apps,
         };
         (partials, self.dims.finish())
     }

@@ -34,6 +34,7 @@ pub mod intern;
 pub mod key;
 pub mod scope;
 pub mod state;
+pub mod structure_apps;
 pub mod users;
 pub mod visits;
 pub mod worker;

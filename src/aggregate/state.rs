@@ -9,6 +9,7 @@ use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
 use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
+use super::structure_apps::StructureApps;
 use super::visits::{DayVisits, day_base_ms};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
@@ -67,6 +68,8 @@ pub struct Agg {
     /// The HLL coupon of each user with a `LOGIN` (sharded by user like
     /// `facts`): the raw id is gone by the final stage.
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
+    /// `ACCESS` events by month, structure, profile and application.
+    pub(super) structure_apps: StructureApps,
     /// The local day of each user's first `ACTIVATION` event.
     pub(super) activations: FastMap<u64, i32>,
     /// Figures of HTTP access logs.
@@ -92,6 +95,7 @@ impl Agg {
             visits: Some(vec![VisitDays::default()]),
             coupons: vec![FastMap::default(); SHARDS],
             activations: FastMap::default(),
+            structure_apps: StructureApps::default(),
             http: HttpAgg::default(),
         }
     }
@@ -120,6 +124,7 @@ impl Agg {
         }
         if let Some(app) = app {
             self.app_facts.add(user, day, app, profile);
+            self.structure_apps.add(day, profile, structures, app);
         }
         if kind == EventKind::Activation {
             self.activations.entry(user).and_modify(|d| *d = (*d).min(day)).or_insert(day);
@@ -179,6 +184,7 @@ impl Agg {
                 self.hourly.merge(std::mem::take(&mut other.hourly));
                 self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
                 self.app_facts.merge(std::mem::take(&mut other.app_facts));
+                self.structure_apps.merge(std::mem::take(&mut other.structure_apps));
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }

@@ -18,6 +18,7 @@ pub mod outdir;
 pub mod partitioned;
 pub mod registry;
 pub mod run_json;
+pub mod structure_modules;
 pub mod table;
 pub mod user_activity;
 pub mod user_modules;

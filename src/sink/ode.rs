@@ -1,7 +1,8 @@
-//! `stats-accounts.csv`: the accounts export of Open Digital Education's
-//! statistics module, column for column (`;`, every field quoted, UTF-8),
-//! so that a platform's users can set entlog's figures beside the module's
-//! row for row: one row per structure, month and profile.
+//! The two exports of Open Digital Education's statistics module, column
+//! for column (`;`, every field quoted, UTF-8), so that a platform's users
+//! can set entlog's figures beside the module's row for row:
+//! `stats-accounts.csv` (one row per structure, month and profile) and
+//! `stats-access.csv` (the same, per application).
 
 use super::atomic_write;
 use super::table::{Merged, Table};
@@ -15,12 +16,20 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
 
-/// The table.
+/// The accounts export.
 pub struct StatsAccounts;
 
-const NAME: &str = "stats-accounts.csv";
+/// The application access export.
+pub struct StatsAccess;
 
-/// The module's header, as it writes it.
+const NAME: &str = "stats-accounts.csv";
+const ACCESS_NAME: &str = "stats-access.csv";
+
+/// The module's header of the access export, as it writes it.
+const ACCESS_HEADER: [&str; 6] =
+    ["Etablissement", "UAI", "Date", "Profil", "Nombre d'accès", "Application"];
+
+/// The module's header of the accounts export, as it writes it.
 const HEADER: [&str; 8] = [
     "Etablissement",
     "UAI",
@@ -44,49 +53,106 @@ fn label(p: Profile) -> &'static str {
     }
 }
 
+/// The columns of a CSV export as a schema: text, then counts from column
+/// `counts` on (the exports have no Parquet twin).
+fn csv_schema(header: &[&str], counts: std::ops::Range<usize>) -> SchemaRef {
+    let fields = header.iter().enumerate().map(|(i, n)| {
+        Field::new(*n, if counts.contains(&i) { DataType::Int64 } else { DataType::Utf8 }, false)
+    });
+    Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+}
+
+/// Writes `path` as the module writes its exports: `header`, then `rows`,
+/// `;`-separated, every field quoted.
+fn write_csv<const N: usize>(
+    path: &Path,
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<()> {
+    atomic_write(path, |file| {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(std::io::BufWriter::new(file));
+        let err = |e: csv::Error| Error::output(path, e);
+        w.write_record(header).map_err(err)?;
+        for row in rows {
+            w.write_record(row).map_err(err)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
 impl Table for StatsAccounts {
     fn name(&self) -> &'static str {
         NAME
     }
 
-    /// The columns of the CSV file (it has no Parquet twin).
     fn schema(&self) -> SchemaRef {
-        let fields = HEADER.iter().enumerate().map(|(i, n)| {
-            Field::new(*n, if i < 4 { DataType::Utf8 } else { DataType::Int64 }, i == 1)
-        });
-        Arc::new(Schema::new(fields.collect::<Vec<_>>()))
+        csv_schema(&HEADER, 4..8)
     }
 
     fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
-        let path = dir.join(NAME);
-        let rows = rows(tables);
-        atomic_write(&path, |file| {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(b';')
-                .quote_style(csv::QuoteStyle::Always)
-                .from_writer(std::io::BufWriter::new(file));
-            let err = |e: csv::Error| Error::output(&path, e);
-            w.write_record(HEADER).map_err(err)?;
-            for (name, uai, k, m) in rows {
-                let Some(profile) = k.profile else { continue };
-                let n = |x: i64| x.to_string();
-                w.write_record([
-                    name,
-                    uai,
-                    &format_day(k.period),
-                    label(profile),
-                    &n(m.connections),
-                    &n(m.unique_visitors),
-                    &n(m.accounts),
-                    &n(m.activated_accounts),
-                ])
-                .map_err(err)?;
-            }
-            w.flush().map_err(|e| Error::io(&path, e))
-        })
+        let rows = rows(tables).into_iter().filter_map(|(name, uai, k, m)| {
+            Some([
+                name.to_string(),
+                uai.to_string(),
+                format_day(k.period),
+                label(k.profile?).to_string(),
+                m.connections.to_string(),
+                m.unique_visitors.to_string(),
+                m.accounts.to_string(),
+                m.activated_accounts.to_string(),
+            ])
+        });
+        write_csv(&dir.join(NAME), HEADER, rows)
     }
 
     /// Written again from the merged audience rows.
+    fn merged(&self) -> Merged {
+        Merged::Derived
+    }
+}
+
+impl Table for StatsAccess {
+    fn name(&self) -> &'static str {
+        ACCESS_NAME
+    }
+
+    fn schema(&self) -> SchemaRef {
+        csv_schema(&ACCESS_HEADER, 4..5)
+    }
+
+    /// One row per structure, month, profile and application, from
+    /// `structure_modules.parquet`'s rows, sorted like `stats-accounts.csv`
+    /// then by application.
+    fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
+        let mut rows: Vec<_> = tables
+            .structure_apps
+            .iter()
+            .map(|(k, n)| {
+                let s = &tables.dims.structures[k.structure as usize];
+                let name = s.name.as_deref().unwrap_or(&s.id);
+                let app = tables.dims.apps[k.app as usize].name.as_str();
+                ((name, s.uai.as_deref().unwrap_or(""), k.month, k.profile, app), *n)
+            })
+            .collect();
+        rows.sort_unstable();
+        let rows = rows.into_iter().map(|((name, uai, month, profile, app), n)| {
+            let text = |s: &str| s.to_string();
+            [
+                text(name),
+                text(uai),
+                format_day(month),
+                text(label(profile)),
+                n.to_string(),
+                text(app),
+            ]
+        });
+        write_csv(&dir.join(ACCESS_NAME), ACCESS_HEADER, rows)
+    }
+
+    /// Written again from the merged `structure_modules.parquet`.
     fn merged(&self) -> Merged {
         Merged::Derived
     }

@@ -3,11 +3,11 @@
 
 use super::table::{Table, file_names};
 use super::visits;
-use super::{accounts, audience, hourly, http, modules, national, ode};
+use super::{accounts, audience, hourly, http, modules, national, ode, structure_modules};
 use super::{user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
-pub const TABLES: [&dyn Table; 11] = [
+pub const TABLES: [&dyn Table; 13] = [
     &audience::Audience,
     &accounts::Accounts,
     &user_activity::UserActivity,
@@ -15,10 +15,12 @@ pub const TABLES: [&dyn Table; 11] = [
     &user_modules::UserModules,
     &hourly::Hourly,
     &modules::Modules,
+    &structure_modules::StructureModules,
     &visits::Visits,
     &http::Http,
     &national::National,
     &ode::StatsAccounts,
+    &ode::StatsAccess,
 ];
 
 /// The names of every file and directory the tables take, in order.

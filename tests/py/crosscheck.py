@@ -38,6 +38,7 @@ ODE_LABELS = {"Student": "Élève", "Relative": "Parent", "Teacher": "Enseignant
               "Personnel": "Personnel", "Guest": "Invité", "Unknown": "Inconnu"}
 ODE_HEADER = ('"Etablissement";"UAI";"Date";"Profil";"Connexions";"Visiteurs uniques";'
               '"Comptes chargés";"Comptes activés"')
+ODE_ACCESS_HEADER = '"Etablissement";"UAI";"Date";"Profil";"Nombre d\'accès";"Application"'
 
 
 def read_directory(ref_dir):
@@ -160,6 +161,7 @@ def main():
     app_access = defaultdict(int)
     app_users = defaultdict(set)
     app_raw = defaultdict(set)
+    structure_access = defaultdict(int)  # (month, structure, profile, app) -> ACCESS events
     activity = defaultdict(list)  # user -> [(ms, profile order, profile, structures)]
     records = rejected = 0
 
@@ -232,6 +234,8 @@ def main():
                     raw = raw if isinstance(raw, str) else ""
                     app = MISSPELLED.get(raw, raw)
                     app_raw[app].add(raw)
+                    for s in structs:
+                        structure_access[(day.replace(day=1), s, profile, app)] += 1
                     for grain, start in periods(day):
                         for prof in (profile, "All"):
                             app_access[(grain, start, prof, app)] += 1
@@ -407,6 +411,28 @@ def main():
                     min(len(got_ode), len(want_ode)))
         problems.append(f"stats-accounts.csv row {diff + 2} of {len(got_ode)}: entlog "
                         f"{got_ode[diff:diff + 1]}, python {want_ode[diff:diff + 1]} ({len(want_ode)} rows)")
+    # structure_modules.parquet and stats-access.csv: ACCESS events per
+    # structure, month, profile and application.
+    got_sm = {(r["month"], r["structure_id"], r["profile"], r["module"]): r["access"]
+              for r in pq.read_table(f"{out}/structure_modules.parquet").to_pylist()}
+    if got_sm != dict(structure_access):
+        diff = sorted(set(got_sm.items()) ^ set(structure_access.items()), key=str)[:5]
+        problems.append(f"structure_modules: {len(got_sm)} rows, python {len(structure_access)}: {diff}")
+    want_access = sorted(
+        ((name_of.get(s) or s, uai_of.get(s) or "", month, PROFILE_ORDER.index(prof), app), n)
+        for (month, s, prof, app), n in structure_access.items())
+    want_access = [[name, uai, month.isoformat(), ODE_LABELS[PROFILE_ORDER[p]], str(n), app]
+                   for (name, uai, month, p, app), n in want_access]
+    with open(f"{out}/stats-access.csv", newline="", encoding="utf-8") as f:
+        text = f.read()
+    if text.split("\n")[0] != ODE_ACCESS_HEADER:
+        problems.append(f"stats-access.csv header: {text.splitlines()[0]!r}")
+    got_access = list(csv.reader(text.splitlines()[1:], delimiter=";"))
+    if got_access != want_access:
+        diff = next((i for i, (a, b) in enumerate(zip(got_access, want_access)) if a != b),
+                    min(len(got_access), len(want_access)))
+        problems.append(f"stats-access.csv row {diff + 2}: entlog {got_access[diff:diff + 1]}, "
+                        f"python {want_access[diff:diff + 1]}")
     if directory and not any(r[6] for r in got.values()):
         problems.append("users.csv has accounts, audience.parquet none")
     if problems:
@@ -414,8 +440,8 @@ def main():
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
-          f"{len(got_visits)} visits, {len(got_national)} national, {len(got_ode)} stats-accounts "
-          f"rows, {len(directory)} accounts, {sketches} sketches, "
+          f"{len(got_visits)} visits, {len(got_national)} national, {len(got_ode)} stats-accounts, "
+          f"{len(got_access)} stats-access rows, {len(directory)} accounts, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
 
 
