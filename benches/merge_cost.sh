@@ -65,7 +65,7 @@ for t in user_activity user_visits user_modules audience.parquet; do
     echo "$t: $(du -sb "whole/$t" | cut -f1) bytes in the single run," \
         "$(du -scb runs/*/"$t" | tail -1 | cut -f1) bytes over the 8 runs"
 done
-for t in audience.parquet hourly.parquet modules.parquet visits.parquet national_weekly.csv; do
+for t in audience.parquet hourly.parquet modules.parquet visits.parquet fr-en-dnma-par-uai-profils.csv; do
     cmp -s "whole/$t" "merged/$t" && echo "merged $t: identical" || echo "merged $t: DIFFERS"
 done
 for t in user_activity user_visits user_modules; do

@@ -5,6 +5,7 @@ use crate::aggregate::finish::{Settings, Tables, finish};
 use crate::aggregate::key::Grain;
 use crate::aggregate::scope::ScopeKey;
 use crate::aggregate::{Agg, Context, Worker};
+use crate::annuaire::Annuaire;
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::input;
@@ -60,6 +61,8 @@ pub struct AnalyzeOptions {
     pub tz: String,
     /// Directory holding `structures.csv`.
     pub referential: Option<PathBuf>,
+    /// The national school directory's CSV (`--annuaire`).
+    pub annuaire: Option<PathBuf>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Secret salt of user pseudonyms.
@@ -109,6 +112,7 @@ impl AnalyzeOptions {
             format: None,
             tz: "Europe/Paris".to_string(),
             referential: None,
+            annuaire: None,
             threads: 0,
             salt: crate::keys::DEFAULT_SALT.to_string(),
             salt_source: SaltSource::Default,
@@ -151,7 +155,11 @@ pub const RUN_JSON: &str = "run.json";
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let start = Instant::now();
     refuse_output_in_inputs(&opts.out, &opts.inputs)?;
-    let ctx = context(opts)?;
+    let annuaire = match &opts.annuaire {
+        Some(path) => Annuaire::load(path)?,
+        None => Annuaire::default(),
+    };
+    let ctx = context(opts, &annuaire)?;
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, usize::from)
     } else {
@@ -167,8 +175,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
-    let tables =
+    let mut tables =
         pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings));
+    tables.schools = annuaire;
     let finished = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&opts.out)?;
@@ -181,12 +190,16 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         tz: opts.tz.clone(),
         threads,
         referential: opts.referential.as_ref().map(|p| p.display().to_string()),
+        annuaire: opts.annuaire.as_ref().map(|p| p.display().to_string()),
         salt_source: opts.salt_source.name().to_string(),
         salt_fingerprint: ctx.keyer.fingerprint(),
         mmap: opts.mmap,
         visits: opts.visits,
         visit_gap_ms: opts.visit_gap_ms,
-        referential_fingerprint: referential_fingerprint(opts.referential.as_deref())?,
+        referential_fingerprint: referential_fingerprint(
+            opts.referential.as_deref(),
+            opts.annuaire.as_deref(),
+        )?,
         valid_from: format_day(*ctx.valid_days.start()),
         valid_until: format_day(*ctx.valid_days.end()),
         since: opts.since.map(format_day),
@@ -202,14 +215,16 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
 }
 
 /// What every worker of the run shares, from the options: time zone,
-/// referential, salt, visits, login rule, date window.
-fn context(opts: &AnalyzeOptions) -> Result<Context> {
+/// referential (completed by the national directory), salt, visits, login
+/// rule, date window.
+fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
     let tz = TimeZone::get(&opts.tz)
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", opts.tz)))?;
-    let referential = match &opts.referential {
+    let mut referential = match &opts.referential {
         Some(dir) => Referential::load(dir)?,
         None => Referential::empty(),
     };
+    referential.fill_from(annuaire);
     let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
     ctx.visits = opts.visits;
     ctx.visit_gap_ms = opts.visit_gap_ms;
@@ -237,12 +252,20 @@ fn context(opts: &AnalyzeOptions) -> Result<Context> {
     Ok(ctx)
 }
 
-/// The fingerprint of the referential in `dir`, if one is given.
-fn referential_fingerprint(dir: Option<&Path>) -> Result<Option<String>> {
-    let Some(dir) = dir else { return Ok(None) };
-    let files = [dir.join("structures.csv"), dir.join("users.csv")];
+/// The fingerprint of the referential in `dir` and of the national
+/// directory `annuaire`, if either is given.
+fn referential_fingerprint(dir: Option<&Path>, annuaire: Option<&Path>) -> Result<Option<String>> {
+    let mut files: Vec<PathBuf> = match dir {
+        Some(dir) => vec![dir.join("structures.csv"), dir.join("users.csv")],
+        None => Vec::new(),
+    };
+    files.extend(annuaire.map(Path::to_path_buf));
+    if files.is_empty() {
+        return Ok(None);
+    }
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    input::fingerprint::of_files(&paths).map(Some).map_err(|e| Error::io(dir, e))
+    let place = dir.or(annuaire).unwrap_or(Path::new("."));
+    input::fingerprint::of_files(&paths).map(Some).map_err(|e| Error::io(place, e))
 }
 
 /// Reads every input into `workers`; returns the report of each, in the

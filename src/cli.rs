@@ -208,6 +208,11 @@ pub struct AnalyzeArgs {
     /// by `;`) for logs that do not say who users are.
     #[arg(long)]
     pub referential: Option<PathBuf>,
+    /// The national school directory (`fr-en-annuaire-education`, the CSV
+    /// as downloaded): fills the context columns of the national datasets,
+    /// and the name and type of schools the referential lacks.
+    #[arg(long)]
+    pub annuaire: Option<PathBuf>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -282,6 +287,7 @@ impl AnalyzeArgs {
         o.tz = self.tz.clone();
         o.login = self.login_request.clone();
         o.referential = self.referential.clone();
+        o.annuaire = self.annuaire.clone();
         o.threads = self.threads;
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;

@@ -52,6 +52,7 @@ assert!(!dir.path().join("out").exists());
 
 pub mod aggregate;
 pub mod analyze;
+pub mod annuaire;
 pub mod cli;
 pub mod demo;
 pub mod error;

@@ -48,11 +48,13 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let tz = TimeZone::get(&options.tz)
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", options.tz)))?;
     let (merged, omit) = mergeable(runs)?;
-    let gathered = gather(runs, &merged)?;
+    let mut gathered = gather(runs, &merged)?;
+    let schools = std::mem::take(&mut gathered.schools);
     let read = start.elapsed().as_secs_f64();
     let settings = Settings { days: LocalDays::new(tz), visit_gap_ms: options.visit_gap_ms };
     let (partials, dims) = gathered.into_partials(options.visits, options.visit_gap_ms);
-    let tables = finish_partials(partials, dims, &settings);
+    let mut tables = finish_partials(partials, dims, &settings);
+    tables.schools = schools;
     let finished = start.elapsed().as_secs_f64();
     let staging = Staging::new(out)?;
     let mut outputs = write_tables(staging.path(), &tables, &omit)?;

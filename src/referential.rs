@@ -3,6 +3,7 @@
 //! carry them (access logs, PostgreSQL exports), users' profiles and
 //! structures.
 
+use crate::annuaire::Annuaire;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::FastMap;
 use crate::parse::Profile;
@@ -121,6 +122,17 @@ impl Referential {
         self.structures.get(id)
     }
 
+    /// Fills the name and type of structures whose school code the
+    /// national directory knows, where the referential lacks them.
+    pub fn fill_from(&mut self, annuaire: &Annuaire) {
+        for s in self.structures.values_mut() {
+            if let Some(school) = s.uai.as_deref().and_then(|u| annuaire.school(u)) {
+                s.name = s.name.take().or_else(|| school.name.clone());
+                s.segment = s.segment.take().or_else(|| school.kind.clone());
+            }
+        }
+    }
+
     /// Number of structures known.
     pub fn len(&self) -> usize {
         self.structures.len()
@@ -237,6 +249,22 @@ mod tests {
         assert!(e.to_string().contains("structures.csv:1"), "{e}");
         let e = read("id,uai,name\n,0801234A,A\n").unwrap_err();
         assert!(e.to_string().contains("structures.csv:2"), "{e}");
+    }
+
+    #[test]
+    fn the_national_directory_fills_what_the_referential_lacks() {
+        let mut r =
+            read("id,uai,name,type\ns1,0800319M,,\ns2,0800206P,Mon collège,COLLEGE\n").unwrap();
+        let excerpt = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/annuaire/excerpt.csv");
+        r.fill_from(&Annuaire::load(&excerpt).unwrap());
+        let s1 = r.structure(b"s1").unwrap();
+        assert_eq!(s1.name.as_deref(), Some("École primaire Jean Jaurès"));
+        assert_eq!(s1.segment.as_deref(), Some("ECOLE"));
+        let s2 = r.structure(b"s2").unwrap();
+        assert_eq!(
+            (s2.name.as_deref(), s2.segment.as_deref()),
+            (Some("Mon collège"), Some("COLLEGE"))
+        );
     }
 
     #[test]

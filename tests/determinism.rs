@@ -57,7 +57,7 @@ fn shuffled_input_gives_the_same_tables_including_visits() {
             "user_activity",
             "user_visits",
             "visits.parquet",
-            "national_weekly.csv",
+            "fr-en-dnma-par-uai-profils.csv",
             "hourly.parquet",
             "modules.parquet",
         ]

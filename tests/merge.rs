@@ -1,7 +1,7 @@
 //! `entlog merge`: runs over shards of a dump, cut by file, by day or line
 //! by line, merge into exactly the outputs of one run over the whole dump.
 
-use crate::util::{TableFiles, analyze, entlog, generate, python, table};
+use crate::util::{TableFiles, analyze, entlog, generate, python, table, write_annuaire};
 use entlog::sink::registry::output_names;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -62,14 +62,27 @@ fn run_json(out: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap()
 }
 
+/// The options of every run of a dump: its referential, and a national
+/// directory of its schools written beside it.
+fn run_options(dump: &Path) -> Vec<String> {
+    let annuaire = dump.join("annuaire.csv");
+    if !annuaire.exists() {
+        write_annuaire(dump, &annuaire);
+    }
+    let (referential, annuaire) = (dump.to_str().unwrap(), annuaire.to_str().unwrap());
+    ["--referential", referential, "--annuaire", annuaire, "-q"].map(String::from).to_vec()
+}
+
 /// Analyzes each shard into `dir/run-i` and returns the run directories.
 fn analyze_shards(shards: &[PathBuf], dump: &Path, dir: &Path) -> Vec<PathBuf> {
+    let options = run_options(dump);
+    let options: Vec<&str> = options.iter().map(String::as_str).collect();
     shards
         .iter()
         .enumerate()
         .map(|(i, shard)| {
             let out = dir.join(format!("run-{i}"));
-            let o = analyze(shard, &out, &["--referential", dump.to_str().unwrap(), "-q"]);
+            let o = analyze(shard, &out, &options);
             assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
             out
         })
@@ -112,8 +125,12 @@ fn shards_cut_by_file_by_day_or_line_by_line_merge_into_the_single_run() {
     generate(&dump, "0.02", "7", &[]);
     let events = dump.join("events");
     let whole = dir.path().join("whole");
-    let o = analyze(&events, &whole, &["--referential", dump.to_str().unwrap(), "-q"]);
+    let options = run_options(&dump);
+    let options: Vec<&str> = options.iter().map(String::as_str).collect();
+    let o = analyze(&events, &whole, &options);
     assert_eq!(o.status.code(), Some(0));
+    let national = std::fs::read_to_string(whole.join("fr-en-dnma-par-uai-profils.csv")).unwrap();
+    assert!(national.contains(";Amiens;"), "the directory's context is in the single run");
 
     // By file: the monthly dumps dealt to three runs.
     let by_file = shard_lines(&events, &dir.path().join("by-file"), 3, |f, _, _| f % 3);

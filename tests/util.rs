@@ -213,3 +213,37 @@ pub fn assert_nothing_hidden(dir: &Path) {
         .collect();
     assert!(hidden.is_empty(), "left beside the output: {hidden:?}");
 }
+
+/// A national school directory for the dump's schools, with the published
+/// header of the committed excerpt: every school but the last (whose
+/// context columns must then stay empty), public and private in turn.
+pub fn write_annuaire(dump: &Path, path: &Path) {
+    let excerpt = std::fs::read_to_string(fixture("annuaire/excerpt.csv")).unwrap();
+    let header: Vec<&str> = excerpt.lines().next().unwrap().split(';').collect();
+    let mut w = csv::WriterBuilder::new().delimiter(b';').from_path(path).unwrap();
+    w.write_record(&header).unwrap();
+    let mut structures = csv::Reader::from_path(dump.join("structures.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = structures.records().map(Result::unwrap).collect();
+    for (i, s) in rows.iter().enumerate().take(rows.len() - 1) {
+        let (uai, name, kind) = (&s[1], &s[2], &s[3]);
+        let commune = format!("Commune {i}");
+        let value = |column: &str| -> String {
+            match column {
+                "Identifiant_de_l_etablissement" => uai.to_string(),
+                "Nom_etablissement" => name.to_string(),
+                "Type_etablissement" => if kind == "ECOLE" { "Ecole" } else { "Collège" }.into(),
+                "Statut_public_prive" => if i % 2 == 0 { "Public" } else { "Privé" }.into(),
+                "Nom_commune" => commune.clone(),
+                "Libelle_departement" => "Somme".into(),
+                "Libelle_academie" => "Amiens".into(),
+                "Libelle_region" => "Hauts-de-France".into(),
+                "ministere_tutelle" => "MINISTERE DE L'EDUCATION NATIONALE".into(),
+                "nom_circonscription" if kind == "ECOLE" => format!("Circonscription {i}"),
+                "code_nature" => if kind == "ECOLE" { "151" } else { "340" }.into(),
+                _ => String::new(),
+            }
+        };
+        w.write_record(header.iter().map(|c| value(c))).unwrap();
+    }
+    w.flush().unwrap();
+}

@@ -20,6 +20,7 @@ use super::state::{Agg, VisitDays};
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, DayVisits, NationalMetrics, VisitList};
+use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
@@ -79,7 +80,7 @@ pub struct Settings {
 pub struct Tables {
     /// `visits.parquet` rows, by month and profile.
     pub visits: Vec<VisitRow>,
-    /// `national_weekly` rows, by school code and week.
+    /// `fr-en-dnma-par-uai-profils` rows, by school code and week.
     pub national: Vec<NationalRow>,
     /// `hourly.parquet` rows, sorted by day, hour, profile.
     pub hourly: Vec<HourlyRow>,
@@ -109,6 +110,9 @@ pub struct Tables {
     pub visitors_without_account: u64,
     /// Names of structures and segments.
     pub dims: Dimensions,
+    /// The national directory's context of each school (empty without
+    /// `--annuaire`).
+    pub schools: Annuaire,
 }
 
 impl Tables {
@@ -298,6 +302,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         accounts,
         structure_apps,
         dims,
+        schools: Annuaire::default(),
     }
 }
 

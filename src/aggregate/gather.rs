@@ -17,6 +17,7 @@ use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
 use super::structure_apps::StructureApps;
 use super::users::UserActivityRow;
 use super::visits::VisitList;
+use crate::annuaire::Annuaire;
 use crate::error::Result;
 use crate::hash::FastMap;
 use datasketches::hll::HllUnion;
@@ -43,6 +44,9 @@ pub struct Gathered {
     pub accounts: Vec<AccountRow>,
     /// Application use per structure.
     pub structure_apps: StructureApps,
+    /// The national directory's context of each school, as the runs
+    /// wrote it.
+    pub schools: Annuaire,
     users: Vec<Vec<UserActivityRow>>,
     visits: Vec<VisitList>,
 }

@@ -71,6 +71,9 @@ pub struct RunOptions {
     pub threads: usize,
     /// Referential directory, if any.
     pub referential: Option<String>,
+    /// `--annuaire`, as given.
+    #[serde(default)]
+    pub annuaire: Option<String>,
     /// Where the salt came from: `--salt`, `ENTLOG_SALT` or `default`.
     pub salt_source: String,
     /// A fingerprint of the salt (see

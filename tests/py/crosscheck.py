@@ -7,7 +7,7 @@ users.csv), hourly.parquet, modules.parquet, visits, the national export and
 stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
 compares every row. Exits 1 on any difference.
 
-usage: crosscheck.py OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
+usage: crosscheck.py [--annuaire FILE] OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
 """
 import csv
 import datetime as dt
@@ -56,6 +56,34 @@ def read_directory(ref_dir):
             directory[row["id"].strip()] = (profile if profile in PROFILES else "Unknown",
                                             list(dict.fromkeys(structs)), activated)
     return directory
+
+
+# The context columns of the national datasets and the directory's columns
+# they come from (matched without case).
+CONTEXT = [("academie", "Libelle_academie"), ("commune", "Nom_commune"),
+           ("departement", "Libelle_departement"), ("region", "Libelle_region"),
+           ("ministere", "ministere_tutelle"), ("circonscription", "nom_circonscription"),
+           ("nature_uai", "code_nature"), ("secteur", "Statut_public_prive")]
+
+
+def read_annuaire(path):
+    """The national school directory: UAI -> context values, in CONTEXT order."""
+    schools = {}
+    if path is None:
+        return schools
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=";")
+        header = [h.strip().lower() for h in next(reader)]
+        cols = [header.index(src.lower()) if src.lower() in header else None for _, src in CONTEXT]
+        uai = header.index("identifiant_de_l_etablissement")
+        for row in reader:
+            if len(row) <= uai or not row[uai].strip():
+                continue
+            values = [row[c].strip() if c is not None and c < len(row) else "" for c in cols]
+            sector = values[-1].lower()
+            values[-1] = "PU" if sector.startswith("pub") else "PR" if sector.startswith("priv") else ""
+            schools[row[uai].strip().upper()] = values
+    return schools
 
 
 def last_day(grain, start):
@@ -142,7 +170,12 @@ def date_ms(v):
 
 
 def main():
-    out, ref_dir, tz_name, *inputs = sys.argv[1:]
+    args = sys.argv[1:]
+    annuaire_path = None
+    if args[0] == "--annuaire":
+        annuaire_path, args = args[1], args[2:]
+    annuaire = read_annuaire(annuaire_path)
+    out, ref_dir, tz_name, *inputs = args
     tz = ZoneInfo(tz_name)
     segment_of, uai_of, name_of = {}, {}, {}
     if ref_dir != "-":
@@ -375,17 +408,27 @@ def main():
             i = columns.index(prof) * 3
             want_national[(uai, week)][i:i + 3] = [n, len(users), secs]
     got_national = {}
-    # The column names of the ministry's profils dataset, in its order.
-    dnma = ["uai", "debutsemaine"] + [f"{m}_{p}" for p in ["globales"] + [p for _, p in NATIONAL]
-                                      for m in ("visites", "utilisateurs", "duree")]
-    with open(f"{out}/national_weekly.csv", newline="") as f:
+    # The column names of the ministry's profils dataset, in its order:
+    # the week, the school and its context, then the figures.
+    dnma = ["debutsemaine", "uai"] + [c for c, _ in CONTEXT] + [
+        f"{m}_{p}" for p in ["globales"] + [p for _, p in NATIONAL]
+        for m in ("visites", "utilisateurs", "duree")]
+    contexts = 0
+    with open(f"{out}/fr-en-dnma-par-uai-profils.csv", newline="") as f:
         reader = csv.DictReader(f, delimiter=";")
         if reader.fieldnames != dnma:
             problems.append(f"national columns: {reader.fieldnames}, want {dnma}")
         for row in reader:
             key = (row["uai"], dt.date.fromisoformat(row["debutsemaine"]))
-            values = list(row.values())[2:]
-            got_national[key] = [int(x) for x in values]
+            values = list(row.values())
+            context = values[2:2 + len(CONTEXT)]
+            want_context = annuaire.get(row["uai"].upper(), [""] * len(CONTEXT))
+            if context != want_context:
+                problems.append(f"national context {key}: entlog {context}, python {want_context}")
+            contexts += any(context)
+            got_national[key] = [int(x) for x in values[2 + len(CONTEXT):]]
+    if annuaire and not contexts:
+        problems.append("national: no row has the directory's context")
     for key in sorted(set(want_national) | set(got_national), key=str):
         if want_national.get(key) != got_national.get(key):
             problems.append(f"national {key}: entlog {got_national.get(key)}, python {want_national.get(key)}")
@@ -440,7 +483,8 @@ def main():
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
-          f"{len(got_visits)} visits, {len(got_national)} national, {len(got_ode)} stats-accounts, "
+          f"{len(got_visits)} visits, {len(got_national)} national ({contexts} with context), "
+          f"{len(got_ode)} stats-accounts, "
           f"{len(got_access)} stats-access rows, {len(directory)} accounts, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
 
