@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each one from its committed corpus for
 # SECONDS (default 30), or for RUNS executions with `--runs RUNS`. Exits
-# non-zero on the first crash, hang (30 s: see fuzz/README.md) or
+# non-zero on the first crash, hang (60 s: see fuzz/README.md) or
 # allocation past 2 GiB; the
 # input that did it is in fuzz/artifacts/TARGET/. New inputs the fuzzer
 # finds go to a scratch directory: the committed corpus is only read (copy
@@ -31,7 +31,7 @@ trap 'rm -rf "$scratch"' EXIT
 for target in "${targets[@]}"; do
     mkdir -p "$scratch/$target" "corpus/$target"
     cargo fuzz run "${flags[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
-        "${limit[@]}" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+        "${limit[@]}" -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 \
         >"$scratch/$target.log" 2>&1 || { tail -40 "$scratch/$target.log"; exit 1; }
     runs=$(grep -o 'number_of_executed_units: [0-9]*' "$scratch/$target.log" | grep -o '[0-9]*$')
     echo "fuzz $target: $runs executions, no crash"

@@ -15,7 +15,7 @@ use entlog::aggregate::finish::{Settings, finish_partials};
 use entlog::aggregate::gather::{Gathered, ReadPartition};
 use entlog::analyze::{AnalyzeOptions, RUN_JSON, analyze};
 use entlog::sink::registry::TABLES;
-use entlog::sink::table::Merged;
+use entlog::sink::table::{Merged, file_names};
 use entlog::sink::{partitioned, run_json};
 use entlog::time::LocalDays;
 use libfuzzer_sys::fuzz_target;
@@ -76,7 +76,11 @@ fn template() -> &'static Template {
         for table in TABLES {
             let path = run.join(table.name());
             match table.merged() {
-                Merged::Whole(read) => readers.push((path, Reader::Whole(read))),
+                // A table's reader may read a companion file (the national
+                // dataset reads its Parquet twin): each file is a target.
+                Merged::Whole(read) => readers.extend(
+                    file_names(table).map(|name| (run.join(name), Reader::Whole(read))),
+                ),
                 Merged::Partitioned(read) => readers.extend(
                     partitioned::files(&path).unwrap().into_iter().map(|(m, f)| (f, Reader::Partition(read, m))),
                 ),
