@@ -25,7 +25,12 @@ pub struct StructureAppKey {
 
 /// `ACCESS` events by (month, structure, profile, application).
 #[derive(Clone, Debug, Default)]
-pub struct StructureApps(FastMap<StructureAppKey, i64>);
+pub struct StructureApps {
+    cells: FastMap<StructureAppKey, i64>,
+    /// The last day counted and its month: logs come in time order, and
+    /// the calendar arithmetic is then done once a day, not once an event.
+    last: Option<(i32, i32)>,
+}
 
 impl StructureApps {
     /// Counts one `ACCESS` event of local day `day` in each structure it
@@ -41,26 +46,33 @@ impl StructureApps {
         if structures.is_empty() {
             return;
         }
-        let month = month_start(day);
+        let month = match self.last {
+            Some((d, m)) if d == day => m,
+            _ => {
+                let m = month_start(day);
+                self.last = Some((day, m));
+                m
+            }
+        };
         for &(structure, _) in structures {
-            *self.0.entry(StructureAppKey { month, structure, profile, app }).or_default() += 1;
+            *self.cells.entry(StructureAppKey { month, structure, profile, app }).or_default() += 1;
         }
     }
 
     /// Adds `n` events to one cell (a row read back from a run).
     pub fn add_cell(&mut self, key: StructureAppKey, n: i64) {
-        *self.0.entry(key).or_default() += n;
+        *self.cells.entry(key).or_default() += n;
     }
 
     /// Adds the counts of `other`.
     pub fn merge(&mut self, mut other: StructureApps) {
-        merge_maps(&mut self.0, &mut other.0, |x, y| *x += y);
+        merge_maps(&mut self.cells, &mut other.cells, |x, y| *x += y);
     }
 
     /// The counts as rows, sorted by structure id, month, profile and
     /// application name.
     pub fn rows(self, dims: &Dimensions) -> Vec<(StructureAppKey, i64)> {
-        let mut rows: Vec<_> = self.0.into_iter().filter(|&(_, n)| n > 0).collect();
+        let mut rows: Vec<_> = self.cells.into_iter().filter(|&(_, n)| n > 0).collect();
         let text = |k: &StructureAppKey| {
             let structure = dims.structures[k.structure as usize].id.as_str();
             (structure, k.month, k.profile.name(), dims.apps[k.app as usize].name.as_str())

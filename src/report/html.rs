@@ -3,7 +3,7 @@
 //! it opens offline in any browser and can be mailed to members. The markup
 //! is also well-formed XML.
 
-use super::data::ReportData;
+use super::data::{MonthFigures, ReportData};
 use super::lang::Lang;
 use super::summary::{growth, month_label, peak_hours, sentence_in};
 use crate::aggregate::key::ALL_PROFILES;
@@ -105,7 +105,7 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
     let months = &platform.months;
     let (w, ht, pad) = (900.0, 260.0, 40.0);
     let max_c = months.iter().map(|m| m.connections).max().unwrap_or(1).max(1) as f64;
-    let users = |m: &super::data::MonthFigures| m.visitors.get("All").copied().unwrap_or(0);
+    let users = |m: &MonthFigures| m.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
     let max_u = months.iter().map(users).max().unwrap_or(1).max(1) as f64;
     let step = (w - 2.0 * pad) / months.len().max(1) as f64;
     let _ = writeln!(h, "<h2>{}</h2>", t.monthly[0]);
@@ -144,6 +144,15 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
         line.trim_end(),
         t.monthly[1]
     );
+    monthly_table(h, months, lang);
+}
+
+/// The monthly table under the chart: connections, growth, visitors,
+/// visits per visitor, and the shares of accounts activated and connected
+/// when the directory gives accounts.
+fn monthly_table(h: &mut String, months: &[MonthFigures], lang: Lang) {
+    let words = lang.words();
+    let users = |m: &MonthFigures| m.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
     let c = &words.columns;
     let _ = write!(
         h,
