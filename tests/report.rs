@@ -29,6 +29,39 @@ fn report_from_parquet_equals_report_from_the_run() {
     }
 }
 
+/// A run made before accounts were counted (its `audience.parquet` without
+/// `accounts` and `activated_accounts`) still reports, with no accounts.
+#[test]
+fn a_run_without_account_columns_still_reports() {
+    use parquet::arrow::ArrowWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut opts = AnalyzeOptions::new(vec![fixture("quirks/events.json")], out.clone());
+    opts.referential = Some(fixture("quirks/referential"));
+    opts.max_rejected = 1.0;
+    let run = analyze(&opts).unwrap();
+    let path = out.join("audience.parquet");
+    let old: Vec<_> = entlog::stored::batches(&path)
+        .unwrap()
+        .into_iter()
+        .map(|b| {
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|&i| !b.schema().field(i).name().contains("accounts"))
+                .collect();
+            b.project(&keep).unwrap()
+        })
+        .collect();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), old[0].schema(), None).unwrap();
+    old.iter().for_each(|b| w.write(b).unwrap());
+    w.close().unwrap();
+    let mut live = ReportData::from_tables(&run.tables);
+    for m in live.scopes.iter_mut().flat_map(|s| s.months.iter_mut()) {
+        m.accounts.clear();
+    }
+    assert_eq!(ReportData::load(&out).unwrap(), live);
+}
+
 /// The HTML report renders in headless Chromium at desktop width: its
 /// script runs to the end without errors and a screenshot comes out. Run
 /// where Chromium is installed (build.rs looks), ignored elsewhere.

@@ -160,7 +160,11 @@ pub fn read(path: &Path, mut f: impl FnMut(Record<'_>) -> Result<()>) -> Result<
         let i = |n| ints(&b, n, path);
         let (connections, unique, access) = (i(CONNECTIONS)?, i(UNIQUE_VISITORS)?, i(ACCESS)?);
         let (activations, visits, seconds) = (i(ACTIVATIONS)?, i(VISITS)?, i(VISIT_SECONDS)?);
-        let (accounts, activated) = (i(ACCOUNTS)?, i(ACTIVATED_ACCOUNTS)?);
+        // Tables of runs made before accounts were counted lack these two
+        // columns: their rows have no accounts.
+        let optional = |n| b.column_by_name(n).is_some().then(|| i(n)).transpose();
+        let (accounts, activated) = (optional(ACCOUNTS)?, optional(ACTIVATED_ACCOUNTS)?);
+        let value = |c: Option<&Int64Array>, r| c.map_or(0, |c| c.value(r));
         let hll: &BinaryArray = column(&b, HLL_SKETCH, path)?;
         for r in 0..b.num_rows() {
             f(Record {
@@ -179,8 +183,8 @@ pub fn read(path: &Path, mut f: impl FnMut(Record<'_>) -> Result<()>) -> Result<
                     activations: activations.value(r),
                     visits: visits.value(r),
                     visit_seconds: seconds.value(r),
-                    accounts: accounts.value(r),
-                    activated_accounts: activated.value(r),
+                    accounts: value(accounts, r),
+                    activated_accounts: value(activated, r),
                 },
                 sketch: (!hll.is_null(r)).then(|| hll.value(r)),
             })?;
