@@ -196,6 +196,13 @@ mod tests {
     }
 
     #[test]
+    fn a_byte_order_mark_and_the_case_of_names_do_not_matter() {
+        let text = "\u{feff}identifiant_de_l_etablissement;STATUT_PUBLIC_PRIVE\n0800319M;Privé\n";
+        let a = Annuaire::read(Path::new("a.csv"), text.as_bytes()).unwrap();
+        assert_eq!(a.school("0800319M").unwrap().secteur.as_deref(), Some("PR"));
+    }
+
+    #[test]
     fn a_file_without_the_uai_column_is_refused() {
         let e =
             Annuaire::read(Path::new("a.csv"), "Nom_etablissement;Nom_commune\nA;B\n".as_bytes())

@@ -276,6 +276,10 @@ mod tests {
         assert_eq!(users[0].structures, vec![b"s1".to_vec(), b"s2".to_vec()]);
         assert_eq!((users[1].profile, users[1].structures.len()), (Profile::Relative, 0));
         assert_eq!(users[2].profile, Profile::Unknown);
+        let text = "id,profile,structures,activated\nu1,Student,s1,TRUE\nu2,Student,s1,maybe\n";
+        let e = read_users(path, text.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("users.csv:3"), "{e}");
+        assert!(e.to_string().contains("write true or false"), "{e}");
         let e = read_users(path, "id,profile\nu1,Student\n".as_bytes()).unwrap_err();
         assert!(e.to_string().contains("users.csv:1"), "{e}");
     }
