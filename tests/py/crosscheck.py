@@ -86,6 +86,25 @@ def read_annuaire(path):
     return schools
 
 
+def check_ode_export(path, header, want, problems):
+    """Compares one of ODE's CSV exports with the rows `want`: its exact
+    header line, every field quoted, every row; returns the rows read."""
+    name = path.rsplit("/", 1)[-1]
+    with open(path, newline="", encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    if lines[0] != header:
+        problems.append(f"{name} header: {lines[0]!r}")
+    if not all(line.startswith('"') and line.endswith('"') for line in lines[1:] if line):
+        problems.append(f"{name}: a field is not quoted")
+    got = list(csv.reader(text.splitlines()[1:], delimiter=";"))
+    if got != want:
+        diff = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+        problems.append(f"{name} row {diff + 2} of {len(got)}: entlog {got[diff:diff + 1]}, "
+                        f"python {want[diff:diff + 1]} ({len(want)} rows)")
+    return got
+
+
 def last_day(grain, start):
     if grain == "day":
         return start
@@ -441,19 +460,7 @@ def main():
                              [name, uai_of.get(sid) or "", start.isoformat(), ODE_LABELS[prof],
                               str(row[0]), str(row[1]), str(row[6]), str(row[7])]))
     want_ode = [r for _, r in sorted(want_ode)]
-    with open(f"{out}/stats-accounts.csv", newline="", encoding="utf-8") as f:
-        text = f.read()
-    lines = text.split("\n")
-    if lines[0] != ODE_HEADER:
-        problems.append(f"stats-accounts.csv header: {lines[0]!r}")
-    if not all(line.startswith('"') and line.endswith('"') for line in lines[1:] if line):
-        problems.append("stats-accounts.csv: a field is not quoted")
-    got_ode = list(csv.reader(text.splitlines()[1:], delimiter=";"))
-    if got_ode != want_ode:
-        diff = next((i for i, (a, b) in enumerate(zip(got_ode, want_ode)) if a != b),
-                    min(len(got_ode), len(want_ode)))
-        problems.append(f"stats-accounts.csv row {diff + 2} of {len(got_ode)}: entlog "
-                        f"{got_ode[diff:diff + 1]}, python {want_ode[diff:diff + 1]} ({len(want_ode)} rows)")
+    got_ode = check_ode_export(f"{out}/stats-accounts.csv", ODE_HEADER, want_ode, problems)
     # structure_modules.parquet and stats-access.csv: ACCESS events per
     # structure, month, profile and application.
     got_sm = {(r["month"], r["structure_id"], r["profile"], r["module"]): r["access"]
@@ -466,16 +473,8 @@ def main():
         for (month, s, prof, app), n in structure_access.items())
     want_access = [[name, uai, month.isoformat(), ODE_LABELS[PROFILE_ORDER[p]], str(n), app]
                    for (name, uai, month, p, app), n in want_access]
-    with open(f"{out}/stats-access.csv", newline="", encoding="utf-8") as f:
-        text = f.read()
-    if text.split("\n")[0] != ODE_ACCESS_HEADER:
-        problems.append(f"stats-access.csv header: {text.splitlines()[0]!r}")
-    got_access = list(csv.reader(text.splitlines()[1:], delimiter=";"))
-    if got_access != want_access:
-        diff = next((i for i, (a, b) in enumerate(zip(got_access, want_access)) if a != b),
-                    min(len(got_access), len(want_access)))
-        problems.append(f"stats-access.csv row {diff + 2}: entlog {got_access[diff:diff + 1]}, "
-                        f"python {want_access[diff:diff + 1]}")
+    got_access = check_ode_export(f"{out}/stats-access.csv", ODE_ACCESS_HEADER, want_access,
+                                  problems)
     if directory and not any(r[6] for r in got.values()):
         problems.append("users.csv has accounts, audience.parquet none")
     if problems:
