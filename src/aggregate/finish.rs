@@ -29,7 +29,6 @@ use crate::time::month_start;
 use datasketches::hll::{Coupon, HllUnion};
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
-use std::cmp::Ordering;
 
 /// One row of `visits.parquet`: the visits of a month and profile.
 #[derive(Clone, Debug)]
@@ -444,10 +443,26 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
         )
 }
 
-/// `audience.parquet` rows, the empty ones left out, in output order.
+/// `audience.parquet` rows, the empty ones left out, in output order:
+/// grain, period, scope, segment, structure id, profile, all by their
+/// written text. The few distinct scopes and profiles are ranked by their
+/// text once, so that the rows sort by numbers.
 fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
-    audience.par_sort_unstable_by(|a, b| output_order(dims, &a.0, &b.0));
+    let mut scopes: Vec<ScopeKey> = audience.iter().map(|(k, _)| k.scope).collect();
+    scopes.par_sort_unstable();
+    scopes.dedup();
+    let text = |s: &ScopeKey| (s.scope().name(), dims.segment_name(*s), dims.structure_id(*s));
+    scopes.sort_by(|a, b| text(a).cmp(&text(b)));
+    let scope_rank: FastMap<ScopeKey, u32> =
+        scopes.iter().enumerate().map(|(i, &s)| (s, i as u32)).collect();
+    let mut profiles: Vec<Option<Profile>> =
+        Profile::ALL.iter().copied().map(Some).chain([None]).collect();
+    profiles.sort_by_key(|&p| profile_name(p));
+    let profile_rank = |p: Option<Profile>| profiles.iter().position(|&q| q == p).unwrap_or(0);
+    audience.par_sort_by_cached_key(|(k, _)| {
+        (k.grain, k.period, scope_rank[&k.scope], profile_rank(k.profile))
+    });
     audience
 }
 
@@ -582,14 +597,4 @@ fn national_rows(
         .collect();
     rows.sort_by(|a, b| (&a.uai, a.week).cmp(&(&b.uai, b.week)));
     rows
-}
-
-/// Order of `audience.parquet`: grain, period, scope, segment, structure
-/// id, profile, all by their written text.
-fn output_order(dims: &Dimensions, a: &RowKey, b: &RowKey) -> Ordering {
-    let text = |k: &RowKey| {
-        let kind = k.scope.scope().name();
-        (kind, dims.segment_name(k.scope), dims.structure_id(k.scope), profile_name(k.profile))
-    };
-    (a.grain, a.period).cmp(&(b.grain, b.period)).then_with(|| text(a).cmp(&text(b)))
 }
