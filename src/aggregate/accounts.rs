@@ -91,13 +91,12 @@ pub fn combine(rows: Vec<AccountRow>, dims: &Dimensions) -> Vec<AccountRow> {
             };
         },
     );
-    let structure_id =
-        |s: StructureId| (s != NO_STRUCTURE).then(|| dims.structures[s as usize].id.as_str());
+    let text = |s| dims.structure_text(s);
     rows.sort_unstable_by(|a, b| {
-        (a.user_key, a.profile.name(), structure_id(a.structure)).cmp(&(
+        (a.user_key, a.profile.name(), text(a.structure)).cmp(&(
             b.user_key,
             b.profile.name(),
-            structure_id(b.structure),
+            text(b.structure),
         ))
     });
     rows

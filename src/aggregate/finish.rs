@@ -15,7 +15,7 @@ use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
 use super::key::{Fact, FactKey, SHARDS, user_shard};
 use super::key::{Grain, Metrics, RowKey, profile_name};
-use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
+use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
@@ -469,15 +469,14 @@ fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowK
 /// `user_activity` rows sorted by month, user key, profile name and
 /// structure id.
 fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Vec<UserActivityRow> {
-    let structure_text =
-        |s: u32| (s != NO_STRUCTURE).then(|| dims.structures[s as usize].id.as_str());
+    let text = |s| dims.structure_text(s);
     let mut rows = users.concat();
     rows.par_sort_unstable_by(|a, b| {
-        (a.month, a.user_key, a.profile.name(), structure_text(a.structure)).cmp(&(
+        (a.month, a.user_key, a.profile.name(), text(a.structure)).cmp(&(
             b.month,
             b.user_key,
             b.profile.name(),
-            structure_text(b.structure),
+            text(b.structure),
         ))
     });
     rows

@@ -139,6 +139,12 @@ impl Dimensions {
     pub fn structure_id(&self, scope: ScopeKey) -> Option<&str> {
         self.structure(scope).map(|s| s.id.as_str())
     }
+
+    /// The id of structure `s` as written, `None` for [`NO_STRUCTURE`]:
+    /// the `structure_id` column of per-user rows, and their order.
+    pub fn structure_text(&self, s: StructureId) -> Option<&str> {
+        (s != NO_STRUCTURE).then(|| self.structures[s as usize].id.as_str())
+    }
 }
 
 impl Interner {

@@ -50,14 +50,14 @@ impl Table for Accounts {
     fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
         let path = dir.join(NAME);
         let batches = tables.accounts.chunks(BATCH_ROWS).map(|rows| {
-            let structure = |r: &AccountRow| {
-                (r.structure != NO_STRUCTURE)
-                    .then(|| tables.dims.structures[r.structure as usize].id.as_str())
-            };
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(rows.iter().map(|r| r.user_key).collect::<Int64Array>()),
                 Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
-                Arc::new(rows.iter().map(structure).collect::<StringArray>()),
+                Arc::new(
+                    rows.iter()
+                        .map(|r| tables.dims.structure_text(r.structure))
+                        .collect::<StringArray>(),
+                ),
                 Arc::new(rows.iter().map(|r| Some(r.activated)).collect::<BooleanArray>()),
                 Arc::new(rows.iter().map(|r| r.activated_on).collect::<Date32Array>()),
             ];

@@ -82,14 +82,12 @@ impl UserActivity {
         let int = |f: fn(&UserActivityRow) -> i64| -> ArrayRef {
             Arc::new(rows.iter().map(f).collect::<Int64Array>())
         };
-        let structure = |r: &UserActivityRow| {
-            (r.structure != NO_STRUCTURE)
-                .then(|| t.dims.structures[r.structure as usize].id.as_str())
-        };
         let columns: Vec<ArrayRef> = vec![
             int(|r| r.user_key),
             Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
-            Arc::new(rows.iter().map(structure).collect::<StringArray>()),
+            Arc::new(
+                rows.iter().map(|r| t.dims.structure_text(r.structure)).collect::<StringArray>(),
+            ),
             int(|r| r.connections),
             int(|r| r.access),
             int(|r| i64::from(r.active_days.count_ones())),
