@@ -157,18 +157,15 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
     // The activation day of each account in each (scope, profile) cell,
     // sorted: the activated accounts of a period are a prefix.
     let mut cells: FastMap<(ScopeKey, Option<Profile>), Vec<i32>> = FastMap::default();
+    let (mut structures, mut scopes) = (Vec::new(), Vec::new());
     for account in accounts.chunk_by(|a, b| a.user_key == b.user_key) {
         let day = account.iter().map(activation_day).min().unwrap_or(i32::MAX);
-        let mut scopes = vec![ScopeKey::PLATFORM];
-        for r in account.iter().filter(|r| r.structure != NO_STRUCTURE) {
-            scopes.push(ScopeKey::structure(r.structure));
-            if let Some(seg) = dims.structures[r.structure as usize].segment {
-                scopes.push(ScopeKey::segment(seg));
-            }
-        }
-        scopes.sort_unstable();
-        scopes.dedup();
-        for scope in scopes {
+        structures.clear();
+        structures.extend(account.iter().map(|r| r.structure).filter(|&s| s != NO_STRUCTURE));
+        structures.sort_unstable();
+        structures.dedup();
+        dims.scopes_naming(&structures, &mut scopes);
+        for &scope in &scopes {
             for profile in [Some(account[0].profile), None] {
                 cells.entry((scope, profile)).or_default().push(day);
             }

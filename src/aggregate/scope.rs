@@ -140,6 +140,23 @@ impl Dimensions {
         self.structure(scope).map(|s| s.id.as_str())
     }
 
+    /// The distinct scopes of something naming `structures` (never
+    /// [`NO_STRUCTURE`]), into `out`: the platform, each structure, and
+    /// each of their segments once (a segment named by two structures
+    /// counts once).
+    pub fn scopes_naming(&self, structures: &[StructureId], out: &mut Vec<ScopeKey>) {
+        out.clear();
+        out.push(ScopeKey::PLATFORM);
+        for &s in structures {
+            out.push(ScopeKey::structure(s));
+            if let Some(seg) = self.structures[s as usize].segment
+                && !out.contains(&ScopeKey::segment(seg))
+            {
+                out.push(ScopeKey::segment(seg));
+            }
+        }
+    }
+
     /// The id of structure `s` as written, `None` for [`NO_STRUCTURE`]:
     /// the `structure_id` column of per-user rows, and their order.
     pub fn structure_text(&self, s: StructureId) -> Option<&str> {

@@ -353,18 +353,8 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
             let seconds = v.seconds();
             let structures = list.structures_of(v);
             let profile = Some(v.profile);
-            // Distinct scopes (a segment named by two structures of the
-            // visit counts once), so every cell below is distinct.
-            scopes.clear();
-            scopes.push(ScopeKey::PLATFORM);
-            for &s in structures {
-                scopes.push(ScopeKey::structure(s));
-                if let Some(seg) = cx.dims.structures[s as usize].segment
-                    && !scopes.contains(&ScopeKey::segment(seg))
-                {
-                    scopes.push(ScopeKey::segment(seg));
-                }
-            }
+            // Distinct scopes, so every cell below is distinct.
+            cx.dims.scopes_naming(structures, &mut scopes);
             // The layout holds the months of every visit's day.
             let Some(periods) = cx.layout.periods_of(v.day) else { continue };
             for period in periods {
