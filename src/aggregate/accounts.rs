@@ -20,7 +20,6 @@ use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use super::users::UserActivityRow;
 use crate::hash::FastMap;
 use crate::parse::Profile;
-use crate::time::{civil_from_days, days_in_month};
 use rayon::prelude::*;
 
 /// What the directory (`users.csv`) says of a user, resolved: it gives the
@@ -135,18 +134,6 @@ fn activation_day(r: &AccountRow) -> i32 {
     }
 }
 
-/// The last local day of the period of `grain` starting on `start`.
-fn last_day(grain: Grain, start: i32) -> i32 {
-    match grain {
-        Grain::Day => start,
-        Grain::Week => start + 6,
-        Grain::Month => {
-            let (y, m, _) = civil_from_days(start);
-            start + days_in_month(y, m) as i32 - 1
-        }
-    }
-}
-
 /// Fills `accounts` and `activated_accounts` into `rows`: for each period
 /// already in `rows`, every scope and profile with accounts (combined
 /// rows, sorted by account: see [`combine`]).
@@ -179,7 +166,7 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
     // the table rather than several.
     rows.reserve(periods.len() * cells.len() / 4);
     for (grain, period) in periods {
-        let last = last_day(grain, period);
+        let last = grain.last_day(period);
         for (&(scope, profile), days) in &cells {
             let m = rows.entry(RowKey { grain, period, scope, profile }).or_default();
             m.accounts = days.len() as i64;

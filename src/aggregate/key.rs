@@ -4,7 +4,7 @@
 use super::app_names::AppId;
 use super::scope::{ScopeKey, StructureId};
 use crate::parse::{EventKind, Profile};
-use crate::time::{month_start, week_start};
+use crate::time::{month_start, next_month_start, week_start};
 use std::ops::AddAssign;
 
 /// Number of user shards (by the top bits of the user key): what the
@@ -169,6 +169,15 @@ impl Grain {
             Grain::Day => day,
             Grain::Week => week_start(day),
             Grain::Month => month_start(day),
+        }
+    }
+
+    /// The last day of the period of this grain that starts on `start`.
+    pub fn last_day(self, start: i32) -> i32 {
+        match self {
+            Grain::Day => start,
+            Grain::Week => start + 6,
+            Grain::Month => next_month_start(start) - 1,
         }
     }
 }
