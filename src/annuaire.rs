@@ -9,49 +9,37 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::hash::FastMap;
 use std::path::Path;
 
-/// What the directory says of one school, as the national datasets write
-/// it; `None` where the directory is silent.
+/// The context columns of the national datasets, in their order, each
+/// with the directory's column it comes from: `code_nature` is the nature
+/// code of the UAI (`151` an elementary school, `340` a collège, ...), and
+/// `secteur` is `PU` (public) or `PR` (private) from `Public` or `Privé`.
+pub const CONTEXT: [(&str, &str); 8] = [
+    ("academie", "Libelle_academie"),
+    ("commune", "Nom_commune"),
+    ("departement", "Libelle_departement"),
+    ("region", "Libelle_region"),
+    ("ministere", "ministere_tutelle"),
+    ("circonscription", "nom_circonscription"),
+    ("nature_uai", "code_nature"),
+    ("secteur", "Statut_public_prive"),
+];
+
+/// The index of `secteur` in [`CONTEXT`], the one value not copied as
+/// written.
+const SECTEUR: usize = 7;
+
+/// What the directory says of one school; `None` where it is silent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct School {
-    /// `Libelle_academie`.
-    pub academie: Option<String>,
-    /// `Nom_commune`.
-    pub commune: Option<String>,
-    /// `Libelle_departement`.
-    pub departement: Option<String>,
-    /// `Libelle_region`.
-    pub region: Option<String>,
-    /// `ministere_tutelle`.
-    pub ministere: Option<String>,
-    /// `nom_circonscription`.
-    pub circonscription: Option<String>,
-    /// `code_nature`: the nature code of the UAI (`151` an elementary
-    /// school, `340` a collège, ...).
-    pub nature_uai: Option<String>,
-    /// `PU` (public) or `PR` (private), from `Statut_public_prive`.
-    pub secteur: Option<String>,
+    /// The context columns, in the order of [`CONTEXT`], as the national
+    /// datasets write them.
+    pub context: [Option<String>; CONTEXT.len()],
     /// `Nom_etablissement`.
     pub name: Option<String>,
     /// `Type_etablissement`, upper case without accents (`ECOLE`,
     /// `COLLEGE`, `LYCEE`): the referential's spelling of a segment.
     pub kind: Option<String>,
 }
-
-/// How a context column is read from a [`School`].
-pub type Field = fn(&School) -> Option<&str>;
-
-/// The context columns of the national datasets, in their order, with
-/// each one's value in a [`School`].
-pub const CONTEXT: [(&str, Field); 8] = [
-    ("academie", |s| s.academie.as_deref()),
-    ("commune", |s| s.commune.as_deref()),
-    ("departement", |s| s.departement.as_deref()),
-    ("region", |s| s.region.as_deref()),
-    ("ministere", |s| s.ministere.as_deref()),
-    ("circonscription", |s| s.circonscription.as_deref()),
-    ("nature_uai", |s| s.nature_uai.as_deref()),
-    ("secteur", |s| s.secteur.as_deref()),
-];
 
 /// The directory's column of the school code, the only one required.
 const UAI: &str = "Identifiant_de_l_etablissement";
@@ -78,19 +66,8 @@ impl Annuaire {
         // export has changed the case of some over the years.
         let col = |name: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
         let uai = col(UAI).ok_or_else(|| bad(1, format!("header must name the column {UAI}")))?;
-        let names = [
-            "Libelle_academie",
-            "Nom_commune",
-            "Libelle_departement",
-            "Libelle_region",
-            "ministere_tutelle",
-            "nom_circonscription",
-            "code_nature",
-            "Statut_public_prive",
-            "Nom_etablissement",
-            "Type_etablissement",
-        ];
-        let cols = names.map(col);
+        let context = CONTEXT.map(|(_, source)| col(source));
+        let (name, kind_col) = (col("Nom_etablissement"), col("Type_etablissement"));
         let mut schools = FastMap::default();
         for record in rdr.records() {
             let record =
@@ -99,19 +76,12 @@ impl Annuaire {
                 c.and_then(|c| record.get(c)).map(str::trim).filter(|s| !s.is_empty())
             };
             let Some(code) = cell(Some(uai)) else { continue };
-            let text = |i: usize| cell(cols[i]).map(str::to_string);
-            let school = School {
-                academie: text(0),
-                commune: text(1),
-                departement: text(2),
-                region: text(3),
-                ministere: text(4),
-                circonscription: text(5),
-                nature_uai: text(6),
-                secteur: cell(cols[7]).and_then(secteur),
-                name: text(8),
-                kind: cell(cols[9]).map(kind),
+            let mut school = School {
+                context: context.map(|c| cell(c).map(str::to_string)),
+                name: cell(name).map(str::to_string),
+                kind: cell(kind_col).map(kind),
             };
+            school.context[SECTEUR] = cell(context[SECTEUR]).and_then(secteur);
             schools.insert(code.to_uppercase(), school);
         }
         Ok(Annuaire(schools))
@@ -176,30 +146,36 @@ mod tests {
         Annuaire::load(&path).unwrap()
     }
 
+    /// The context column `name` of `s`.
+    fn get<'s>(s: &'s School, name: &str) -> Option<&'s str> {
+        let i = CONTEXT.iter().position(|(n, _)| *n == name).unwrap();
+        s.context[i].as_deref()
+    }
+
     #[test]
     fn reads_the_published_columns() {
         let a = fixture();
         let s = a.school("0800319m").unwrap();
-        assert_eq!(s.academie.as_deref(), Some("Amiens"));
-        assert_eq!(s.departement.as_deref(), Some("Somme"));
-        assert_eq!(s.region.as_deref(), Some("Hauts-de-France"));
-        assert_eq!(s.secteur.as_deref(), Some("PU"));
+        assert_eq!(get(s, "academie"), Some("Amiens"));
+        assert_eq!(get(s, "departement"), Some("Somme"));
+        assert_eq!(get(s, "region"), Some("Hauts-de-France"));
+        assert_eq!(get(s, "secteur"), Some("PU"));
         assert_eq!(s.kind.as_deref(), Some("ECOLE"));
-        assert_eq!(s.nature_uai.as_deref(), Some("151"));
+        assert_eq!(get(s, "nature_uai"), Some("151"));
         let college = a.school("0800206P").unwrap();
         assert_eq!(
-            (college.kind.as_deref(), college.secteur.as_deref()),
+            (college.kind.as_deref(), get(college, "secteur")),
             (Some("COLLEGE"), Some("PU"))
         );
         let private = a.school("0801479U").unwrap();
-        assert_eq!(private.secteur.as_deref(), Some("PR"));
+        assert_eq!(get(private, "secteur"), Some("PR"));
     }
 
     #[test]
     fn a_byte_order_mark_and_the_case_of_names_do_not_matter() {
         let text = "\u{feff}identifiant_de_l_etablissement;STATUT_PUBLIC_PRIVE\n0800319M;Privé\n";
         let a = Annuaire::read(Path::new("a.csv"), text.as_bytes()).unwrap();
-        assert_eq!(a.school("0800319M").unwrap().secteur.as_deref(), Some("PR"));
+        assert_eq!(get(a.school("0800319M").unwrap(), "secteur"), Some("PR"));
     }
 
     #[test]

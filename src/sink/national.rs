@@ -39,7 +39,7 @@ fn figure_columns() -> Vec<String> {
 /// Every column name, in the published order.
 fn columns() -> Vec<String> {
     let mut c = vec![WEEK.to_string(), UAI.to_string()];
-    c.extend(CONTEXT.iter().map(|(name, _)| name.to_string()));
+    c.extend(CONTEXT.iter().map(|&(name, _)| name.to_string()));
     c.extend(figure_columns());
     c
 }
@@ -48,7 +48,7 @@ fn columns() -> Vec<String> {
 fn schema() -> SchemaRef {
     let mut fields =
         vec![Field::new(WEEK, DataType::Date32, false), Field::new(UAI, DataType::Utf8, false)];
-    fields.extend(CONTEXT.iter().map(|(name, _)| Field::new(*name, DataType::Utf8, true)));
+    fields.extend(CONTEXT.iter().map(|&(name, _)| Field::new(name, DataType::Utf8, true)));
     fields.extend(figure_columns().iter().map(|n| Field::new(n, DataType::Int64, false)));
     Arc::new(Schema::new(fields))
 }
@@ -90,7 +90,10 @@ fn figures(r: &NationalRow) -> impl Iterator<Item = i64> + '_ {
 
 /// Writes both files into `dir`.
 fn write(dir: &Path, tables: &Tables) -> Result<()> {
-    let school = |r: &NationalRow| tables.schools.school(&r.uai);
+    // The school's context column `i`, empty when the directory is silent.
+    let context = |r: &NationalRow, i: usize| {
+        tables.schools.school(&r.uai).and_then(|s| s.context[i].as_deref())
+    };
     let csv_path = dir.join(CSV);
     atomic_write(&csv_path, |file| {
         let err = |e: csv::Error| Error::output(&csv_path, e);
@@ -98,8 +101,7 @@ fn write(dir: &Path, tables: &Tables) -> Result<()> {
         w.write_record(columns()).map_err(err)?;
         for r in &tables.national {
             let mut record = vec![format_day(r.week), r.uai.clone()];
-            let s = school(r);
-            record.extend(CONTEXT.iter().map(|(_, f)| s.and_then(f).unwrap_or("").to_string()));
+            record.extend((0..CONTEXT.len()).map(|i| context(r, i).unwrap_or("").to_string()));
             record.extend(figures(r).map(|n| n.to_string()));
             w.write_record(&record).map_err(err)?;
         }
@@ -111,8 +113,8 @@ fn write(dir: &Path, tables: &Tables) -> Result<()> {
         Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.week))),
         Arc::new(rows.iter().map(|r| Some(r.uai.as_str())).collect::<StringArray>()),
     ];
-    for (_, f) in CONTEXT {
-        cols.push(Arc::new(rows.iter().map(|r| school(r).and_then(f)).collect::<StringArray>()));
+    for i in 0..CONTEXT.len() {
+        cols.push(Arc::new(rows.iter().map(|r| context(r, i)).collect::<StringArray>()));
     }
     for i in 0..15 {
         let values = rows.iter().map(|r| figures(r).nth(i).unwrap_or(0));
@@ -129,18 +131,10 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
     for b in batches(&path)? {
         let uai = strings(&b, UAI, &path)?;
         let context: Vec<&StringArray> =
-            CONTEXT.iter().map(|(name, _)| strings(&b, name, &path)).collect::<Result<_>>()?;
+            CONTEXT.iter().map(|&(name, _)| strings(&b, name, &path)).collect::<Result<_>>()?;
         for i in 0..b.num_rows() {
-            let cell = |c: usize| text(context[c], i).map(str::to_string);
             let school = School {
-                academie: cell(0),
-                commune: cell(1),
-                departement: cell(2),
-                region: cell(3),
-                ministere: cell(4),
-                circonscription: cell(5),
-                nature_uai: cell(6),
-                secteur: cell(7),
+                context: std::array::from_fn(|c| text(context[c], i).map(str::to_string)),
                 ..School::default()
             };
             if school != School::default() {
