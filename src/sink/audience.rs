@@ -1,7 +1,7 @@
 //! `audience.parquet`: one row per (grain, period, scope, profile).
 
 use super::table::{Merged, Table};
-use super::{BATCH_ROWS, TableLayout, write_parquet};
+use super::{BATCH_ROWS, TableLayout, key_texts, write_parquet};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
 use crate::aggregate::key::{CounterKey, Counts, Grain, Metrics, RowKey, profile_name, profile_of};
@@ -10,9 +10,7 @@ use crate::error::{Error, Result};
 use crate::sketch;
 use crate::stored::{batches, column, dates, ints, strings, text};
 use crate::time::format_day;
-use arrow_array::{
-    Array, ArrayRef, BinaryArray, Date32Array, Int64Array, RecordBatch, StringArray,
-};
+use arrow_array::{Array, ArrayRef, BinaryArray, Date32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datasketches::hll::HllSketch;
 use std::path::Path;
@@ -89,25 +87,19 @@ impl Table for Audience {
 
 impl Audience {
     fn batch(&self, path: &Path, t: &Tables, rows: &[(RowKey, Metrics)]) -> Result<RecordBatch> {
-        fn strings<'t>(
-            rows: &[(RowKey, Metrics)],
-            f: impl Fn(&RowKey) -> Option<&'t str>,
-        ) -> ArrayRef {
-            Arc::new(rows.iter().map(|(k, _)| f(k)).collect::<StringArray>())
-        }
         let int = |f: fn(&Metrics) -> i64| -> ArrayRef {
             Arc::new(rows.iter().map(|(_, m)| f(m)).collect::<Int64Array>())
         };
         let structure = |k: &RowKey| t.structure(k.scope);
         let columns: Vec<ArrayRef> = vec![
-            strings(rows, |k| Some(k.grain.name())),
+            key_texts(rows, |k| Some(k.grain.name())),
             Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.period))),
-            strings(rows, |k| Some(k.scope.scope().name())),
-            strings(rows, |k| t.segment_name(k.scope)),
-            strings(rows, |k| t.structure_id(k.scope)),
-            strings(rows, |k| structure(k).and_then(|s| s.uai.as_deref())),
-            strings(rows, |k| structure(k).and_then(|s| s.name.as_deref())),
-            strings(rows, |k| Some(profile_name(k.profile))),
+            key_texts(rows, |k| Some(k.scope.scope().name())),
+            key_texts(rows, |k| t.segment_name(k.scope)),
+            key_texts(rows, |k| t.structure_id(k.scope)),
+            key_texts(rows, |k| structure(k).and_then(|s| s.uai.as_deref())),
+            key_texts(rows, |k| structure(k).and_then(|s| s.name.as_deref())),
+            key_texts(rows, |k| Some(profile_name(k.profile))),
             int(|m| m.connections),
             int(|m| m.unique_visitors),
             int(|m| m.access),

@@ -26,7 +26,7 @@ pub mod user_visits;
 pub mod visits;
 
 use crate::error::{Error, Result};
-use arrow_array::{ArrayRef, RecordBatch, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -77,6 +77,12 @@ pub fn instant_field(name: &str) -> Field {
 pub fn instants(ms: impl Iterator<Item = i64>) -> ArrayRef {
     let values: TimestampMicrosecondArray = ms.map(|ms| Some(ms * 1000)).collect();
     Arc::new(values.with_timezone("UTC"))
+}
+
+/// A text column of the keys of `rows`, each written as `text` gives it
+/// (null for `None`).
+pub fn key_texts<'t, K, V>(rows: &[(K, V)], text: impl Fn(&K) -> Option<&'t str>) -> ArrayRef {
+    Arc::new(rows.iter().map(|(k, _)| text(k)).collect::<StringArray>())
 }
 
 /// How a table is laid out in Parquet.

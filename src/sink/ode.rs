@@ -8,7 +8,7 @@ use super::atomic_write;
 use super::table::{Merged, Table};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::key::{Grain, Metrics, RowKey};
-use crate::aggregate::scope::Scope;
+use crate::aggregate::scope::{Scope, StructureEntry};
 use crate::error::{Error, Result};
 use crate::parse::Profile;
 use crate::time::format_day;
@@ -131,10 +131,9 @@ impl Table for StatsAccess {
             .structure_apps
             .iter()
             .map(|(k, n)| {
-                let s = &tables.dims.structures[k.structure as usize];
-                let name = s.name.as_deref().unwrap_or(&s.id);
+                let (name, uai) = establishment(&tables.dims.structures[k.structure as usize]);
                 let app = tables.dims.apps[k.app as usize].name.as_str();
-                ((name, s.uai.as_deref().unwrap_or(""), k.month, k.profile, app), *n)
+                ((name, uai, k.month, k.profile, app), *n)
             })
             .collect();
         rows.sort_unstable();
@@ -158,6 +157,12 @@ impl Table for StatsAccess {
     }
 }
 
+/// The `Etablissement` and `UAI` columns of a structure: its name (its id
+/// when the referential has none) and school code (empty when unknown).
+fn establishment(s: &StructureEntry) -> (&str, &str) {
+    (s.name.as_deref().unwrap_or(&s.id), s.uai.as_deref().unwrap_or(""))
+}
+
 /// The month rows of every structure and profile, with the structure's
 /// name (its id when the referential has none) and school code, sorted by
 /// name, code, month and profile (pupils, parents, teachers, staff,
@@ -169,8 +174,8 @@ fn rows(t: &Tables) -> Vec<(&str, &str, &RowKey, &Metrics)> {
         .filter(|(k, _)| k.grain == Grain::Month && k.profile.is_some())
         .filter(|(k, _)| matches!(k.scope.scope(), Scope::Structure(_)))
         .filter_map(|(k, m)| {
-            let s = t.structure(k.scope)?;
-            Some((s.name.as_deref().unwrap_or(&s.id), s.uai.as_deref().unwrap_or(""), k, m))
+            let (name, uai) = establishment(t.structure(k.scope)?);
+            Some((name, uai, k, m))
         })
         .collect();
     rows.sort_by(|a, b| {

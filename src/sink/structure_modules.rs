@@ -3,14 +3,14 @@
 //! what a merge adds up.
 
 use super::table::{Merged, Table};
-use super::{BATCH_ROWS, TableLayout, write_parquet};
+use super::{BATCH_ROWS, TableLayout, key_texts, write_parquet};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
 use crate::aggregate::structure_apps::StructureAppKey;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
-use crate::stored::{batches, dates, ints, text};
-use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
+use crate::stored::{batches, dates, ints, strings, text};
+use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use std::path::Path;
 use std::sync::Arc;
@@ -57,11 +57,11 @@ impl Table for StructureModules {
             let structure = |k: &StructureAppKey| &dims.structures[k.structure as usize];
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.month))),
-                strings(rows, |k| Some(structure(k).id.as_str())),
-                strings(rows, |k| structure(k).uai.as_deref()),
-                strings(rows, |k| structure(k).name.as_deref()),
-                strings(rows, |k| Some(k.profile.name())),
-                strings(rows, |k| Some(dims.apps[k.app as usize].name.as_str())),
+                key_texts(rows, |k| Some(structure(k).id.as_str())),
+                key_texts(rows, |k| structure(k).uai.as_deref()),
+                key_texts(rows, |k| structure(k).name.as_deref()),
+                key_texts(rows, |k| Some(k.profile.name())),
+                key_texts(rows, |k| Some(dims.apps[k.app as usize].name.as_str())),
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|&(_, n)| n))),
             ];
             RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::output(&path, e))
@@ -74,19 +74,11 @@ impl Table for StructureModules {
     }
 }
 
-/// A text column of `rows`.
-fn strings<'t>(
-    rows: &[(StructureAppKey, i64)],
-    f: impl Fn(&StructureAppKey) -> Option<&'t str>,
-) -> ArrayRef {
-    Arc::new(rows.iter().map(|(k, _)| f(k)).collect::<StringArray>())
-}
-
 /// Adds the counts of the table at `path`.
 fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
     for b in batches(path)? {
         let month = dates(&b, MONTH, path)?;
-        let s = |n| crate::stored::strings(&b, n, path);
+        let s = |n| strings(&b, n, path);
         let (sid, uai, name) = (s(STRUCTURE_ID)?, s(UAI)?, s(STRUCTURE_NAME)?);
         let (profile, module) = (s(PROFILE)?, s(MODULE)?);
         let access = ints(&b, ACCESS, path)?;
