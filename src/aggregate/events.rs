@@ -40,9 +40,13 @@ impl EventCounts {
         }
     }
 
-    /// Adds the counts of one cell (a day row read back from a run).
+    /// Adds the counts of one cell (a day row read back from a run); a
+    /// row of no event (its other figures only, such as accounts) makes
+    /// no cell, as in the run that wrote it.
     pub fn add_cell(&mut self, key: CounterKey, counts: Counts) {
-        *self.0.entry(key).or_default() += counts;
+        if counts != Counts::default() {
+            *self.0.entry(key).or_default() += counts;
+        }
     }
 
     /// The cells counted so far.

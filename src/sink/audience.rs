@@ -203,11 +203,7 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         let profile = profile_of(r.profile);
         let day = r.period;
         match (Grain::from_name(r.grain), profile, r.sketch) {
-            // Rows of accounts alone add no event.
-            (Some(Grain::Day), Some(profile), _)
-                if (r.metrics.connections, r.metrics.access, r.metrics.activations)
-                    != (0, 0, 0) =>
-            {
+            (Some(Grain::Day), Some(profile), _) => {
                 let m = &r.metrics;
                 into.counters.add_cell(
                     CounterKey { day, scope, profile },
