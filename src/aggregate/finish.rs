@@ -449,9 +449,8 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
 /// text once, so that the rows sort by numbers.
 fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
     let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
-    let mut scopes: Vec<ScopeKey> = audience.iter().map(|(k, _)| k.scope).collect();
-    scopes.par_sort_unstable();
-    scopes.dedup();
+    let scopes: FastSet<ScopeKey> = audience.iter().map(|(k, _)| k.scope).collect();
+    let mut scopes: Vec<ScopeKey> = scopes.into_iter().collect();
     let text = |s: &ScopeKey| (s.scope().name(), dims.segment_name(*s), dims.structure_id(*s));
     scopes.sort_by(|a, b| text(a).cmp(&text(b)));
     let scope_rank: FastMap<ScopeKey, u32> =

@@ -35,10 +35,16 @@ pub struct MonthFigures {
 }
 
 impl MonthFigures {
+    /// Distinct visitors of `profile` (a profile name or `All`), 0 when
+    /// there are none.
+    pub fn visitors_of(&self, profile: &str) -> i64 {
+        self.visitors.get(profile).copied().unwrap_or(0)
+    }
+
     /// Visits per distinct visitor (`All`), or `None` without visits or
     /// visitors.
     pub fn visits_per_visitor(&self) -> Option<f64> {
-        let visitors = self.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
+        let visitors = self.visitors_of(ALL_PROFILES);
         (self.visits > 0 && visitors > 0).then(|| self.visits as f64 / visitors as f64)
     }
 
@@ -47,7 +53,7 @@ impl MonthFigures {
     /// visitors over accounts), in percent; `None` without accounts.
     pub fn account_rates(&self, profile: &str) -> Option<[f64; 2]> {
         let &[loaded, activated] = self.accounts.get(profile)?;
-        let visitors = self.visitors.get(profile).copied().unwrap_or(0);
+        let visitors = self.visitors_of(profile);
         let pct = |n: i64| 100.0 * n as f64 / loaded as f64;
         (loaded > 0).then(|| [pct(activated), pct(visitors)])
     }

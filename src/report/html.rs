@@ -105,7 +105,7 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
     let months = &platform.months;
     let (w, ht, pad) = (900.0, 260.0, 40.0);
     let max_c = months.iter().map(|m| m.connections).max().unwrap_or(1).max(1) as f64;
-    let users = |m: &MonthFigures| m.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
+    let users = |m: &MonthFigures| m.visitors_of(ALL_PROFILES);
     let max_u = months.iter().map(users).max().unwrap_or(1).max(1) as f64;
     let step = (w - 2.0 * pad) / months.len().max(1) as f64;
     let _ = writeln!(h, "<h2>{}</h2>", t.monthly[0]);
@@ -152,7 +152,6 @@ fn monthly(h: &mut String, d: &ReportData, lang: Lang) {
 /// when the directory gives accounts.
 fn monthly_table(h: &mut String, months: &[MonthFigures], lang: Lang) {
     let words = lang.words();
-    let users = |m: &MonthFigures| m.visitors.get(ALL_PROFILES).copied().unwrap_or(0);
     let c = &words.columns;
     let _ = write!(
         h,
@@ -177,7 +176,7 @@ fn monthly_table(h: &mut String, months: &[MonthFigures], lang: Lang) {
             lang.thousands(m.connections),
             esc(&lang.percent(prev)),
             esc(&lang.percent(others)),
-            lang.thousands(users(m)),
+            lang.thousands(m.visitors_of(ALL_PROFILES)),
             lang.decimal(m.visits_per_visitor()),
         );
         if accounts {

@@ -5,6 +5,7 @@
 
 use super::data::{MonthFigures, ReportData, ScopeMonths, next_month};
 use super::lang::Lang;
+use crate::aggregate::key::ALL_PROFILES;
 use crate::time::{civil_from_days, month_start};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -103,11 +104,11 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, bold: bool, lang: La
 fn accounts_line(out: &mut String, m: &MonthFigures, lang: Lang) {
     let (w, n) = (lang.words(), |x: i64| lang.thousands(x));
     let (Some(&[loaded, activated]), Some([act, used])) =
-        (m.accounts.get("All"), m.account_rates("All"))
+        (m.accounts.get(ALL_PROFILES), m.account_rates(ALL_PROFILES))
     else {
         return;
     };
-    let visitors = m.visitors.get("All").copied().unwrap_or(0);
+    let visitors = m.visitors_of(ALL_PROFILES);
     let [label, l, a, c] = w.accounts;
     let _ = writeln!(
         out,
@@ -173,10 +174,10 @@ fn scope_table(out: &mut String, s: &ScopeMonths, peaks: &BTreeMap<i32, u8>, lan
             n(m.connections),
             lang.percent(prev),
             lang.percent(others),
-            n(m.visitors.get("All").copied().unwrap_or(0)),
+            n(m.visitors_of(ALL_PROFILES)),
         );
         for p in PROFILES {
-            let _ = write!(out, " {:>11}", n(m.visitors.get(p).copied().unwrap_or(0)));
+            let _ = write!(out, " {:>11}", n(m.visitors_of(p)));
         }
         if s.label == "platform" {
             let peak = peaks.get(&m.month).map_or("-".to_string(), |h| format!("{h:02}h"));
@@ -225,14 +226,13 @@ pub fn sentence(s: &ScopeMonths, i: usize) -> String {
 pub fn sentence_in(lang: Lang, s: &ScopeMonths, i: usize) -> String {
     let m = &s.months[i];
     let (_, others) = growth(&s.months, i);
-    let visitors = |p: &str| m.visitors.get(p).copied().unwrap_or(0);
     lang.sentence(
         &s.label,
         m.month,
         m.connections,
         others,
-        visitors("Student"),
-        visitors("Relative"),
+        m.visitors_of("Student"),
+        m.visitors_of("Relative"),
     )
 }
 
