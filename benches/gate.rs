@@ -100,8 +100,7 @@ fn run_stages(dump: PathBuf) {
         LocalDays::new(jiff::tz::TimeZone::get("Europe/Paris").unwrap()),
     );
     let agg = gate_stage_aggregate(&ctx, black_box(&events));
-    let tables =
-        gate_stage_finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
+    let tables = gate_stage_finish(agg, ctx.dimensions(), &ctx.users, &settings(&ctx));
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     gate_stage_write(&tables, &out);

@@ -119,16 +119,14 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || agg.clone(),
             |agg| {
-                let t =
-                    finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
+                let t = finish(agg, ctx.dimensions(), &ctx.users, &settings(&ctx));
                 assert!(!t.audience.is_empty());
                 t
             },
             BatchSize::LargeInput,
         )
     });
-    let tables =
-        finish(agg.clone(), ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings(&ctx));
+    let tables = finish(agg.clone(), ctx.dimensions(), &ctx.users, &settings(&ctx));
     g.bench_function("write", |b| {
         // Partitions are new directories: each write gets an empty one.
         b.iter_batched(

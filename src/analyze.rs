@@ -13,7 +13,7 @@ use crate::keys::UserKeyer;
 use crate::parse::Format;
 use crate::parse::Profile;
 use crate::parse::access::LoginRule;
-use crate::referential::Referential;
+use crate::referential::{self, Referential};
 use crate::scan::scan_input;
 use crate::sink::outdir::Staging;
 use crate::sink::registry::TABLES;
@@ -175,8 +175,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
-    let mut tables =
-        pool.install(|| finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings));
+    let mut tables = pool.install(|| finish(agg, ctx.dimensions(), &ctx.users, &settings));
     tables.schools = annuaire;
     let finished = start.elapsed().as_secs_f64();
 
@@ -256,7 +255,7 @@ fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
 /// directory `annuaire`, if either is given.
 fn referential_fingerprint(dir: Option<&Path>, annuaire: Option<&Path>) -> Result<Option<String>> {
     let mut files: Vec<PathBuf> = match dir {
-        Some(dir) => vec![dir.join("structures.csv"), dir.join("users.csv")],
+        Some(dir) => referential::FILES.iter().map(|f| dir.join(f)).collect(),
         None => Vec::new(),
     };
     files.extend(annuaire.map(Path::to_path_buf));

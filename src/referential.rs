@@ -1,7 +1,7 @@
 //! The platform's referential: what the event store does not say about a
-//! structure (its school code, name and type), and, for logs that do not
-//! carry them (access logs, PostgreSQL exports), users' profiles and
-//! structures.
+//! structure (its school code, name and type) or a class (its name and
+//! structure), and, for logs that do not carry them (access logs,
+//! PostgreSQL exports), users' profiles, structures and classes.
 
 use crate::annuaire::Annuaire;
 use crate::error::{Error, ErrorKind, Result};
@@ -21,6 +21,19 @@ pub struct StructureInfo {
     pub segment: Option<String>,
 }
 
+/// What the referential's `classes.csv` says of one class.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassInfo {
+    /// Display name (`6e B`, `CM1-CM2`), when known.
+    pub name: Option<String>,
+    /// The id of the class's structure, when known.
+    pub structure: Option<String>,
+}
+
+/// The files a referential directory may hold, in the order the
+/// referential's fingerprint reads them.
+pub const FILES: [&str; 3] = ["structures.csv", "users.csv", "classes.csv"];
+
 /// What the referential says of one user.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserInfo {
@@ -30,18 +43,22 @@ pub struct UserInfo {
     pub profile: Profile,
     /// Ids of the user's structures.
     pub structures: Vec<Vec<u8>>,
+    /// Ids of the user's classes (the optional `classes` column).
+    pub classes: Vec<Vec<u8>>,
     /// Whether the account is activated (the optional `activated` column:
     /// `true` or `false`; empty or absent is `false`).
     pub activated: bool,
 }
 
-/// Structures by id, read from `structures.csv`, and users from
-/// `users.csv` when there is one.
+/// Structures by id, read from `structures.csv`, users from `users.csv`
+/// and classes from `classes.csv` when there are.
 #[derive(Clone, Debug, Default)]
 pub struct Referential {
     structures: FastMap<Vec<u8>, StructureInfo>,
     /// Users of `users.csv`, in file order.
     pub users: Vec<UserInfo>,
+    /// Classes of `classes.csv`, by id.
+    pub classes: FastMap<Vec<u8>, ClassInfo>,
 }
 
 impl Referential {
@@ -50,11 +67,14 @@ impl Referential {
         Referential::default()
     }
 
-    /// Reads the referential directory `dir`, which holds either file or
-    /// both: `structures.csv`, a header row naming at least `id`, `uai`
-    /// and `name` (and optionally `type`), then one structure per row
-    /// (empty cells are unknown values); `users.csv`, a header naming `id`,
-    /// `profile` and `structures` (structure ids separated by `;`).
+    /// Reads the referential directory `dir`, which holds
+    /// `structures.csv` or `users.csv` or both, and perhaps
+    /// `classes.csv`: `structures.csv`, a header row naming at least `id`,
+    /// `uai` and `name` (and optionally `type`), then one structure per
+    /// row (empty cells are unknown values); `users.csv`, a header naming
+    /// `id`, `profile` and `structures` (structure ids separated by `;`),
+    /// optionally `activated` and `classes` (class ids separated by `;`);
+    /// `classes.csv`, a header naming `id`, `name` and `structure_id`.
     pub fn load(dir: &Path) -> Result<Referential> {
         if !dir.is_dir() {
             return Err(Error::usage(format!(
@@ -72,17 +92,22 @@ impl Referential {
                 Err(e) => Err(Error::io(&path, e)),
             }
         };
-        let (structures, users) = (open("structures.csv")?, open("users.csv")?);
+        let [structures, users, classes] = FILES.map(open);
+        let (structures, users, classes) = (structures?, users?, classes?);
         if structures.is_none() && users.is_none() {
             return Err(Error::usage(format!(
                 "--referential {}: holds neither structures.csv nor users.csv",
                 dir.display()
             )));
         }
-        Referential::from_readers(
+        let mut referential = Referential::from_readers(
             structures.as_ref().map(|(p, f)| (p.as_path(), f)),
             users.as_ref().map(|(p, f)| (p.as_path(), f)),
-        )
+        )?;
+        if let Some((path, file)) = classes {
+            referential.classes = read_classes(&path, file)?;
+        }
+        Ok(referential)
     }
 
     /// Reads a referential from the contents of `structures.csv` and
@@ -112,7 +137,7 @@ impl Referential {
             structures.insert(key.into_bytes(), info);
             Ok(())
         })?;
-        Ok(Referential { structures, users: Vec::new() })
+        Ok(Referential { structures, ..Referential::empty() })
     }
 
     /// What is known of the structure `id`, if anything.
@@ -184,22 +209,40 @@ fn read_rows(
     Ok(())
 }
 
+/// The ids of a cell that lists them separated by `;`, each trimmed.
+fn id_list(cell: Option<String>) -> Vec<Vec<u8>> {
+    cell.unwrap_or_default()
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_bytes().to_vec())
+        .collect()
+}
+
+/// Reads `classes.csv`: `id,name,structure_id`.
+fn read_classes(path: &Path, input: impl std::io::Read) -> Result<FastMap<Vec<u8>, ClassInfo>> {
+    let mut classes = FastMap::default();
+    read_rows(path, input, &["id", "name", "structure_id"], &[], |line, cell| {
+        let Some(id) = cell(0) else {
+            return Err(bad(path, line, "empty class id"));
+        };
+        classes.insert(id.into_bytes(), ClassInfo { name: cell(1), structure: cell(2) });
+        Ok(())
+    })?;
+    Ok(classes)
+}
+
 /// Reads `users.csv`: `id,profile,structures`, and optionally
-/// `activated`.
+/// `activated` and `classes`.
 fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
     let mut users = Vec::new();
-    read_rows(path, input, &["id", "profile", "structures"], &["activated"], |line, cell| {
+    let (required, optional) = (["id", "profile", "structures"], ["activated", "classes"]);
+    read_rows(path, input, &required, &optional, |line, cell| {
         let Some(id) = cell(0) else {
             return Err(bad(path, line, "empty user id"));
         };
         let profile = Profile::from_name(cell(1).unwrap_or_default().as_bytes());
-        let structures = cell(2)
-            .unwrap_or_default()
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
+        let structures = id_list(cell(2));
         let activated = match cell(3).map(|a| a.to_ascii_lowercase()).as_deref() {
             None | Some("false") => false,
             Some("true") => true,
@@ -211,7 +254,8 @@ fn read_users(path: &Path, input: impl std::io::Read) -> Result<Vec<UserInfo>> {
                 ));
             }
         };
-        users.push(UserInfo { id: id.into_bytes(), profile, structures, activated });
+        let classes = id_list(cell(4));
+        users.push(UserInfo { id: id.into_bytes(), profile, structures, classes, activated });
         Ok(())
     })?;
     Ok(users)
@@ -268,6 +312,21 @@ mod tests {
     }
 
     #[test]
+    fn reads_classes() {
+        let path = Path::new("classes.csv");
+        let text = "structure_id,id,name\ns1,c1,\"6e B, option latin\"\n,c2,\n";
+        let classes = read_classes(path, text.as_bytes()).unwrap();
+        let c1 = &classes[&b"c1".to_vec()];
+        assert_eq!(
+            (c1.name.as_deref(), c1.structure.as_deref()),
+            (Some("6e B, option latin"), Some("s1"))
+        );
+        assert_eq!(classes[&b"c2".to_vec()], ClassInfo::default());
+        let e = read_classes(path, "id,name\nc1,A\n".as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("classes.csv:1"), "{e}");
+    }
+
+    #[test]
     fn reads_users() {
         let path = Path::new("users.csv");
         let text = "id,profile,structures\nu1,Student,s1; s2\nu2,Relative,\nu3,Alien,s1\n";
@@ -280,6 +339,9 @@ mod tests {
         let e = read_users(path, text.as_bytes()).unwrap_err();
         assert!(e.to_string().contains("users.csv:3"), "{e}");
         assert!(e.to_string().contains("write true or false"), "{e}");
+        let text = "classes,id,profile,structures\n\"c1;c2\",u1,Student,s1\n";
+        let users = read_users(path, text.as_bytes()).unwrap();
+        assert_eq!(users[0].classes, vec![b"c1".to_vec(), b"c2".to_vec()]);
         let e = read_users(path, "id,profile\nu1,Student\n".as_bytes()).unwrap_err();
         assert!(e.to_string().contains("users.csv:1"), "{e}");
     }

@@ -79,7 +79,7 @@ fn fold(ctx: &Context, format: &Format, chunks: &[&[u8]]) -> Agg {
 /// Every file the tables of `agg` are written to.
 fn written(ctx: &Context, agg: Agg) -> TableFiles {
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: ctx.visit_gap_ms };
-    let tables = finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings);
+    let tables = finish(agg, ctx.dimensions(), &ctx.users, &settings);
     let dir = tempfile::tempdir().unwrap();
     write_tables(dir.path(), &tables, &[]).unwrap();
     snapshot(dir.path())

@@ -63,6 +63,6 @@ fuzz_target!(|data: &[u8]| {
     let mut worker = Worker::new(&ctx);
     scan_chunk(&mut worker, &format, lines);
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
-    let tables = finish(worker.agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings);
+    let tables = finish(worker.agg, ctx.dimensions(), &ctx.users, &settings);
     std::hint::black_box(tables);
 });

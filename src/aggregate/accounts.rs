@@ -15,6 +15,7 @@
 //! the first activation they saw: a merge combines the rows of one account
 //! by taking the earliest, which is what one run over every log sees.
 
+use super::classes::ClassId;
 use super::key::{Grain, Metrics, RowKey, combine_rows};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use super::users::UserActivityRow;
@@ -31,6 +32,8 @@ pub struct KnownUser {
     pub profile: Profile,
     /// The user's distinct structures, with their segments.
     pub structures: Vec<(StructureId, Option<SegmentId>)>,
+    /// The user's distinct classes.
+    pub classes: Vec<ClassId>,
     /// Whether the directory says the account is activated.
     pub activated: bool,
 }
@@ -83,11 +86,8 @@ pub fn combine(rows: Vec<AccountRow>, dims: &Dimensions) -> Vec<AccountRow> {
         rows,
         |r| (r.user_key, r.profile, r.structure),
         |a, o| {
-            a.activated |= o.activated;
-            a.activated_on = match (a.activated_on, o.activated_on) {
-                (Some(x), Some(y)) => Some(x.min(y)),
-                (x, y) => x.or(y),
-            };
+            (a.activated, a.activated_on) =
+                earliest_activation((a.activated, a.activated_on), (o.activated, o.activated_on));
         },
     );
     let text = |s| dims.structure_text(s);
@@ -124,10 +124,21 @@ pub fn visitors_without_account(users: &[Vec<UserActivityRow>], accounts: &[Acco
         .sum()
 }
 
+/// The activation of an account that two runs saw as `a` and `b`
+/// (activated, and the day of its first `ACTIVATION` event if any): what
+/// one run over both runs' logs sees.
+pub fn earliest_activation(a: (bool, Option<i32>), b: (bool, Option<i32>)) -> (bool, Option<i32>) {
+    let on = match (a.1, b.1) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    };
+    (a.0 || b.0, on)
+}
+
 /// When an account was activated, as a day to compare with the last day
 /// of a period: before every day, a day, or never.
-fn activation_day(r: &AccountRow) -> i32 {
-    match (r.activated, r.activated_on) {
+pub fn activation_day(activated: bool, activated_on: Option<i32>) -> i32 {
+    match (activated, activated_on) {
         (_, Some(day)) => day,
         (true, None) => i32::MIN,
         (false, None) => i32::MAX,
@@ -146,7 +157,11 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
     let mut cells: FastMap<(ScopeKey, Option<Profile>), Vec<i32>> = FastMap::default();
     let (mut structures, mut scopes) = (Vec::new(), Vec::new());
     for account in accounts.chunk_by(|a, b| a.user_key == b.user_key) {
-        let day = account.iter().map(activation_day).min().unwrap_or(i32::MAX);
+        let day = account
+            .iter()
+            .map(|r| activation_day(r.activated, r.activated_on))
+            .min()
+            .unwrap_or(i32::MAX);
         structures.clear();
         structures.extend(account.iter().map(|r| r.structure).filter(|&s| s != NO_STRUCTURE));
         structures.sort_unstable();

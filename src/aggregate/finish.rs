@@ -9,6 +9,8 @@
 use super::accounts::{self, AccountRow, Directory};
 use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
+use super::classes::ClassRowKey;
+use super::classes::{self, ClassActivity, ClassFact, ClassFactKey, ClassMember, ClassMetrics};
 use super::events::EventCounts;
 use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
@@ -105,6 +107,15 @@ pub struct Tables {
     /// `structure_modules.parquet` rows, sorted by structure id, month,
     /// profile and application.
     pub structure_apps: Vec<(StructureAppKey, i64)>,
+    /// `classes.parquet` rows, sorted by grain, period, structure id,
+    /// class id and profile.
+    pub classes: Vec<(ClassRowKey, ClassMetrics)>,
+    /// `class_activity.parquet` rows, sorted by user, day, class id and
+    /// profile.
+    pub class_activity: Vec<(ClassFactKey, ClassFact)>,
+    /// `class_members.parquet` rows, sorted by user key, profile and class
+    /// id.
+    pub class_members: Vec<ClassMember>,
     /// Users with a `LOGIN` missing from the directory, when there is one.
     pub visitors_without_account: u64,
     /// Names of structures and segments.
@@ -158,6 +169,11 @@ pub struct Partials {
     pub accounts: Vec<AccountRow>,
     /// Application use per structure.
     pub structure_apps: StructureApps,
+    /// Class facts.
+    pub classes: ClassActivity,
+    /// Accounts of classes, one row per account and class, in any order;
+    /// rows of the same account and class are combined.
+    pub class_members: Vec<ClassMember>,
 }
 
 /// Where the HLL sketches of month rows come from.
@@ -177,8 +193,18 @@ impl Agg {
         self.settle_facts();
         let gap_ms = i64::from(self.visit_gap_ms);
         let accounts = accounts::rows(directory, &self.activations);
+        let class_members = classes::members(directory, &self.activations);
         let Agg {
-            facts, app_facts, visits, counters, hourly, coupons, http, structure_apps, ..
+            facts,
+            app_facts,
+            visits,
+            counters,
+            hourly,
+            coupons,
+            http,
+            structure_apps,
+            classes,
+            ..
         } = self;
         let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),
@@ -197,6 +223,8 @@ impl Agg {
             http,
             accounts,
             structure_apps,
+            classes,
+            class_members,
         }
     }
 }
@@ -273,6 +301,8 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         http,
         accounts,
         structure_apps,
+        classes,
+        class_members,
     } = p;
     let joined = visits.unwrap_or_default();
     let accounts = accounts::combine(accounts, &dims);
@@ -286,6 +316,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
             (apps, user_modules, hourly.rows(), visit_table(&joined), structure_apps)
         },
     );
+    let classes = class_tables(classes, class_members, &audience.rows, &dims);
     Tables {
         visits: audience.visits,
         national: audience.national,
@@ -300,9 +331,36 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         visitors_without_account: audience.visitors_without_account,
         accounts,
         structure_apps,
+        classes: classes.rows,
+        class_activity: classes.facts,
+        class_members: classes.members,
         dims,
         schools: Annuaire::default(),
     }
+}
+
+/// The class tables: figures, facts and members.
+struct ClassTables {
+    rows: Vec<(ClassRowKey, ClassMetrics)>,
+    facts: Vec<(ClassFactKey, ClassFact)>,
+    members: Vec<ClassMember>,
+}
+
+/// The class figures of `facts` and `members`, their accounts in every
+/// period of the audience rows (sorted), the periods with data.
+fn class_tables(
+    facts: ClassActivity,
+    members: Vec<ClassMember>,
+    audience: &[(RowKey, Metrics)],
+    dims: &Dimensions,
+) -> ClassTables {
+    let facts = facts.rows(&dims.classes);
+    let members = classes::combine_members(members, &dims.classes);
+    let mut periods: Vec<(Grain, i32)> =
+        audience.iter().map(|(k, _)| (k.grain, k.period)).collect();
+    periods.dedup();
+    let rows = classes::figures(&facts, &members, &periods, &dims.classes);
+    ClassTables { rows, facts, members }
 }
 
 /// The tables of the audience figures: every figure that counts users or

@@ -9,6 +9,7 @@
 use super::accounts::AccountRow;
 use super::app_names::{AppEntry, AppId};
 use super::apps::{AppPartial, AppUserRow};
+use super::classes::{ClassActivity, ClassEntry, ClassId, ClassMember};
 use super::events::EventCounts;
 use super::finish::{Partials, SketchSource};
 use super::hourly::HourlyCounts;
@@ -44,6 +45,11 @@ pub struct Gathered {
     pub accounts: Vec<AccountRow>,
     /// Application use per structure.
     pub structure_apps: StructureApps,
+    /// Class facts.
+    pub class_activity: ClassActivity,
+    /// Accounts of classes, one row per account and class (of every run:
+    /// they are combined).
+    pub class_members: Vec<ClassMember>,
     /// The national directory's context of each school, as the runs
     /// wrote it.
     pub schools: Annuaire,
@@ -79,6 +85,8 @@ impl Gathered {
             http: Vec::new(),
             accounts: self.accounts,
             structure_apps: self.structure_apps,
+            classes: self.class_activity,
+            class_members: self.class_members,
         };
         (partials, self.dims.finish())
     }
@@ -177,9 +185,33 @@ pub struct DimsBuilder {
     structures: Vec<StructureEntry>,
     segments: Vec<String>,
     apps: Vec<AppEntry>,
+    class_ids: FastMap<String, ClassId>,
+    classes: Vec<ClassEntry>,
 }
 
 impl DimsBuilder {
+    /// The index of class `id`, with the name and structure a row gives
+    /// (`classes.parquet` gives them, the class facts and members do not).
+    pub fn class(&mut self, id: &str, name: Option<&str>, structure: Option<&str>) -> ClassId {
+        let c = match self.class_ids.get(id) {
+            Some(&c) => c,
+            None => {
+                let c = self.classes.len() as ClassId;
+                self.classes.push(ClassEntry { id: id.to_string(), ..ClassEntry::default() });
+                self.class_ids.insert(id.to_string(), c);
+                c
+            }
+        };
+        let e = &mut self.classes[c as usize];
+        if e.name.is_none() {
+            e.name = name.map(str::to_string);
+        }
+        if e.structure.is_none() {
+            e.structure = structure.map(str::to_string);
+        }
+        c
+    }
+
     /// The index of application `name`, with more of its raw spellings.
     pub fn app<'a>(&mut self, name: &str, raw: impl Iterator<Item = &'a str>) -> AppId {
         let id = match self.apps.iter().position(|a| a.name == name) {
@@ -241,6 +273,11 @@ impl DimsBuilder {
     }
 
     fn finish(self) -> Dimensions {
-        Dimensions { structures: self.structures, segments: self.segments, apps: self.apps }
+        Dimensions {
+            structures: self.structures,
+            segments: self.segments,
+            apps: self.apps,
+            classes: self.classes,
+        }
     }
 }

@@ -197,6 +197,7 @@ mod tests {
             structures: vec![entry("a"), entry("b")],
             segments: vec!["X".into()],
             apps: vec![],
+            classes: vec![],
         }
     }
 

@@ -9,6 +9,7 @@
 //! by the ids' text.
 
 use super::app_names::{AppEntry, Apps};
+use super::classes::ClassEntry;
 use super::intern::{Intern, LocalCache};
 use crate::hash::FastMap;
 use crate::referential::Referential;
@@ -113,6 +114,8 @@ pub struct Dimensions {
     pub segments: Vec<String>,
     /// Applications by index.
     pub apps: Vec<AppEntry>,
+    /// Classes by index.
+    pub classes: Vec<ClassEntry>,
 }
 
 impl Dimensions {
@@ -206,6 +209,7 @@ impl Interner {
             structures: t.structures.clone(),
             segments: t.segments.clone(),
             apps: apps.entries(),
+            classes: Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::app_names::AppId;
 use super::apps::AppFacts;
 use super::by_day::ByDay;
+use super::classes::{ClassActivity, ClassId};
 use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
@@ -33,6 +34,8 @@ pub struct Record<'s> {
     pub time_ms: i64,
     /// Distinct structures of the event, with their segments.
     pub structures: &'s [(StructureId, Option<SegmentId>)],
+    /// Distinct classes of the event (or of its user, from the directory).
+    pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
     /// The raw user id, hashed into an HLL coupon on the user's first
@@ -70,6 +73,8 @@ pub struct Agg {
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
     /// `ACCESS` events by month, structure, profile and application.
     pub(super) structure_apps: StructureApps,
+    /// Facts by (user, day, class, profile).
+    pub(super) classes: ClassActivity,
     /// The local day of each user's first `ACTIVATION` event.
     pub(super) activations: FastMap<u64, i32>,
     /// Figures of HTTP access logs.
@@ -96,6 +101,7 @@ impl Agg {
             coupons: vec![FastMap::default(); SHARDS],
             activations: FastMap::default(),
             structure_apps: StructureApps::default(),
+            classes: ClassActivity::default(),
             http: HttpAgg::default(),
         }
     }
@@ -114,7 +120,8 @@ impl Agg {
     /// Folds one resolved event in.
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, time_ms, structures, app, raw_user } = *r;
+        let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user } =
+            *r;
         if kind == EventKind::Admin {
             return;
         }
@@ -131,6 +138,9 @@ impl Agg {
         }
         if let Some(delta) = Counts::of(kind) {
             self.counters.add(day, profile, structures, delta);
+        }
+        if !classes.is_empty() {
+            self.classes.add(user, day, profile, kind, classes);
         }
         let fact = Fact {
             connections: u32::from(kind == EventKind::Login),
@@ -185,6 +195,7 @@ impl Agg {
                 self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
                 self.app_facts.merge(std::mem::take(&mut other.app_facts));
                 self.structure_apps.merge(std::mem::take(&mut other.structure_apps));
+                self.classes.merge(std::mem::take(&mut other.classes));
                 for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
                     merge_maps(a, b, |_, _| {});
                 }

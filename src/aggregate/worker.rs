@@ -3,8 +3,9 @@
 
 use super::accounts::{Directory, KnownUser};
 use super::app_names::{Apps, LocalApps};
+use super::classes::{ClassId, Classes, LocalClasses};
 use super::dedup::Dedup;
-use super::scope::{Interner, LocalInterner, SegmentId, StructureId};
+use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
@@ -22,6 +23,8 @@ pub struct Context {
     pub interner: Interner,
     /// Applications seen so far.
     pub apps: Apps,
+    /// Classes seen so far, named from the referential's `classes.csv`.
+    pub classes: Classes,
     /// Local days in the run's time zone.
     pub days: LocalDays,
     /// Whether to keep what visits need.
@@ -48,6 +51,7 @@ impl Context {
     /// and users come from `referential`.
     pub fn new(keyer: UserKeyer, mut referential: Referential, days: LocalDays) -> Context {
         let users = std::mem::take(&mut referential.users);
+        let classes = Classes::new(std::mem::take(&mut referential.classes));
         let interner = Interner::new(referential);
         let users = users
             .into_iter()
@@ -59,16 +63,18 @@ impl Context {
                         structures.push(id);
                     }
                 }
-                (
-                    keyer.key(&u.id),
-                    KnownUser { profile: u.profile, structures, activated: u.activated },
-                )
+                let mut known: Vec<ClassId> = u.classes.iter().map(|c| classes.intern(c)).collect();
+                known.sort_unstable();
+                known.dedup();
+                let (profile, activated) = (u.profile, u.activated);
+                (keyer.key(&u.id), KnownUser { profile, structures, classes: known, activated })
             })
             .collect();
         Context {
             keyer,
             interner,
             apps: Apps::default(),
+            classes,
             days,
             visits: true,
             visit_gap_ms: DEFAULT_VISIT_GAP_MS,
@@ -78,6 +84,14 @@ impl Context {
             period: i32::MIN..=i32::MAX,
             dedup: None,
         }
+    }
+}
+
+impl Context {
+    /// A copy of the names of structures, segments, applications and
+    /// classes as they are now, for the final stage.
+    pub fn dimensions(&self) -> Dimensions {
+        Dimensions { classes: self.classes.entries(), ..self.interner.dimensions(&self.apps) }
     }
 }
 
@@ -96,7 +110,9 @@ pub struct Worker<'c> {
     days: LocalDays,
     structures: LocalInterner,
     apps: LocalApps,
+    classes: LocalClasses,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
+    class_scratch: Vec<ClassId>,
     /// The last user id keyed and its key: access logs write a user's
     /// requests in runs, and comparing is cheaper than keying.
     /// With the user's entry in the users referential.
@@ -113,7 +129,9 @@ impl<'c> Worker<'c> {
             days: ctx.days.clone(),
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
+            classes: LocalClasses::default(),
             scratch: Vec::with_capacity(8),
+            class_scratch: Vec::with_capacity(4),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
             agg: if ctx.visits {
                 Agg::with_visit_gap(ctx.visit_gap_ms)
@@ -156,7 +174,9 @@ impl<'c> Worker<'c> {
         // the HTTP figures only.
         // The directory is read only for what the record does not say: a
         // lookup in a table of every account misses the cache.
-        let needs_directory = ev.profile == Profile::Unknown || ev.structures.is_empty();
+        let needs_directory = ev.profile == Profile::Unknown
+            || ev.structures.is_empty()
+            || (ev.classes.is_empty() && !self.ctx.users.is_empty());
         let (user, known) = if ev.user.is_empty() {
             (None, None)
         } else {
@@ -195,6 +215,17 @@ impl<'c> Worker<'c> {
             Some(k) if self.scratch.is_empty() => &k.structures,
             _ => &self.scratch,
         };
+        self.class_scratch.clear();
+        for c in &ev.classes {
+            let id = self.classes.get(&self.ctx.classes, c);
+            if !self.class_scratch.contains(&id) {
+                self.class_scratch.push(id);
+            }
+        }
+        let classes = match known {
+            Some(k) if self.class_scratch.is_empty() => &k.classes,
+            _ => &self.class_scratch,
+        };
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
         let raw_user = &ev.user;
         self.agg.add(&Record {
@@ -205,6 +236,7 @@ impl<'c> Worker<'c> {
             kind,
             time_ms,
             structures,
+            classes,
             app,
             raw_user,
         });
@@ -263,7 +295,7 @@ mod tests {
     fn figures(agg: Agg, ctx: &Context) -> impl PartialEq + std::fmt::Debug {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
-        let t = finish::finish(agg, ctx.interner.dimensions(&ctx.apps), &ctx.users, &settings);
+        let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
         (t.audience, t.user_activity, t.user_visits, t.hourly, t.apps, t.user_modules, t.sketches)
     }
 

@@ -137,7 +137,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated> {
 
 /// Writes the referential beside the dump: `structures.csv`, the
 /// directory of every account `users.csv` (for access logs, the only word
-/// on who users are), and for nginx `log_format.conf`.
+/// on who users are), the names of classes `classes.csv`, and for nginx
+/// `log_format.conf`.
 fn write_referential(
     opts: &GenerateOptions,
     pop: &Population,
@@ -146,10 +147,11 @@ fn write_referential(
     write_structures(&opts.out.join("structures.csv"), pop)?;
     let mut rng = Rng::new(opts.seed, 2);
     write_users(&opts.out.join("users.csv"), pop, first_login, &mut rng)?;
+    write_classes(&opts.out.join("classes.csv"), pop)?;
     let mut done = Generated {
         structures: pop.structures.len(),
         users: pop.users.len(),
-        files: vec![opts.out.join("structures.csv"), opts.out.join("users.csv")],
+        files: ["structures.csv", "users.csv", "classes.csv"].map(|f| opts.out.join(f)).into(),
         ..Generated::default()
     };
     if opts.output == Output::AccessLog(Style::Nginx) {
@@ -248,8 +250,10 @@ fn compress(how: Compress, bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
 /// class that does not use the ENT).
 const DORMANT: [f64; 5] = [0.12, 0.45, 0.08, 0.2, 0.0];
 
-/// The directory of every account: `id,profile,structures,activated`, as
-/// exported at the end of the school year. Users who log in are activated
+/// The directory of every account: `id,profile,structures,activated,
+/// classes`, as exported at the end of the school year. Pupils, parents
+/// and teachers have the class of [`Population::class_of`] (a dormant
+/// twin has its user's), staff none. Users who log in are activated
 /// (two in five of those whose first login is before November do it in the
 /// logs, with an `ACTIVATION` event); accounts that never log in (the
 /// [`DORMANT`] ones and the few users who do not) are, one in four,
@@ -259,7 +263,7 @@ fn write_users(path: &Path, pop: &Population, first_login: &[i32], rng: &mut Rng
     crate::sink::atomic_write(path, |file| {
         let mut w = csv::Writer::from_writer(BufWriter::new(file));
         let err = |e: csv::Error| Error::output(path, e);
-        w.write_record(["id", "profile", "structures", "activated"]).map_err(err)?;
+        w.write_record(["id", "profile", "structures", "activated", "classes"]).map_err(err)?;
         let mut structures = String::new();
         for (i, u) in pop.users.iter().enumerate() {
             let dormant = rng.chance(DORMANT[usize::from(u.profile.min(4))]).then(|| rng.uuid());
@@ -276,11 +280,44 @@ fn write_users(path: &Path, pop: &Population, first_login: &[i32], rng: &mut Rng
             let id = std::str::from_utf8(&u.id).unwrap_or_default();
             let profile = PROFILES[usize::from(u.profile.min(4))];
             let flag = |a: bool| if a { "true" } else { "false" };
-            w.write_record([id, profile, &structures, flag(activated)]).map_err(err)?;
+            let class = match u.profile {
+                0..=2 => pop.class_of(u).map(|c| std::str::from_utf8(c).unwrap_or_default()),
+                _ => None,
+            };
+            let class = class.unwrap_or_default();
+            w.write_record([id, profile, &structures, flag(activated), class]).map_err(err)?;
             if let Some(twin) = dormant {
                 let twin = std::str::from_utf8(&twin).unwrap_or_default();
-                w.write_record([twin, profile, &structures, flag(rng.chance(0.25))])
+                w.write_record([twin, profile, &structures, flag(rng.chance(0.25)), class])
                     .map_err(err)?;
+            }
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
+/// Names of the classes of a primary school and of a middle school, in
+/// the order of a structure's class ids.
+const CLASS_NAMES: [&[&str]; 2] = [
+    &["CP", "CE1", "CE2", "CM1", "CM2", "CP-CE1", "CE2-CM1", "ULIS école"],
+    &[
+        "6e A", "6e B", "6e C", "6e D", "5e A", "5e B", "5e C", "5e D", "4e A", "4e B", "4e C",
+        "4e D", "3e A", "3e B", "3e C", "3e D",
+    ],
+];
+
+/// The names of classes: `id,name,structure_id`.
+fn write_classes(path: &Path, pop: &Population) -> Result<()> {
+    crate::sink::atomic_write(path, |file| {
+        let mut w = csv::Writer::from_writer(BufWriter::new(file));
+        let err = |e: csv::Error| Error::output(path, e);
+        w.write_record(["id", "name", "structure_id"]).map_err(err)?;
+        for s in &pop.structures {
+            let names = CLASS_NAMES[usize::from(s.kind == population::Kind::College)];
+            let structure = std::str::from_utf8(&s.id).unwrap_or_default();
+            for (class, name) in s.classes.iter().zip(names.iter().cycle()) {
+                let id = std::str::from_utf8(class).unwrap_or_default();
+                w.write_record([id, name, structure]).map_err(err)?;
             }
         }
         w.flush().map_err(|e| Error::io(path, e))

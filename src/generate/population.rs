@@ -232,6 +232,14 @@ fn user(rng: &mut Rng, profile: u8, kind: Option<Kind>, ecoles: &[u32], colleges
 }
 
 impl Population {
+    /// The class of `user`: in their first structure, the one their events
+    /// name (pupils) or the directory gives (parents: their child's;
+    /// teachers: the one they teach most).
+    pub fn class_of(&self, user: &User) -> Option<&[u8; 36]> {
+        let classes = &self.structures[*user.structures.first()? as usize].classes;
+        Some(&classes[usize::from(user.class) % classes.len()])
+    }
+
     /// Builds the population at `scale` (1.0 reproduces the published
     /// figures).
     pub fn new(rng: &mut Rng, scale: f64) -> Population {

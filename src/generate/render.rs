@@ -289,9 +289,8 @@ impl Writer<'_> {
             }
             Field::Classes => {
                 self.s(r#""classes":["#);
-                if let Some(&s) = user.structures.first() {
-                    let classes = &self.pop.structures[s as usize].classes;
-                    self.quoted_id(&classes[usize::from(user.class) % classes.len()]);
+                if let Some(class) = self.pop.class_of(user) {
+                    self.quoted_id(class);
                 }
                 self.out.push(b']');
             }

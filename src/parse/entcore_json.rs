@@ -84,26 +84,30 @@ fn member<'a>(
             }
         }
         b"module" => ev.module = optional_string(sc)?.map(JsonStr::value).unwrap_or_default(),
-        b"structures" => {
-            ev.structures.clear();
-            if sc.peek() == Some(b'[') {
-                sc.array(1, |sc| {
-                    if sc.peek() == Some(b'"') {
-                        ev.structures.push(sc.string()?.value());
-                        Ok(())
-                    } else {
-                        sc.skip(2)
-                    }
-                })?;
-            } else {
-                sc.skip(1)?;
-            }
-        }
+        b"structures" => id_array(sc, &mut ev.structures)?,
+        b"classes" => id_array(sc, &mut ev.classes)?,
         b"date" => *date = date_value(sc, 1)?,
         b"_id" => ev.id = id_value(sc)?,
         _ => sc.skip(1)?,
     }
     Ok(())
+}
+
+/// An array of ids (`structures`, `classes`) into `ids`: its strings, in
+/// order; other elements, and a value that is no array, give nothing.
+fn id_array<'a>(sc: &mut Scanner<'a>, ids: &mut Vec<Cow<'a, [u8]>>) -> JsonResult<()> {
+    ids.clear();
+    if sc.peek() != Some(b'[') {
+        return sc.skip(1);
+    }
+    sc.array(1, |sc| {
+        if sc.peek() == Some(b'"') {
+            ids.push(sc.string()?.value());
+            Ok(())
+        } else {
+            sc.skip(2)
+        }
+    })
 }
 
 /// An `_id` as `mongoexport` writes it: a string, or `{"$oid":"..."}`;

@@ -116,6 +116,9 @@ pub struct Event<'a> {
     /// Structure ids the event is attached to, as given (duplicates
     /// possible).
     pub structures: Vec<Cow<'a, [u8]>>,
+    /// Class ids the event is attached to (`classes` of the event store),
+    /// as given.
+    pub classes: Vec<Cow<'a, [u8]>>,
     /// `time_ms` is a wall-clock time in the run's time zone (milliseconds
     /// since 1970-01-01 00:00 local), not an instant: the aggregator
     /// converts it.
@@ -152,6 +155,7 @@ impl Default for Event<'_> {
             module: Cow::Borrowed(b""),
             id: Cow::Borrowed(b""),
             structures: Vec::with_capacity(8),
+            classes: Vec::with_capacity(4),
             naive_time: false,
             http: None,
         }
@@ -159,7 +163,7 @@ impl Default for Event<'_> {
 }
 
 impl Event<'_> {
-    /// Resets every field, keeping the structures' buffer.
+    /// Resets every field, keeping the buffers of structures and classes.
     pub fn clear(&mut self) {
         self.time_ms = 0;
         self.kind = EventKind::Other;
@@ -168,6 +172,7 @@ impl Event<'_> {
         self.module = Cow::Borrowed(b"");
         self.id = Cow::Borrowed(b"");
         self.structures.clear();
+        self.classes.clear();
         self.naive_time = false;
         self.http = None;
     }

@@ -4,10 +4,10 @@
 use super::table::{Table, file_names};
 use super::visits;
 use super::{accounts, audience, hourly, http, modules, national, ode, structure_modules};
-use super::{user_activity, user_modules, user_visits};
+use super::{class_activity, class_members, classes, user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
-pub const TABLES: [&dyn Table; 13] = [
+pub const TABLES: [&dyn Table; 16] = [
     &audience::Audience,
     &accounts::Accounts,
     &user_activity::UserActivity,
@@ -21,6 +21,9 @@ pub const TABLES: [&dyn Table; 13] = [
     &national::National,
     &ode::StatsAccounts,
     &ode::StatsAccess,
+    &class_activity::ClassActivity,
+    &class_members::ClassMembers,
+    &classes::Classes,
 ];
 
 /// The names of every file and directory the tables take, in order.

@@ -3,8 +3,8 @@
 Reads the same inputs as entlog with Python's json module and zoneinfo,
 applies the rules of the README (what is rejected, what counts), computes
 every row of audience.parquet (with the accounts of the referential's
-users.csv), hourly.parquet, modules.parquet, visits, the national export and
-stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
+users.csv), classes.parquet, hourly.parquet, modules.parquet, visits, the
+national export and stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
 compares every row. Exits 1 on any difference.
 
 usage: crosscheck.py [--annuaire FILE] OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
@@ -42,7 +42,7 @@ ODE_ACCESS_HEADER = '"Etablissement";"UAI";"Date";"Profil";"Nombre d\'accès";"A
 
 
 def read_directory(ref_dir):
-    """users.csv: id -> (profile, structures, activated), in file order."""
+    """users.csv: id -> (profile, structures, activated, classes), in file order."""
     directory = {}
     try:
         f = open(f"{ref_dir}/users.csv", newline="", encoding="utf-8-sig")
@@ -53,8 +53,10 @@ def read_directory(ref_dir):
             profile = row["profile"].strip()
             structs = [s.strip() for s in row["structures"].split(";") if s.strip()]
             activated = (row.get("activated") or "").strip().lower() == "true"
+            classes = [c.strip() for c in (row.get("classes") or "").split(";") if c.strip()]
             directory[row["id"].strip()] = (profile if profile in PROFILES else "Unknown",
-                                            list(dict.fromkeys(structs)), activated)
+                                            list(dict.fromkeys(structs)), activated,
+                                            list(dict.fromkeys(classes)))
     return directory
 
 
@@ -113,27 +115,73 @@ def last_day(grain, start):
     return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
-def account_rows(directory, activated_on, periods, segment_of):
-    """Accounts and activated accounts of every (period, scope, profile)."""
-    cells = defaultdict(list)  # (scope, profile) -> activation days
-    for user, (profile, structs, activated) in directory.items():
+def account_rows(directory, activated_on, periods, places_of):
+    """Accounts and activated accounts of every (period, place, profile), a
+    place being what `places_of(structures, classes)` gives of an account:
+    its scopes, or its classes."""
+    cells = defaultdict(list)  # (place, profile) -> activation days
+    for user, (profile, structs, activated, classes) in directory.items():
         day = activated_on.get(user)
         if day is None:
             day = dt.date.min if activated else dt.date.max
-        scopes = {("platform", None, None)}
-        for s in structs:
-            scopes.add(("structure", segment_of.get(s), s))
-            if segment_of.get(s):
-                scopes.add(("segment", segment_of[s], None))
-        for scope in scopes:
+        for place in places_of(structs, classes):
             for prof in (profile, "All"):
-                cells[(scope, prof)].append(day)
+                cells[(place, prof)].append(day)
     rows = {}
     for grain, start in periods:
         end = last_day(grain, start)
-        for (scope, prof), days in cells.items():
-            rows[(grain, start, *scope, prof)] = (len(days), sum(d <= end for d in days))
+        for (place, prof), days in cells.items():
+            rows[(grain, start, *place, prof)] = (len(days), sum(d <= end for d in days))
     return rows
+
+
+def scopes_of(structs, segment_of):
+    """The scopes of something naming `structs`: the platform, each
+    structure, each distinct segment."""
+    scopes = {("platform", None, None)}
+    for s in structs:
+        scopes.add(("structure", segment_of.get(s), s))
+        if segment_of.get(s):
+            scopes.add(("segment", segment_of[s], None))
+    return scopes
+
+
+def read_classes(ref_dir):
+    """classes.csv: id -> (name, structure id)."""
+    classes = {}
+    try:
+        f = open(f"{ref_dir}/classes.csv", newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        return classes
+    with f:
+        for row in csv.DictReader(f):
+            classes[row["id"].strip()] = (row["name"].strip() or None,
+                                          row["structure_id"].strip() or None)
+    return classes
+
+
+def check_classes(out, directory, activated_on, periods, class_counts, class_visitors,
+                  class_info, problems):
+    """Compares classes.parquet with the class figures computed here."""
+    want = {}
+    for key in set(class_counts) | set(class_visitors):
+        c = class_counts.get(key, [0, 0, 0])
+        want[key] = (c[0], len(class_visitors.get(key, ())), c[1], c[2])
+    accounts = account_rows(directory, activated_on, periods,
+                            lambda _, classes: [(c,) for c in classes])
+    for key in set(want) | set(accounts):
+        want[key] = want.get(key, (0,) * 4) + accounts.get(key, (0, 0))
+    got = {}
+    for r in pq.read_table(f"{out}/classes.parquet").to_pylist():
+        key = (r["grain"], r["period_start"], r["class_id"], r["profile"])
+        got[key] = (r["connections"], r["unique_visitors"], r["access"], r["activations"],
+                    r["accounts"], r["activated_accounts"])
+        if (r["class_name"], r["structure_id"]) != class_info.get(r["class_id"], (None, None)):
+            problems.append(f"classes: names of {r['class_id']}: {r['class_name']}, {r['structure_id']}")
+    for key in sorted(set(want) | set(got), key=str):
+        if want.get(key) != got.get(key):
+            problems.append(f"classes {key}: entlog {got.get(key)}, python {want.get(key)}")
+    return got
 
 
 def open_lines(path):
@@ -206,6 +254,9 @@ def main():
                 name_of[sid] = row["name"].strip() or None
 
     directory = read_directory(ref_dir) if ref_dir != "-" else {}
+    class_info = read_classes(ref_dir) if ref_dir != "-" else {}
+    class_counts = defaultdict(lambda: [0, 0, 0])  # (grain, start, class, profile) -> counts
+    class_visitors = defaultdict(set)
     activated_on = {}  # user -> local day of the first ACTIVATION
     counts = defaultdict(lambda: [0, 0, 0])  # key -> connections, access, activations
     visitors = defaultdict(set)
@@ -264,6 +315,11 @@ def main():
                     profile = known[0]
                 if known and not structs:
                     structs = known[1]
+                classes = ev.get("classes")
+                classes = classes if isinstance(classes, list) else []
+                classes = list(dict.fromkeys(c for c in classes if isinstance(c, str)))
+                if known and not classes:
+                    classes = known[3]
                 scopes = [("platform", None, None)]
                 segs = []
                 for s in structs:
@@ -292,14 +348,16 @@ def main():
                         for prof in (profile, "All"):
                             app_access[(grain, start, prof, app)] += 1
                             app_users[(grain, start, prof, app)].add(user)
+                places = [(scope, counts, visitors) for scope in scopes]
+                places += [((c,), class_counts, class_visitors) for c in classes]
                 for grain, start in periods(day):
-                    for scope in scopes:
+                    for place, place_counts, place_visitors in places:
                         for prof in (profile, "All"):
-                            key = (grain, start, *scope, prof)
+                            key = (grain, start, *place, prof)
                             if field:
-                                counts[key][["connections", "access", "activations"].index(field)] += 1
+                                place_counts[key][["connections", "access", "activations"].index(field)] += 1
                             if kind == "LOGIN":
-                                visitors[key].add(user)
+                                place_visitors[key].add(user)
 
     # Visits: per user, runs with no gap over 30 minutes, cut at local
     # midnight; the first event's profile, every structure named.
@@ -319,11 +377,7 @@ def main():
             v["structs"] += [s for s in structs if s not in v["structs"]]
         for v in visits_of_user:
             secs = (v["end"] - v["start"]) // 1000
-            scopes = {("platform", None, None)}
-            for s in v["structs"]:
-                scopes.add(("structure", segment_of.get(s), s))
-                if segment_of.get(s):
-                    scopes.add(("segment", segment_of[s], None))
+            scopes = scopes_of(v["structs"], segment_of)
             for grain, start in periods(v["day"]):
                 for scope in scopes:
                     for prof in (v["profile"], "All"):
@@ -352,7 +406,8 @@ def main():
     # Accounts: every period with data, every scope and profile with
     # accounts.
     periods = {(k[0], k[1]) for k in expected}
-    accounts = account_rows(directory, activated_on, periods, segment_of)
+    accounts = account_rows(directory, activated_on, periods,
+                            lambda structs, _: scopes_of(structs, segment_of))
     for key in set(expected) | set(accounts):
         expected[key] = expected.get(key, (0,) * 6) + accounts.get(key, (0, 0))
 
@@ -477,13 +532,17 @@ def main():
                                   problems)
     if directory and not any(r[6] for r in got.values()):
         problems.append("users.csv has accounts, audience.parquet none")
+    got_classes = check_classes(out, directory, activated_on, periods, class_counts,
+                                class_visitors, class_info, problems)
+    if class_info and not any(r[4] for r in got_classes.values()):
+        problems.append("users.csv has classes, classes.parquet no account")
     if problems:
         print(f"{len(problems)} differences; first ones:")
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
           f"{len(got_visits)} visits, {len(got_national)} national ({contexts} with context), "
-          f"{len(got_ode)} stats-accounts, "
+          f"{len(got_ode)} stats-accounts, {len(got_classes)} classes, "
           f"{len(got_access)} stats-access rows, {len(directory)} accounts, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
 

@@ -1,0 +1,412 @@
+//! The class figure: connections, distinct visitors, access, activations,
+//! accounts and activated accounts by (grain, period, class, profile), the
+//! class level of the platform's own statistics module.
+//!
+//! An event counts in the classes it names (`classes` of the event store),
+//! else in the classes the directory (`users.csv`) gives its user; a user
+//! in two classes counts once in each. Workers keep facts by (user, local
+//! day, class, profile), which is all a distinct count at any grain needs:
+//! runs write them (`class_activity.parquet`) and a merge counts from the
+//! runs' facts as one run counts from its own. Accounts come from the
+//! directory, one row per account and class (`class_members.parquet`),
+//! combined across runs as the accounts of structures are.
+
+use super::accounts::{Directory, activation_day, earliest_activation};
+use super::intern::{Intern, LocalCache};
+use super::key::{Grain, combine_rows};
+use crate::hash::{FastMap, merge_maps};
+use crate::parse::{EventKind, Profile};
+use crate::referential::ClassInfo;
+use std::sync::Mutex;
+
+/// Index of an interned class.
+pub type ClassId = u32;
+
+/// What the engine knows of an interned class.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClassEntry {
+    /// The id as it appeared in the logs or the directory.
+    pub id: String,
+    /// Its name, from the referential's `classes.csv`.
+    pub name: Option<String>,
+    /// Its structure's id, from `classes.csv`.
+    pub structure: Option<String>,
+}
+
+/// Classes by id and by index.
+type ClassTable = (FastMap<Vec<u8>, ClassId>, Vec<ClassEntry>);
+
+/// The shared table of classes, with what `classes.csv` says of them.
+#[derive(Debug, Default)]
+pub struct Classes {
+    inner: Mutex<ClassTable>,
+    known: FastMap<Vec<u8>, ClassInfo>,
+}
+
+impl Classes {
+    /// A table that names classes from `known` (by id).
+    pub fn new(known: FastMap<Vec<u8>, ClassInfo>) -> Classes {
+        Classes { inner: Mutex::default(), known }
+    }
+
+    /// The index of class `id`, adding it on first sight.
+    pub fn intern(&self, id: &[u8]) -> ClassId {
+        // A poisoned lock only means another worker panicked; the table is
+        // still consistent (every update is one push and one insert).
+        let mut t = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&c) = t.0.get(id) {
+            return c;
+        }
+        let info = self.known.get(id).cloned().unwrap_or_default();
+        let c = t.1.len() as ClassId;
+        t.1.push(ClassEntry {
+            id: String::from_utf8_lossy(id).into_owned(),
+            name: info.name,
+            structure: info.structure,
+        });
+        t.0.insert(id.to_vec(), c);
+        c
+    }
+
+    /// A copy of the table, by index.
+    pub fn entries(&self) -> Vec<ClassEntry> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).1.clone()
+    }
+}
+
+impl Intern for Classes {
+    type Value = ClassId;
+
+    fn intern(&self, id: &[u8]) -> ClassId {
+        Classes::intern(self, id)
+    }
+}
+
+/// A worker's cache in front of [`Classes`].
+pub type LocalClasses = LocalCache<Classes>;
+
+/// Key of a class fact: one user's day in one class under one profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassFactKey {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day.
+    pub day: i32,
+    /// The class.
+    pub class: ClassId,
+    /// The profile of the events.
+    pub profile: Profile,
+}
+
+/// What one user did in one class on one day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClassFact {
+    /// `LOGIN` events.
+    pub connections: u32,
+    /// `ACCESS` events.
+    pub access: u32,
+    /// `ACTIVATION` events.
+    pub activations: u32,
+}
+
+impl ClassFact {
+    /// The fact of one event of `kind`, `None` for a kind no class figure
+    /// counts.
+    fn of(kind: EventKind) -> Option<ClassFact> {
+        let one = ClassFact::default();
+        match kind {
+            EventKind::Login => Some(ClassFact { connections: 1, ..one }),
+            EventKind::Access => Some(ClassFact { access: 1, ..one }),
+            EventKind::Activation => Some(ClassFact { activations: 1, ..one }),
+            EventKind::Admin | EventKind::Other => None,
+        }
+    }
+
+    fn add(&mut self, o: &ClassFact) {
+        self.connections += o.connections;
+        self.access += o.access;
+        self.activations += o.activations;
+    }
+}
+
+/// Class facts: a worker's state, a run's partial, and what a merge
+/// gathers from runs.
+#[derive(Clone, Debug, Default)]
+pub struct ClassActivity(FastMap<ClassFactKey, ClassFact>);
+
+impl ClassActivity {
+    /// Folds in one event of `user`, `day` and `profile` in each of its
+    /// distinct `classes`.
+    #[inline]
+    pub fn add(
+        &mut self,
+        user: u64,
+        day: i32,
+        profile: Profile,
+        kind: EventKind,
+        classes: &[ClassId],
+    ) {
+        let Some(fact) = ClassFact::of(kind) else { return };
+        for &class in classes {
+            self.0.entry(ClassFactKey { user, day, class, profile }).or_default().add(&fact);
+        }
+    }
+
+    /// Adds one fact (a row read back from a run).
+    pub fn add_fact(&mut self, key: ClassFactKey, fact: ClassFact) {
+        self.0.entry(key).or_default().add(&fact);
+    }
+
+    /// Adds the facts of `other`.
+    pub fn merge(&mut self, mut other: ClassActivity) {
+        merge_maps(&mut self.0, &mut other.0, |x, y| x.add(&y));
+    }
+
+    /// The facts sorted by user, day, class id and profile name: the rows
+    /// of `class_activity.parquet`, and the order [`figures`] needs.
+    pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, ClassFact)> {
+        let mut rows: Vec<_> = self.0.into_iter().collect();
+        let text = |k: &ClassFactKey| {
+            (k.user, k.day, classes[k.class as usize].id.as_str(), k.profile.name())
+        };
+        rows.sort_unstable_by(|a, b| text(&a.0).cmp(&text(&b.0)));
+        rows
+    }
+}
+
+/// One row of `class_members.parquet`: one account in one class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClassMember {
+    /// Keyed pseudonym of the user.
+    pub user_key: i64,
+    /// The account's profile.
+    pub profile: Profile,
+    /// The class.
+    pub class: ClassId,
+    /// Activated by the end of the logs.
+    pub activated: bool,
+    /// Local day of its first `ACTIVATION` event, if the logs hold one.
+    pub activated_on: Option<i32>,
+}
+
+/// The class rows of every account of `directory` that has classes, with
+/// the first activation day of each user in `activations`.
+pub fn members(directory: &Directory, activations: &FastMap<u64, i32>) -> Vec<ClassMember> {
+    let mut rows = Vec::new();
+    for (&user, u) in directory {
+        let activated_on = activations.get(&user).copied();
+        rows.extend(u.classes.iter().map(|&class| ClassMember {
+            user_key: user as i64,
+            profile: u.profile,
+            class,
+            activated: u.activated || activated_on.is_some(),
+            activated_on,
+        }));
+    }
+    rows
+}
+
+/// Combines the rows of one account and class (from runs being merged:
+/// the earliest activation wins), sorted by user key, profile name and
+/// class id.
+pub fn combine_members(rows: Vec<ClassMember>, classes: &[ClassEntry]) -> Vec<ClassMember> {
+    let mut rows = combine_rows(
+        rows,
+        |r| (r.user_key, r.profile, r.class),
+        |a, o| {
+            (a.activated, a.activated_on) =
+                earliest_activation((a.activated, a.activated_on), (o.activated, o.activated_on));
+        },
+    );
+    let text =
+        |r: &ClassMember| (r.user_key, r.profile.name(), classes[r.class as usize].id.as_str());
+    rows.sort_unstable_by(|a, b| text(a).cmp(&text(b)));
+    rows
+}
+
+/// Identifies one row of `classes.parquet`; `profile` is `None` for `All`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClassRowKey {
+    /// Grain of the period.
+    pub grain: Grain,
+    /// First day of the period.
+    pub period: i32,
+    /// The class.
+    pub class: ClassId,
+    /// One profile, or `None` for all of them.
+    pub profile: Option<Profile>,
+}
+
+/// The figures of one class row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClassMetrics {
+    /// `LOGIN` events.
+    pub connections: i64,
+    /// Distinct users with a `LOGIN`.
+    pub unique_visitors: i64,
+    /// `ACCESS` events.
+    pub access: i64,
+    /// `ACTIVATION` events.
+    pub activations: i64,
+    /// Accounts of the class ("comptes chargés").
+    pub accounts: i64,
+    /// Of those, the ones activated by the last day of the period.
+    pub activated_accounts: i64,
+}
+
+/// The rows of `classes.parquet`, sorted by grain, period, structure id,
+/// class id and profile name: `facts` (sorted by user, see
+/// [`ClassActivity::rows`]) counted into every grain, and the accounts of
+/// `members` (combined) in every period of `periods` (the periods with
+/// data of the run) and every class and profile that has accounts.
+pub fn figures(
+    facts: &[(ClassFactKey, ClassFact)],
+    members: &[ClassMember],
+    periods: &[(Grain, i32)],
+    classes: &[ClassEntry],
+) -> Vec<(ClassRowKey, ClassMetrics)> {
+    let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
+    let mut visited = Vec::new();
+    for user in facts.chunk_by(|a, b| a.0.user == b.0.user) {
+        visited.clear();
+        for (k, f) in user {
+            for grain in Grain::ALL {
+                for profile in [Some(k.profile), None] {
+                    let key =
+                        ClassRowKey { grain, period: grain.period(k.day), class: k.class, profile };
+                    let m = rows.entry(key).or_default();
+                    m.connections += i64::from(f.connections);
+                    m.access += i64::from(f.access);
+                    m.activations += i64::from(f.activations);
+                    if f.connections > 0 {
+                        visited.push(key);
+                    }
+                }
+            }
+        }
+        // A user counts once per row, however many days of it they came.
+        visited.sort_unstable();
+        visited.dedup();
+        for key in &visited {
+            if let Some(m) = rows.get_mut(key) {
+                m.unique_visitors += 1;
+            }
+        }
+    }
+    fill_accounts(&mut rows, members, periods);
+    let mut rows: Vec<_> = rows.into_iter().collect();
+    let text = |k: &ClassRowKey| {
+        let class = &classes[k.class as usize];
+        (
+            k.grain,
+            k.period,
+            class.structure.as_deref(),
+            class.id.as_str(),
+            k.profile.map(Profile::name),
+        )
+    };
+    rows.sort_unstable_by(|a, b| text(&a.0).cmp(&text(&b.0)));
+    rows
+}
+
+/// Sets `accounts` and `activated_accounts` of every class and profile
+/// with accounts in every period of `periods`.
+fn fill_accounts(
+    rows: &mut FastMap<ClassRowKey, ClassMetrics>,
+    members: &[ClassMember],
+    periods: &[(Grain, i32)],
+) {
+    // The activation day of each account in each (class, profile) cell,
+    // sorted: the activated accounts of a period are a prefix.
+    let mut cells: FastMap<(ClassId, Option<Profile>), Vec<i32>> = FastMap::default();
+    for account in members.chunk_by(|a, b| a.user_key == b.user_key) {
+        let day = account
+            .iter()
+            .map(|r| activation_day(r.activated, r.activated_on))
+            .min()
+            .unwrap_or(i32::MAX);
+        for r in account {
+            for profile in [Some(r.profile), None] {
+                cells.entry((r.class, profile)).or_default().push(day);
+            }
+        }
+    }
+    cells.values_mut().for_each(|days| days.sort_unstable());
+    for &(grain, period) in periods {
+        let last = grain.last_day(period);
+        for (&(class, profile), days) in &cells {
+            let m = rows.entry(ClassRowKey { grain, period, class, profile }).or_default();
+            m.accounts = days.len() as i64;
+            m.activated_accounts = days.partition_point(|&d| d <= last) as i64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::days_from_civil;
+
+    fn classes() -> Vec<ClassEntry> {
+        ["6A", "6B"]
+            .iter()
+            .map(|id| ClassEntry { id: id.to_string(), ..ClassEntry::default() })
+            .collect()
+    }
+
+    #[test]
+    fn a_user_in_two_classes_counts_once_in_each() {
+        let march = days_from_civil(2020, 3, 2);
+        let mut a = ClassActivity::default();
+        a.add(1, march, Profile::Student, EventKind::Login, &[0, 1]);
+        a.add(1, march + 1, Profile::Student, EventKind::Login, &[0]);
+        a.add(2, march, Profile::Relative, EventKind::Login, &[0]);
+        a.add(2, march, Profile::Relative, EventKind::Access, &[0]);
+        a.add(3, march, Profile::Student, EventKind::Other, &[1]);
+        let mut b = ClassActivity::default();
+        b.add(1, march, Profile::Student, EventKind::Login, &[1]);
+        a.merge(b);
+        let names = classes();
+        let facts = a.rows(&names);
+        assert_eq!(facts.len(), 4, "{facts:?}");
+        let rows: FastMap<_, _> = figures(&facts, &[], &[], &names).into_iter().collect();
+        let month = |class, profile| {
+            rows[&ClassRowKey { grain: Grain::Month, period: march - 1, class, profile }]
+        };
+        let c6a = month(0, None);
+        assert_eq!((c6a.connections, c6a.unique_visitors, c6a.access), (3, 2, 1));
+        let c6b = month(1, Some(Profile::Student));
+        assert_eq!((c6b.connections, c6b.unique_visitors), (2, 1));
+        assert_eq!(month(0, Some(Profile::Relative)).unique_visitors, 1);
+    }
+
+    #[test]
+    fn members_count_in_every_period_and_activate_mid_month() {
+        let march = days_from_civil(2020, 3, 1);
+        let member = |user, activated, on| ClassMember {
+            user_key: user,
+            profile: Profile::Student,
+            class: 0,
+            activated,
+            activated_on: on,
+        };
+        let names = classes();
+        let members = combine_members(
+            vec![
+                member(1, true, Some(march + 20)),
+                member(1, true, Some(march + 15)),
+                member(2, true, None),
+                member(3, false, None),
+            ],
+            &names,
+        );
+        assert_eq!(members.len(), 3);
+        let periods = [(Grain::Day, march + 14), (Grain::Day, march + 15), (Grain::Month, march)];
+        let rows: FastMap<_, _> = figures(&[], &members, &periods, &names).into_iter().collect();
+        let at = |(grain, period): (Grain, i32)| {
+            let m = rows[&ClassRowKey { grain, period, class: 0, profile: None }];
+            (m.accounts, m.activated_accounts)
+        };
+        assert_eq!(periods.map(at), [(3, 1), (3, 2), (3, 2)]);
+    }
+}
