@@ -15,7 +15,7 @@
 //! the first activation they saw: a merge combines the rows of one account
 //! by taking the earliest, which is what one run over every log sees.
 
-use super::classes::ClassId;
+use super::class_names::ClassId;
 use super::key::{Grain, Metrics, RowKey, combine_rows};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
 use super::users::UserActivityRow;

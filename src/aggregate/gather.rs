@@ -9,7 +9,8 @@
 use super::accounts::AccountRow;
 use super::app_names::{AppEntry, AppId};
 use super::apps::{AppPartial, AppUserRow};
-use super::classes::{ClassActivity, ClassEntry, ClassId, ClassMember};
+use super::class_names::{ClassEntry, ClassId};
+use super::classes::{ClassActivity, ClassMember};
 use super::events::EventCounts;
 use super::finish::{Partials, SketchSource};
 use super::hourly::HourlyCounts;

@@ -9,7 +9,7 @@
 //! by the ids' text.
 
 use super::app_names::{AppEntry, Apps};
-use super::classes::ClassEntry;
+use super::class_names::ClassEntry;
 use super::intern::{Intern, LocalCache};
 use crate::hash::FastMap;
 use crate::referential::Referential;

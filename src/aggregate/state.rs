@@ -4,7 +4,8 @@
 use super::app_names::AppId;
 use super::apps::AppFacts;
 use super::by_day::ByDay;
-use super::classes::{ClassActivity, ClassId};
+use super::class_names::ClassId;
+use super::classes::ClassActivity;
 use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;

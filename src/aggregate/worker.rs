@@ -3,7 +3,7 @@
 
 use super::accounts::{Directory, KnownUser};
 use super::app_names::{Apps, LocalApps};
-use super::classes::{ClassId, Classes, LocalClasses};
+use super::class_names::{ClassId, Classes, LocalClasses};
 use super::dedup::Dedup;
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
