@@ -1,12 +1,16 @@
 //! Accounts loaded and activated, from a users.csv written the way
 //! directory exports are (a BOM, quoted fields, accents), with a user
-//! activated mid-month and a visitor missing from the directory.
+//! activated mid-month and a visitor missing from the directory; the
+//! same by class, with a pupil in two classes and classes named by a
+//! classes.csv.
 
 use crate::util::{analyze, python};
 use std::path::Path;
 
 /// Two users in the directory who log in (one activated on 16 March in
 /// the logs), one who never does, and one visitor the directory lacks.
+/// The first pupil is in classes c1 and c2, the parent in c1 but logs in
+/// with an event naming c2, the other pupil in c2.
 fn write_inputs(dir: &Path) {
     let refdir = dir.join("ref");
     std::fs::create_dir_all(&refdir).unwrap();
@@ -15,15 +19,18 @@ fn write_inputs(dir: &Path) {
         "id,uai,name,type\ns1,0801234A,\"École Jean-Jaurès, Amiens\",ECOLE\n",
     )
     .unwrap();
-    let users = "\u{feff}id,profile,structures,activated\n\
-                 \"élève-1\",Student,\"s1\",false\n\
-                 \"parent \"\"2\"\"\",Relative,s1,TRUE\n\
-                 dormant-3,Student,\"s1;\",false\n";
+    let users = "\u{feff}id,profile,structures,activated,classes\n\
+                 \"élève-1\",Student,\"s1\",false,\"c1; c2\"\n\
+                 \"parent \"\"2\"\"\",Relative,s1,TRUE,c1\n\
+                 dormant-3,Student,\"s1;\",false,c2;\n";
     std::fs::write(refdir.join("users.csv"), users).unwrap();
+    let classes = "\u{feff}id,name,structure_id\nc1,\"6ᵉ A, latin\",s1\nc2,\"CM2 \"\"B\"\"\",s1\n";
+    std::fs::write(refdir.join("classes.csv"), classes).unwrap();
     let event = |kind: &str, user: &str, date: &str| {
         let user = serde_json::to_string(user).unwrap();
+        let classes = if user.starts_with("\"parent") { r#","classes":["c2"]"# } else { "" };
         format!(
-            r#"{{"event-type":"{kind}","module":"Auth","date":{{"$date":"{date}"}},"userId":{user},"structures":["s1"]}}"#
+            r#"{{"event-type":"{kind}","module":"Auth","date":{{"$date":"{date}"}},"userId":{user},"structures":["s1"]{classes}}}"#
         )
     };
     let lines = [

@@ -1,7 +1,9 @@
 """Checks the accounts of tests/accounts.rs's run, whose figures are known
 by construction: three accounts in school s1 (two pupils, one parent), the
 parent activated before the logs, pupil "élève-1" activated on 16 March,
-the other pupil never; a visitor without an account or profile.
+the other pupil never; a visitor without an account or profile. By class:
+"élève-1" in c1 and c2 (from users.csv), the parent in c1 but logging in
+with an event that names c2, the other pupil in c2.
 
 usage: accounts_check.py OUT_DIR
 """
@@ -52,4 +54,18 @@ want = [["Etablissement", "UAI", "Date", "Profil", "Connexions", "Visiteurs uniq
         ["École Jean-Jaurès, Amiens", "0801234A", "2020-03-01", "Inconnu", "1", "1", "0", "0"]]
 if got != want:
     problems.append(f"stats-accounts.csv: {got}, want {want}")
+got = duckdb.sql(f"select class_id, profile, class_name, structure_id, connections, unique_visitors, "
+                 f"activations, accounts, activated_accounts from '{out}/classes.parquet' "
+                 "where grain = 'month' order by 1, 2").fetchall()
+c1, c2 = ("c1", "6ᵉ A, latin", "s1"), ("c2", 'CM2 "B"', "s1")
+want = [(c1[0], "All", *c1[1:], 2, 1, 1, 2, 2), (c1[0], "Relative", *c1[1:], 0, 0, 0, 1, 1),
+        (c1[0], "Student", *c1[1:], 2, 1, 1, 1, 1), (c2[0], "All", *c2[1:], 3, 2, 1, 2, 1),
+        (c2[0], "Relative", *c2[1:], 1, 1, 0, 0, 0), (c2[0], "Student", *c2[1:], 2, 1, 1, 2, 1)]
+if got != want:
+    problems.append(f"classes.parquet months: {got}, want {want}")
+got = duckdb.sql(f"select period_start, accounts, activated_accounts from '{out}/classes.parquet' "
+                 "where grain = 'day' and class_id = 'c1' and profile = 'Student' order by 1").fetchall()
+want = [(day(2), 1, 0), (day(3), 1, 0), (day(4), 1, 0), (day(16), 1, 1)]
+if got != want:
+    problems.append(f"classes.parquet days of c1: {got}, want {want}")
 print("\n".join(problems) or "ok")
