@@ -49,6 +49,12 @@ impl<T: Default> ByDay<T> {
         self.days.iter().map(|(d, v)| (*d, v))
     }
 
+    /// The days and their values, mutable, in the order days were first
+    /// used.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (i32, &mut T)> {
+        self.days.iter_mut().map(|(d, v)| (*d, v))
+    }
+
     /// The days and their values, in the order days were first used.
     pub fn into_days(self) -> impl Iterator<Item = (i32, T)> {
         self.days.into_iter()

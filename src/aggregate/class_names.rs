@@ -9,6 +9,11 @@ use std::sync::Mutex;
 /// Index of an interned class.
 pub type ClassId = u32;
 
+/// Stands for "the classes the directory gives the user" where a class is
+/// expected: events that name no class count in those, resolved once at
+/// the end rather than looked up event by event.
+pub const DIRECTORY_CLASSES: ClassId = ClassId::MAX;
+
 /// What the engine knows of an interned class.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClassEntry {

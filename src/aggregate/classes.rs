@@ -1,6 +1,9 @@
 //! The class figure: connections, distinct visitors, access, activations,
 //! accounts and activated accounts by (grain, period, class, profile), the
-//! class level of the platform's own statistics module.
+//! class level of the platform's own statistics module, by week and by
+//! month (a row of every class and profile with accounts for every day
+//! would be millions of rows of accounts alone: 3.4 million at
+//! `--scale 1`).
 //!
 //! An event counts in the classes it names (`classes` of the event store),
 //! else in the classes the directory (`users.csv`) gives its user; a user
@@ -12,10 +15,15 @@
 //! combined across runs as the accounts of structures are.
 
 use super::accounts::{Directory, activation_day, earliest_activation};
-use super::class_names::{ClassEntry, ClassId};
-use super::key::{Grain, combine_rows};
+use super::by_day::ByDay;
+use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
+use super::key::{Grain, combine_rows, profile_name};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
+use rayon::prelude::*;
+
+/// The grains of class rows.
+pub const CLASS_GRAINS: [Grain; 2] = [Grain::Month, Grain::Week];
 
 /// Key of a class fact: one user's day in one class under one profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -61,10 +69,19 @@ impl ClassFact {
     }
 }
 
+/// Key of a class fact within its day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct DayKey {
+    user: u64,
+    class: ClassId,
+    profile: Profile,
+}
+
 /// Class facts: a worker's state, a run's partial, and what a merge
-/// gathers from runs.
+/// gathers from runs. Kept by day, as the facts of users are: the table
+/// of the day being read stays in cache.
 #[derive(Clone, Debug, Default)]
-pub struct ClassActivity(FastMap<ClassFactKey, ClassFact>);
+pub struct ClassActivity(ByDay<FastMap<DayKey, ClassFact>>);
 
 impl ClassActivity {
     /// Folds in one event of `user`, `day` and `profile` in each of its
@@ -79,31 +96,71 @@ impl ClassActivity {
         classes: &[ClassId],
     ) {
         let Some(fact) = ClassFact::of(kind) else { return };
+        let facts = self.0.at(day);
         for &class in classes {
-            self.0.entry(ClassFactKey { user, day, class, profile }).or_default().add(&fact);
+            facts.entry(DayKey { user, class, profile }).or_default().add(&fact);
         }
     }
 
     /// Adds one fact (a row read back from a run).
-    pub fn add_fact(&mut self, key: ClassFactKey, fact: ClassFact) {
-        self.0.entry(key).or_default().add(&fact);
+    pub fn add_fact(&mut self, k: ClassFactKey, fact: ClassFact) {
+        let key = DayKey { user: k.user, class: k.class, profile: k.profile };
+        self.0.at(k.day).entry(key).or_default().add(&fact);
+    }
+
+    /// The facts with [`DIRECTORY_CLASSES`] counted in the classes
+    /// `directory` gives their user instead (in none if it gives none).
+    pub fn resolved(mut self, directory: &Directory) -> ClassActivity {
+        let days: Vec<&mut FastMap<DayKey, ClassFact>> =
+            self.0.iter_mut().map(|(_, facts)| facts).collect();
+        days.into_par_iter().for_each(|facts| {
+            let from_directory: Vec<(DayKey, ClassFact)> =
+                facts.extract_if(|k, _| k.class == DIRECTORY_CLASSES).collect();
+            for (k, f) in from_directory {
+                let classes = directory.get(&k.user).map_or(&[][..], |u| &u.classes);
+                for &class in classes {
+                    facts.entry(DayKey { class, ..k }).or_default().add(&f);
+                }
+            }
+        });
+        self
     }
 
     /// Adds the facts of `other`.
-    pub fn merge(&mut self, mut other: ClassActivity) {
-        merge_maps(&mut self.0, &mut other.0, |x, y| x.add(&y));
+    pub fn merge(&mut self, other: ClassActivity) {
+        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| x.add(&y)));
     }
 
     /// The facts sorted by user, day, class id and profile name: the rows
-    /// of `class_activity.parquet`, and the order [`figures`] needs.
+    /// of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, ClassFact)> {
-        let mut rows: Vec<_> = self.0.into_iter().collect();
-        let text = |k: &ClassFactKey| {
-            (k.user, k.day, classes[k.class as usize].id.as_str(), k.profile.name())
-        };
-        rows.sort_unstable_by(|a, b| text(&a.0).cmp(&text(&b.0)));
+        let mut rows: Vec<(ClassFactKey, ClassFact)> = Vec::new();
+        for (day, facts) in self.0.into_days() {
+            rows.extend(facts.into_iter().map(|(k, f)| {
+                (ClassFactKey { user: k.user, day, class: k.class, profile: k.profile }, f)
+            }));
+        }
+        let rank = ranks(classes, |c| (c.id.as_str(), ""));
+        rows.par_sort_unstable_by_key(|(k, _)| {
+            (k.user, k.day, rank[k.class as usize], k.profile.name())
+        });
         rows
     }
+}
+
+/// The rank of each class in the order of `key`: rows sort by numbers
+/// rather than by texts compared on every comparison.
+fn ranks<'c>(
+    classes: &'c [ClassEntry],
+    key: impl Fn(&'c ClassEntry) -> (&'c str, &'c str),
+) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..classes.len()).collect();
+    order.sort_by_key(|&i| key(&classes[i]));
+    let mut rank = vec![0; classes.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
 }
 
 /// One row of `class_members.parquet`: one account in one class.
@@ -150,9 +207,8 @@ pub fn combine_members(rows: Vec<ClassMember>, classes: &[ClassEntry]) -> Vec<Cl
                 earliest_activation((a.activated, a.activated_on), (o.activated, o.activated_on));
         },
     );
-    let text =
-        |r: &ClassMember| (r.user_key, r.profile.name(), classes[r.class as usize].id.as_str());
-    rows.sort_unstable_by(|a, b| text(a).cmp(&text(b)));
+    let rank = ranks(classes, |c| (c.id.as_str(), ""));
+    rows.sort_unstable_by_key(|r| (r.user_key, r.profile.name(), rank[r.class as usize]));
     rows
 }
 
@@ -186,23 +242,64 @@ pub struct ClassMetrics {
     pub activated_accounts: i64,
 }
 
-/// The rows of `classes.parquet`, sorted by grain, period, structure id,
-/// class id and profile name: `facts` (sorted by user, see
-/// [`ClassActivity::rows`]) counted into every grain, and the accounts of
-/// `members` (combined) in every period of `periods` (the periods with
-/// data of the run) and every class and profile that has accounts.
-pub fn figures(
-    facts: &[(ClassFactKey, ClassFact)],
-    members: &[ClassMember],
-    periods: &[(Grain, i32)],
-    classes: &[ClassEntry],
-) -> Vec<(ClassRowKey, ClassMetrics)> {
+/// The class tables of a run or a merge.
+#[derive(Debug, Default)]
+pub struct ClassTables {
+    /// `classes.parquet` rows, sorted by grain, period, structure id, class
+    /// id and profile name.
+    pub rows: Vec<(ClassRowKey, ClassMetrics)>,
+    /// `class_activity.parquet` rows (see [`ClassActivity::rows`]).
+    pub facts: Vec<(ClassFactKey, ClassFact)>,
+    /// `class_members.parquet` rows (see [`combine_members`]).
+    pub members: Vec<ClassMember>,
+}
+
+/// The class figures counted from the facts, before the accounts: what
+/// needs nothing of the other figures, done while they are made.
+pub struct Counted {
+    rows: FastMap<ClassRowKey, ClassMetrics>,
+    facts: Vec<(ClassFactKey, ClassFact)>,
+    members: Vec<ClassMember>,
+}
+
+/// Counts `facts` into each of [`CLASS_GRAINS`], users in parallel, and
+/// combines `members`.
+pub fn count(facts: ClassActivity, members: Vec<ClassMember>, classes: &[ClassEntry]) -> Counted {
+    let facts = facts.rows(classes);
+    let members = combine_members(members, classes);
+    // Pieces of whole users (a user's rows are together), one task each.
+    let mut pieces = Vec::new();
+    let mut rest = &facts[..];
+    let size = facts.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    while !rest.is_empty() {
+        let mut end = size.min(rest.len());
+        while end < rest.len() && rest[end].0.user == rest[end - 1].0.user {
+            end += 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    let rows = pieces.into_par_iter().map(count_users).reduce(FastMap::default, |mut a, mut b| {
+        merge_maps(&mut a, &mut b, |x, y| {
+            x.connections += y.connections;
+            x.unique_visitors += y.unique_visitors;
+            x.access += y.access;
+            x.activations += y.activations;
+        });
+        a
+    });
+    Counted { rows, facts, members }
+}
+
+/// The rows of the facts of whole users (sorted by user).
+fn count_users(facts: &[(ClassFactKey, ClassFact)]) -> FastMap<ClassRowKey, ClassMetrics> {
     let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
     let mut visited = Vec::new();
     for user in facts.chunk_by(|a, b| a.0.user == b.0.user) {
         visited.clear();
         for (k, f) in user {
-            for grain in Grain::ALL {
+            for grain in CLASS_GRAINS {
                 for profile in [Some(k.profile), None] {
                     let key =
                         ClassRowKey { grain, period: grain.period(k.day), class: k.class, profile };
@@ -225,20 +322,25 @@ pub fn figures(
             }
         }
     }
-    fill_accounts(&mut rows, members, periods);
-    let mut rows: Vec<_> = rows.into_iter().collect();
-    let text = |k: &ClassRowKey| {
-        let class = &classes[k.class as usize];
-        (
-            k.grain,
-            k.period,
-            class.structure.as_deref(),
-            class.id.as_str(),
-            k.profile.map(Profile::name),
-        )
-    };
-    rows.sort_unstable_by(|a, b| text(&a.0).cmp(&text(&b.0)));
     rows
+}
+
+impl Counted {
+    /// The class tables, with the accounts of every class and profile
+    /// that has accounts in every period of [`CLASS_GRAINS`] in `periods`
+    /// (the periods with data of the run); rows sorted by grain, period,
+    /// structure id, class id and profile name.
+    pub fn finish(self, periods: &[(Grain, i32)], classes: &[ClassEntry]) -> ClassTables {
+        let Counted { mut rows, facts, members } = self;
+        fill_accounts(&mut rows, &members, periods);
+        let mut rows: Vec<_> = rows.into_iter().collect();
+        // Classes without a structure sort first, as nulls do.
+        let rank = ranks(classes, |c| (c.structure.as_deref().unwrap_or(""), c.id.as_str()));
+        rows.par_sort_unstable_by_key(|(k, _)| {
+            (k.grain, k.period, rank[k.class as usize], profile_name(k.profile))
+        });
+        ClassTables { rows, facts, members }
+    }
 }
 
 /// Sets `accounts` and `activated_accounts` of every class and profile
@@ -264,7 +366,7 @@ fn fill_accounts(
         }
     }
     cells.values_mut().for_each(|days| days.sort_unstable());
-    for &(grain, period) in periods {
+    for &(grain, period) in periods.iter().filter(|(g, _)| CLASS_GRAINS.contains(g)) {
         let last = grain.last_day(period);
         for (&(class, profile), days) in &cells {
             let m = rows.entry(ClassRowKey { grain, period, class, profile }).or_default();
@@ -299,9 +401,9 @@ mod tests {
         b.add(1, march, Profile::Student, EventKind::Login, &[1]);
         a.merge(b);
         let names = classes();
-        let facts = a.rows(&names);
-        assert_eq!(facts.len(), 4, "{facts:?}");
-        let rows: FastMap<_, _> = figures(&facts, &[], &[], &names).into_iter().collect();
+        let tables = count(a, Vec::new(), &names).finish(&[], &names);
+        assert_eq!(tables.facts.len(), 4, "{:?}", tables.facts);
+        let rows: FastMap<_, _> = tables.rows.into_iter().collect();
         let month = |class, profile| {
             rows[&ClassRowKey { grain: Grain::Month, period: march - 1, class, profile }]
         };
@@ -323,22 +425,29 @@ mod tests {
             activated_on: on,
         };
         let names = classes();
-        let members = combine_members(
-            vec![
+        let members = vec![
                 member(1, true, Some(march + 20)),
                 member(1, true, Some(march + 15)),
                 member(2, true, None),
                 member(3, false, None),
-            ],
-            &names,
-        );
-        assert_eq!(members.len(), 3);
-        let periods = [(Grain::Day, march + 14), (Grain::Day, march + 15), (Grain::Month, march)];
-        let rows: FastMap<_, _> = figures(&[], &members, &periods, &names).into_iter().collect();
+        ];
+        let periods = [(Grain::Day, march + 14), (Grain::Month, march), (Grain::Week, march + 15)];
+        let figures = |members: &[ClassMember], periods: &[(Grain, i32)]| {
+            let counted = count(ClassActivity::default(), members.to_vec(), &names);
+            counted.finish(periods, &names)
+        };
+        let tables = figures(&members, &periods);
+        assert_eq!(tables.members.len(), 3);
+        let rows: FastMap<_, _> = tables.rows.into_iter().collect();
         let at = |(grain, period): (Grain, i32)| {
             let m = rows[&ClassRowKey { grain, period, class: 0, profile: None }];
             (m.accounts, m.activated_accounts)
         };
-        assert_eq!(periods.map(at), [(3, 1), (3, 2), (3, 2)]);
+        assert!(!rows.keys().any(|k| k.grain == Grain::Day));
+        assert_eq!([at(periods[1]), at(periods[2])], [(3, 2), (3, 2)]);
+        // The week of 16 March (from Monday 16) counts the activation of
+        // the 16th; the week before does not.
+        let before = figures(&members, &[(Grain::Week, march + 8)]).rows;
+        assert_eq!((before[0].1.accounts, before[0].1.activated_accounts), (3, 1));
     }
 }

@@ -194,6 +194,7 @@ impl Agg {
         let gap_ms = i64::from(self.visit_gap_ms);
         let accounts = accounts::rows(directory, &self.activations);
         let class_members = classes::members(directory, &self.activations);
+        let classes = std::mem::take(&mut self.classes).resolved(directory);
         let Agg {
             facts,
             app_facts,
@@ -203,7 +204,6 @@ impl Agg {
             coupons,
             http,
             structure_apps,
-            classes,
             ..
         } = self;
         let (http, (users, visits, apps)) = rayon::join(
@@ -308,15 +308,21 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     let accounts = accounts::combine(accounts, &dims);
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
-    let (audience, (apps, user_modules, hourly, user_visits, structure_apps)) = rayon::join(
-        || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
-        || {
-            let (apps, user_modules) = apps.finish(&dims);
-            let structure_apps = structure_apps.rows(&dims);
-            (apps, user_modules, hourly.rows(), visit_table(&joined), structure_apps)
-        },
-    );
-    let classes = class_tables(classes, class_members, &audience.rows, &dims);
+    let (audience, (apps, user_modules, hourly, user_visits, structure_apps, classes)) =
+        rayon::join(
+            || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
+            || {
+                let (apps, user_modules) = apps.finish(&dims);
+                let structure_apps = structure_apps.rows(&dims);
+                let classes = classes::count(classes, class_members, &dims.classes);
+                (apps, user_modules, hourly.rows(), visit_table(&joined), structure_apps, classes)
+            },
+        );
+    // Classes have accounts in every period with data, as the audience.
+    let mut periods: Vec<(Grain, i32)> =
+        audience.rows.iter().map(|(k, _)| (k.grain, k.period)).collect();
+    periods.dedup();
+    let classes = classes.finish(&periods, &dims.classes);
     Tables {
         visits: audience.visits,
         national: audience.national,
@@ -337,30 +343,6 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         dims,
         schools: Annuaire::default(),
     }
-}
-
-/// The class tables: figures, facts and members.
-struct ClassTables {
-    rows: Vec<(ClassRowKey, ClassMetrics)>,
-    facts: Vec<(ClassFactKey, ClassFact)>,
-    members: Vec<ClassMember>,
-}
-
-/// The class figures of `facts` and `members`, their accounts in every
-/// period of the audience rows (sorted), the periods with data.
-fn class_tables(
-    facts: ClassActivity,
-    members: Vec<ClassMember>,
-    audience: &[(RowKey, Metrics)],
-    dims: &Dimensions,
-) -> ClassTables {
-    let facts = facts.rows(&dims.classes);
-    let members = classes::combine_members(members, &dims.classes);
-    let mut periods: Vec<(Grain, i32)> =
-        audience.iter().map(|(k, _)| (k.grain, k.period)).collect();
-    periods.dedup();
-    let rows = classes::figures(&facts, &members, &periods, &dims.classes);
-    ClassTables { rows, facts, members }
 }
 
 /// The tables of the audience figures: every figure that counts users or

@@ -3,7 +3,7 @@
 
 use super::accounts::{Directory, KnownUser};
 use super::app_names::{Apps, LocalApps};
-use super::class_names::{ClassId, Classes, LocalClasses};
+use super::class_names::{ClassId, Classes, DIRECTORY_CLASSES, LocalClasses};
 use super::dedup::Dedup;
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
@@ -174,9 +174,7 @@ impl<'c> Worker<'c> {
         // the HTTP figures only.
         // The directory is read only for what the record does not say: a
         // lookup in a table of every account misses the cache.
-        let needs_directory = ev.profile == Profile::Unknown
-            || ev.structures.is_empty()
-            || (ev.classes.is_empty() && !self.ctx.users.is_empty());
+        let needs_directory = ev.profile == Profile::Unknown || ev.structures.is_empty();
         let (user, known) = if ev.user.is_empty() {
             (None, None)
         } else {
@@ -222,10 +220,12 @@ impl<'c> Worker<'c> {
                 self.class_scratch.push(id);
             }
         }
-        let classes = match known {
-            Some(k) if self.class_scratch.is_empty() => &k.classes,
-            _ => &self.class_scratch,
-        };
+        // An event that names no class counts in its user's classes of the
+        // directory, found at the end (see `ClassActivity::resolved`).
+        if self.class_scratch.is_empty() && !self.ctx.users.is_empty() {
+            self.class_scratch.push(DIRECTORY_CLASSES);
+        }
+        let classes = &self.class_scratch;
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
         let raw_user = &ev.user;
         self.agg.add(&Record {

@@ -63,9 +63,10 @@ want = [(c1[0], "All", *c1[1:], 2, 1, 1, 2, 2), (c1[0], "Relative", *c1[1:], 0, 
         (c2[0], "Relative", *c2[1:], 1, 1, 0, 0, 0), (c2[0], "Student", *c2[1:], 2, 1, 1, 2, 1)]
 if got != want:
     problems.append(f"classes.parquet months: {got}, want {want}")
-got = duckdb.sql(f"select period_start, accounts, activated_accounts from '{out}/classes.parquet' "
-                 "where grain = 'day' and class_id = 'c1' and profile = 'Student' order by 1").fetchall()
-want = [(day(2), 1, 0), (day(3), 1, 0), (day(4), 1, 0), (day(16), 1, 1)]
+# Classes by week (from Mondays 2 and 16 March) and month, no day rows.
+got = duckdb.sql(f"select grain, period_start, accounts, activated_accounts from '{out}/classes.parquet' "
+                 "where class_id = 'c1' and profile = 'Student' order by 1, 2").fetchall()
+want = [("month", day(1), 1, 1), ("week", day(2), 1, 0), ("week", day(16), 1, 1)]
 if got != want:
-    problems.append(f"classes.parquet days of c1: {got}, want {want}")
+    problems.append(f"classes.parquet rows of c1: {got}, want {want}")
 print("\n".join(problems) or "ok")

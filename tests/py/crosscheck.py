@@ -167,6 +167,7 @@ def check_classes(out, directory, activated_on, periods, class_counts, class_vis
     for key in set(class_counts) | set(class_visitors):
         c = class_counts.get(key, [0, 0, 0])
         want[key] = (c[0], len(class_visitors.get(key, ())), c[1], c[2])
+    periods = {(grain, start) for grain, start in periods if grain != "day"}
     accounts = account_rows(directory, activated_on, periods,
                             lambda _, classes: [(c,) for c in classes])
     for key in set(want) | set(accounts):
@@ -352,6 +353,8 @@ def main():
                 places += [((c,), class_counts, class_visitors) for c in classes]
                 for grain, start in periods(day):
                     for place, place_counts, place_visitors in places:
+                        if len(place) == 1 and grain == "day":
+                            continue  # classes have no day rows
                         for prof in (profile, "All"):
                             key = (grain, start, *place, prof)
                             if field:
