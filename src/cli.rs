@@ -203,9 +203,10 @@ pub struct AnalyzeArgs {
     /// Time zone in which days, weeks and months are cut.
     #[arg(long, default_value = "Europe/Paris")]
     pub tz: String,
-    /// Directory holding structures.csv (id,uai,name[,type]) and,
-    /// optionally, users.csv (id,profile,structures; structures separated
-    /// by `;`) for logs that do not say who users are.
+    /// Directory holding structures.csv (id,uai,name[,type]) and/or
+    /// users.csv (id,profile,structures[,activated][,classes]; ids
+    /// separated by `;`), the accounts and who users are for logs that do
+    /// not say; optionally classes.csv (id,name,structure_id).
     #[arg(long)]
     pub referential: Option<PathBuf>,
     /// The national school directory (`fr-en-annuaire-education`, the CSV
