@@ -63,7 +63,7 @@ fn template() -> &'static Template {
                 let date = format!("2020-03-{day}T{hour:02}:00:00Z");
                 for (kind, module) in [("LOGIN", "Auth"), ("ACCESS", "Blog"), ("ACCESS", "Pronote")] {
                     lines.push_str(&format!(
-                        r#"{{"event-type":"{kind}","module":"{module}","date":{{"$date":"{date}"}},"userId":"{user}","profil":"{profile}","structures":["s1"]}}"#
+                        r#"{{"event-type":"{kind}","module":"{module}","date":{{"$date":"{date}"}},"userId":"{user}","profil":"{profile}","structures":["s1"],"classes":["c1"]}}"#
                     ));
                     lines.push('\n');
                 }

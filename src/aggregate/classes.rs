@@ -426,10 +426,10 @@ mod tests {
         };
         let names = classes();
         let members = vec![
-                member(1, true, Some(march + 20)),
-                member(1, true, Some(march + 15)),
-                member(2, true, None),
-                member(3, false, None),
+            member(1, true, Some(march + 20)),
+            member(1, true, Some(march + 15)),
+            member(2, true, None),
+            member(3, false, None),
         ];
         let periods = [(Grain::Day, march + 14), (Grain::Month, march), (Grain::Week, march + 15)];
         let figures = |members: &[ClassMember], periods: &[(Grain, i32)]| {

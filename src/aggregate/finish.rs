@@ -196,15 +196,7 @@ impl Agg {
         let class_members = classes::members(directory, &self.activations);
         let classes = std::mem::take(&mut self.classes).resolved(directory);
         let Agg {
-            facts,
-            app_facts,
-            visits,
-            counters,
-            hourly,
-            coupons,
-            http,
-            structure_apps,
-            ..
+            facts, app_facts, visits, counters, hourly, coupons, http, structure_apps, ..
         } = self;
         let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),

@@ -299,7 +299,7 @@ fn write_users(path: &Path, pop: &Population, first_login: &[i32], rng: &mut Rng
 /// Names of the classes of a primary school and of a middle school, in
 /// the order of a structure's class ids.
 const CLASS_NAMES: [&[&str]; 2] = [
-    &["CP", "CE1", "CE2", "CM1", "CM2", "CP-CE1", "CE2-CM1", "ULIS école"],
+    &["CP-CE1", "CE1-CE2", "CE2-CM1", "CM1-CM2"],
     &[
         "6e A", "6e B", "6e C", "6e D", "5e A", "5e B", "5e C", "5e D", "4e A", "4e B", "4e C",
         "4e D", "3e A", "3e B", "3e C", "3e D",

@@ -165,8 +165,9 @@ fn structures(rng: &mut Rng, scale: f64) -> Vec<Structure> {
                 Kind::Ecole => format!("École primaire {patron} n°{}, {town}", i + 1),
                 Kind::College => format!("Collège {patron}, {town}"),
             };
+            // About 25 pupils a class, dormant accounts included.
             let classes =
-                (0..if kind == Kind::Ecole { 8 } else { 16 }).map(|_| rng.uuid()).collect();
+                (0..if kind == Kind::Ecole { 4 } else { 16 }).map(|_| rng.uuid()).collect();
             structures.push(Structure {
                 id: rng.uuid(),
                 uai: uai(rng, &mut used),
