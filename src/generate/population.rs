@@ -267,6 +267,26 @@ impl Population {
                 cumulative: super::calendar::cumulative(&weights),
             });
         }
+        pop.link_parents();
         pop
+    }
+
+    /// Gives each parent the class of a pupil of their first school, their
+    /// child (without drawing from the generator, so that the rest of the
+    /// scenario does not change).
+    fn link_parents(&mut self) {
+        let mut pupils: Vec<Vec<u16>> = vec![Vec::new(); self.structures.len()];
+        for u in self.users.iter().filter(|u| u.profile == 0) {
+            if let Some(&s) = u.structures.first() {
+                pupils[s as usize].push(u.class);
+            }
+        }
+        for (i, u) in self.users.iter_mut().enumerate().filter(|(_, u)| u.profile == 1) {
+            if let Some(classes) = u.structures.first().map(|&s| &pupils[s as usize])
+                && !classes.is_empty()
+            {
+                u.class = classes[i % classes.len()];
+            }
+        }
     }
 }
