@@ -142,7 +142,7 @@ impl ClassActivity {
         }
         let rank = ranks(classes, |c| (c.id.as_str(), ""));
         rows.par_sort_unstable_by_key(|(k, _)| {
-            (k.user, k.day, rank[k.class as usize], k.profile.name())
+            (k.user, k.day, rank[k.class as usize], k.profile.name_rank())
         });
         rows
     }
@@ -208,7 +208,7 @@ pub fn combine_members(rows: Vec<ClassMember>, classes: &[ClassEntry]) -> Vec<Cl
         },
     );
     let rank = ranks(classes, |c| (c.id.as_str(), ""));
-    rows.sort_unstable_by_key(|r| (r.user_key, r.profile.name(), rank[r.class as usize]));
+    rows.sort_unstable_by_key(|r| (r.user_key, r.profile.name_rank(), rank[r.class as usize]));
     rows
 }
 

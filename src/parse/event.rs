@@ -84,6 +84,19 @@ impl Profile {
         Profile::ALL.get(usize::from(code)).copied().unwrap_or(Profile::Unknown)
     }
 
+    /// The rank of [`Profile::name`] in alphabetical order: rows sort by
+    /// profile name without comparing strings.
+    pub fn name_rank(self) -> u8 {
+        match self {
+            Profile::Guest => 0,
+            Profile::Personnel => 1,
+            Profile::Relative => 2,
+            Profile::Student => 3,
+            Profile::Teacher => 4,
+            Profile::Unknown => 5,
+        }
+    }
+
     /// The name written in output tables.
     pub fn name(self) -> &'static str {
         match self {
@@ -244,5 +257,18 @@ impl fmt::Display for ParseError {
             ParseError::Duplicate => "event id already read (--dedup)",
             ParseError::OutsidePeriod => "outside --since/--until",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_ranks_follow_the_names() {
+        let mut by_name = Profile::ALL;
+        by_name.sort_by_key(|p| p.name());
+        let ranks: Vec<u8> = by_name.iter().map(|p| p.name_rank()).collect();
+        assert_eq!(ranks, [0, 1, 2, 3, 4, 5]);
     }
 }
