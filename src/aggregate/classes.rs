@@ -111,6 +111,10 @@ impl ClassActivity {
     /// The facts with [`DIRECTORY_CLASSES`] counted in the classes
     /// `directory` gives their user instead (in none if it gives none).
     pub fn resolved(mut self, directory: &Directory) -> ClassActivity {
+        if directory.is_empty() {
+            // Workers mark no fact so without a directory.
+            return self;
+        }
         let days: Vec<&mut FastMap<DayKey, ClassFact>> =
             self.0.iter_mut().map(|(_, facts)| facts).collect();
         days.into_par_iter().for_each(|facts| {
