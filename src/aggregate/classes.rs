@@ -246,6 +246,17 @@ pub struct ClassMetrics {
     pub activated_accounts: i64,
 }
 
+impl ClassMetrics {
+    /// Adds the counts of `o`, accounts aside (disjoint users: distinct
+    /// visitors add up).
+    fn add_counts(&mut self, o: &ClassMetrics) {
+        self.connections += o.connections;
+        self.unique_visitors += o.unique_visitors;
+        self.access += o.access;
+        self.activations += o.activations;
+    }
+}
+
 /// The class tables of a run or a merge.
 #[derive(Debug, Default)]
 pub struct ClassTables {
@@ -285,12 +296,7 @@ pub fn count(facts: ClassActivity, members: Vec<ClassMember>, classes: &[ClassEn
         rest = tail;
     }
     let rows = pieces.into_par_iter().map(count_users).reduce(FastMap::default, |mut a, mut b| {
-        merge_maps(&mut a, &mut b, |x, y| {
-            x.connections += y.connections;
-            x.unique_visitors += y.unique_visitors;
-            x.access += y.access;
-            x.activations += y.activations;
-        });
+        merge_maps(&mut a, &mut b, |x, y| x.add_counts(&y));
         a
     });
     Counted { rows, facts, members }
@@ -299,31 +305,34 @@ pub fn count(facts: ClassActivity, members: Vec<ClassMember>, classes: &[ClassEn
 /// The rows of the facts of whole users (sorted by user).
 fn count_users(facts: &[(ClassFactKey, ClassFact)]) -> FastMap<ClassRowKey, ClassMetrics> {
     let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
-    let mut visited = Vec::new();
+    // One user's rows: their days reach the same few weeks and months again
+    // and again, which a short list finds without a lookup in the table.
+    let mut mine: Vec<(ClassRowKey, ClassMetrics)> = Vec::new();
     for user in facts.chunk_by(|a, b| a.0.user == b.0.user) {
-        visited.clear();
+        mine.clear();
         for (k, f) in user {
             for grain in CLASS_GRAINS {
                 for profile in [Some(k.profile), None] {
                     let key =
                         ClassRowKey { grain, period: grain.period(k.day), class: k.class, profile };
-                    let m = rows.entry(key).or_default();
+                    let m = match mine.iter().position(|(k, _)| *k == key) {
+                        Some(i) => &mut mine[i].1,
+                        None => {
+                            mine.push((key, ClassMetrics::default()));
+                            &mut mine.last_mut().expect("just pushed").1
+                        }
+                    };
                     m.connections += i64::from(f.connections);
                     m.access += i64::from(f.access);
                     m.activations += i64::from(f.activations);
-                    if f.connections > 0 {
-                        visited.push(key);
-                    }
+                    // A user counts once per row, however many days of it
+                    // they came.
+                    m.unique_visitors = m.unique_visitors.max(i64::from(f.connections > 0));
                 }
             }
         }
-        // A user counts once per row, however many days of it they came.
-        visited.sort_unstable();
-        visited.dedup();
-        for key in &visited {
-            if let Some(m) = rows.get_mut(key) {
-                m.unique_visitors += 1;
-            }
+        for (key, m) in &mine {
+            rows.entry(*key).or_default().add_counts(m);
         }
     }
     rows
