@@ -17,7 +17,7 @@
 
 use super::class_names::ClassId;
 use super::key::{Grain, Metrics, RowKey, combine_rows};
-use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, SegmentId, StructureId};
+use super::scope::{Dimensions, NO_STRUCTURE, SegmentId, StructureId};
 use super::users::UserActivityRow;
 use crate::hash::FastMap;
 use crate::parse::Profile;
@@ -41,15 +41,17 @@ pub struct KnownUser {
 /// The accounts of the directory, by user key.
 pub type Directory = FastMap<u64, KnownUser>;
 
-/// One row of `accounts.parquet`: one account in one structure.
+/// One account in one place: a row of `accounts.parquet` (the place a
+/// structure) or of `class_members.parquet` (a class).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccountRow {
     /// Keyed pseudonym of the user.
     pub user_key: i64,
     /// The account's profile.
     pub profile: Profile,
-    /// Structure index, or [`NO_STRUCTURE`].
-    pub structure: StructureId,
+    /// Structure index, or [`NO_STRUCTURE`], in `accounts.parquet`; class
+    /// index in `class_members.parquet`.
+    pub place: u32,
     /// Activated by the end of the logs.
     pub activated: bool,
     /// Local day of its first `ACTIVATION` event, if the logs hold one
@@ -57,45 +59,61 @@ pub struct AccountRow {
     pub activated_on: Option<i32>,
 }
 
-/// The rows of every account of `directory`, with the first activation
-/// day of each user in `activations`.
-pub fn rows(directory: &Directory, activations: &FastMap<u64, i32>) -> Vec<AccountRow> {
+/// The rows of every account of `directory` in each of the places
+/// `places` lists of it, with the first activation day of each user in
+/// `activations`.
+pub fn rows(
+    directory: &Directory,
+    activations: &FastMap<u64, i32>,
+    places: impl Fn(&KnownUser, &mut Vec<u32>),
+) -> Vec<AccountRow> {
     let mut rows = Vec::with_capacity(directory.len());
+    let mut of_user = Vec::new();
     for (&user, u) in directory {
         let activated_on = activations.get(&user).copied();
-        let row = |structure| AccountRow {
+        of_user.clear();
+        places(u, &mut of_user);
+        rows.extend(of_user.iter().map(|&place| AccountRow {
             user_key: user as i64,
             profile: u.profile,
-            structure,
+            place,
             activated: u.activated || activated_on.is_some(),
             activated_on,
-        };
-        if u.structures.is_empty() {
-            rows.push(row(NO_STRUCTURE));
-        }
-        rows.extend(u.structures.iter().map(|&(s, _)| row(s)));
+        }));
     }
     rows
 }
 
-/// Combines the rows of one account and structure (from runs being
-/// merged: activated if any says so, from the earliest activation seen),
-/// and sorts them by user key, profile name and structure id.
-pub fn combine(rows: Vec<AccountRow>, dims: &Dimensions) -> Vec<AccountRow> {
+/// The places of an account in `accounts.parquet`: its structures, or
+/// [`NO_STRUCTURE`] for an account without any.
+pub fn structures_of(u: &KnownUser, out: &mut Vec<u32>) {
+    out.extend(u.structures.iter().map(|&(s, _)| s));
+    if out.is_empty() {
+        out.push(NO_STRUCTURE);
+    }
+}
+
+/// Combines the rows of one account and place (from runs being merged:
+/// activated if any says so, from the earliest activation seen), and
+/// sorts them by user key, profile name and the place's text
+/// (`place_text`).
+pub fn combine<'d>(
+    rows: Vec<AccountRow>,
+    place_text: impl Fn(u32) -> Option<&'d str>,
+) -> Vec<AccountRow> {
     let mut rows = combine_rows(
         rows,
-        |r| (r.user_key, r.profile, r.structure),
+        |r| (r.user_key, r.profile, r.place),
         |a, o| {
             (a.activated, a.activated_on) =
                 earliest_activation((a.activated, a.activated_on), (o.activated, o.activated_on));
         },
     );
-    let text = |s| dims.structure_text(s);
     rows.sort_unstable_by(|a, b| {
-        (a.user_key, a.profile.name(), text(a.structure)).cmp(&(
+        (a.user_key, a.profile.name_rank(), place_text(a.place)).cmp(&(
             b.user_key,
-            b.profile.name(),
-            text(b.structure),
+            b.profile.name_rank(),
+            place_text(b.place),
         ))
     });
     rows
@@ -145,6 +163,48 @@ pub fn activation_day(activated: bool, activated_on: Option<i32>) -> i32 {
     }
 }
 
+/// The activation day of every account in each cell `cells_of` puts it
+/// in (given the account's rows), sorted: the accounts activated by a day
+/// are a prefix. `accounts` are combined rows, sorted by account (see
+/// [`combine`]).
+pub fn cell_days<C: Eq + std::hash::Hash>(
+    accounts: &[AccountRow],
+    mut cells_of: impl FnMut(&[AccountRow], &mut Vec<C>),
+) -> FastMap<C, Vec<i32>> {
+    let mut cells: FastMap<C, Vec<i32>> = FastMap::default();
+    let mut of_account = Vec::new();
+    for account in accounts.chunk_by(|a, b| a.user_key == b.user_key) {
+        let day = account
+            .iter()
+            .map(|r| activation_day(r.activated, r.activated_on))
+            .min()
+            .unwrap_or(i32::MAX);
+        cells_of(account, &mut of_account);
+        for cell in of_account.drain(..) {
+            cells.entry(cell).or_default().push(day);
+        }
+    }
+    cells.values_mut().for_each(|days| days.sort_unstable());
+    cells
+}
+
+/// Calls `set(grain, period, cell, accounts, activated)` for every period
+/// of `periods` and cell of `cells` (see [`cell_days`]): the cell's
+/// accounts, and those activated by the period's last day.
+pub fn fill_periods<C>(
+    cells: &FastMap<C, Vec<i32>>,
+    periods: &[(Grain, i32)],
+    mut set: impl FnMut(Grain, i32, &C, i64, i64),
+) {
+    for &(grain, period) in periods {
+        let last = grain.last_day(period);
+        for (cell, days) in cells {
+            let activated = days.partition_point(|&d| d <= last);
+            set(grain, period, cell, days.len() as i64, activated as i64);
+        }
+    }
+}
+
 /// Fills `accounts` and `activated_accounts` into `rows`: for each period
 /// already in `rows`, every scope and profile with accounts (combined
 /// rows, sorted by account: see [`combine`]).
@@ -152,57 +212,37 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
     if accounts.is_empty() {
         return;
     }
-    // The activation day of each account in each (scope, profile) cell,
-    // sorted: the activated accounts of a period are a prefix.
-    let mut cells: FastMap<(ScopeKey, Option<Profile>), Vec<i32>> = FastMap::default();
     let (mut structures, mut scopes) = (Vec::new(), Vec::new());
-    for account in accounts.chunk_by(|a, b| a.user_key == b.user_key) {
-        let day = account
-            .iter()
-            .map(|r| activation_day(r.activated, r.activated_on))
-            .min()
-            .unwrap_or(i32::MAX);
+    let cells = cell_days(accounts, |account, cells| {
         structures.clear();
-        structures.extend(account.iter().map(|r| r.structure).filter(|&s| s != NO_STRUCTURE));
+        structures.extend(account.iter().map(|r| r.place).filter(|&s| s != NO_STRUCTURE));
         structures.sort_unstable();
         structures.dedup();
         dims.scopes_naming(&structures, &mut scopes);
         for &scope in &scopes {
-            for profile in [Some(account[0].profile), None] {
-                cells.entry((scope, profile)).or_default().push(day);
-            }
+            cells.extend([Some(account[0].profile), None].map(|profile| (scope, profile)));
         }
-    }
-    cells.values_mut().for_each(|days| days.sort_unstable());
+    });
     let mut periods: Vec<(Grain, i32)> = rows.keys().map(|k| (k.grain, k.period)).collect();
     periods.sort_unstable();
     periods.dedup();
     // Most cells of days without activity are new rows: one growth of
     // the table rather than several.
     rows.reserve(periods.len() * cells.len() / 4);
-    for (grain, period) in periods {
-        let last = grain.last_day(period);
-        for (&(scope, profile), days) in &cells {
-            let m = rows.entry(RowKey { grain, period, scope, profile }).or_default();
-            m.accounts = days.len() as i64;
-            m.activated_accounts = days.partition_point(|&d| d <= last) as i64;
-        }
-    }
+    fill_periods(&cells, &periods, |grain, period, &(scope, profile), n, activated| {
+        let m = rows.entry(RowKey { grain, period, scope, profile }).or_default();
+        (m.accounts, m.activated_accounts) = (n, activated);
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::scope::ScopeKey;
     use crate::time::days_from_civil;
 
-    fn row(user: i64, structure: StructureId, activated: bool, on: Option<i32>) -> AccountRow {
-        AccountRow {
-            user_key: user,
-            profile: Profile::Student,
-            structure,
-            activated,
-            activated_on: on,
-        }
+    fn row(user: i64, place: StructureId, activated: bool, on: Option<i32>) -> AccountRow {
+        AccountRow { user_key: user, profile: Profile::Student, place, activated, activated_on: on }
     }
 
     #[test]
@@ -214,7 +254,7 @@ mod tests {
                 row(1, NO_STRUCTURE, true, Some(12)),
                 row(2, NO_STRUCTURE, false, None),
             ],
-            &Dimensions::default(),
+            |s| Dimensions::default().structure_text(s).map(|_| ""),
         );
         assert_eq!(
             rows,
@@ -243,7 +283,7 @@ mod tests {
                 row(2, NO_STRUCTURE, true, None),
                 row(3, NO_STRUCTURE, false, None),
             ],
-            &dims,
+            |s| dims.structure_text(s),
         );
         fill(&mut rows, &accounts, &dims);
         let on = |day| {

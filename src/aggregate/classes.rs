@@ -14,10 +14,10 @@
 //! directory, one row per account and class (`class_members.parquet`),
 //! combined across runs as the accounts of structures are.
 
-use super::accounts::{Directory, activation_day, earliest_activation};
+use super::accounts::{self, AccountRow, Directory};
 use super::by_day::ByDay;
 use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
-use super::key::{Grain, combine_rows, profile_name};
+use super::key::{Grain, profile_name};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use rayon::prelude::*;
@@ -167,55 +167,6 @@ fn ranks<'c>(
     rank
 }
 
-/// One row of `class_members.parquet`: one account in one class.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClassMember {
-    /// Keyed pseudonym of the user.
-    pub user_key: i64,
-    /// The account's profile.
-    pub profile: Profile,
-    /// The class.
-    pub class: ClassId,
-    /// Activated by the end of the logs.
-    pub activated: bool,
-    /// Local day of its first `ACTIVATION` event, if the logs hold one.
-    pub activated_on: Option<i32>,
-}
-
-/// The class rows of every account of `directory` that has classes, with
-/// the first activation day of each user in `activations`.
-pub fn members(directory: &Directory, activations: &FastMap<u64, i32>) -> Vec<ClassMember> {
-    let mut rows = Vec::new();
-    for (&user, u) in directory {
-        let activated_on = activations.get(&user).copied();
-        rows.extend(u.classes.iter().map(|&class| ClassMember {
-            user_key: user as i64,
-            profile: u.profile,
-            class,
-            activated: u.activated || activated_on.is_some(),
-            activated_on,
-        }));
-    }
-    rows
-}
-
-/// Combines the rows of one account and class (from runs being merged:
-/// the earliest activation wins), sorted by user key, profile name and
-/// class id.
-pub fn combine_members(rows: Vec<ClassMember>, classes: &[ClassEntry]) -> Vec<ClassMember> {
-    let mut rows = combine_rows(
-        rows,
-        |r| (r.user_key, r.profile, r.class),
-        |a, o| {
-            (a.activated, a.activated_on) =
-                earliest_activation((a.activated, a.activated_on), (o.activated, o.activated_on));
-        },
-    );
-    let rank = ranks(classes, |c| (c.id.as_str(), ""));
-    rows.sort_unstable_by_key(|r| (r.user_key, r.profile.name_rank(), rank[r.class as usize]));
-    rows
-}
-
 /// Identifies one row of `classes.parquet`; `profile` is `None` for `All`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClassRowKey {
@@ -265,8 +216,8 @@ pub struct ClassTables {
     pub rows: Vec<(ClassRowKey, ClassMetrics)>,
     /// `class_activity.parquet` rows (see [`ClassActivity::rows`]).
     pub facts: Vec<(ClassFactKey, ClassFact)>,
-    /// `class_members.parquet` rows (see [`combine_members`]).
-    pub members: Vec<ClassMember>,
+    /// `class_members.parquet` rows (see [`accounts::combine`]).
+    pub members: Vec<AccountRow>,
 }
 
 /// The class figures counted from the facts, before the accounts: what
@@ -274,14 +225,14 @@ pub struct ClassTables {
 pub struct Counted {
     rows: FastMap<ClassRowKey, ClassMetrics>,
     facts: Vec<(ClassFactKey, ClassFact)>,
-    members: Vec<ClassMember>,
+    members: Vec<AccountRow>,
 }
 
 /// Counts `facts` into each of [`CLASS_GRAINS`], users in parallel, and
 /// combines `members`.
-pub fn count(facts: ClassActivity, members: Vec<ClassMember>, classes: &[ClassEntry]) -> Counted {
+pub fn count(facts: ClassActivity, members: Vec<AccountRow>, classes: &[ClassEntry]) -> Counted {
     let facts = facts.rows(classes);
-    let members = combine_members(members, classes);
+    let members = accounts::combine(members, |c| Some(classes[c as usize].id.as_str()));
     // Pieces of whole users (a user's rows are together), one task each.
     let mut pieces = Vec::new();
     let mut rest = &facts[..];
@@ -357,36 +308,23 @@ impl Counted {
 }
 
 /// Sets `accounts` and `activated_accounts` of every class and profile
-/// with accounts in every period of `periods`.
+/// with accounts in every period of [`CLASS_GRAINS`] in `periods`.
 fn fill_accounts(
     rows: &mut FastMap<ClassRowKey, ClassMetrics>,
-    members: &[ClassMember],
+    members: &[AccountRow],
     periods: &[(Grain, i32)],
 ) {
-    // The activation day of each account in each (class, profile) cell,
-    // sorted: the activated accounts of a period are a prefix.
-    let mut cells: FastMap<(ClassId, Option<Profile>), Vec<i32>> = FastMap::default();
-    for account in members.chunk_by(|a, b| a.user_key == b.user_key) {
-        let day = account
-            .iter()
-            .map(|r| activation_day(r.activated, r.activated_on))
-            .min()
-            .unwrap_or(i32::MAX);
+    let cells = accounts::cell_days(members, |account, cells| {
         for r in account {
-            for profile in [Some(r.profile), None] {
-                cells.entry((r.class, profile)).or_default().push(day);
-            }
+            cells.extend([Some(r.profile), None].map(|profile| (r.place, profile)));
         }
-    }
-    cells.values_mut().for_each(|days| days.sort_unstable());
-    for &(grain, period) in periods.iter().filter(|(g, _)| CLASS_GRAINS.contains(g)) {
-        let last = grain.last_day(period);
-        for (&(class, profile), days) in &cells {
-            let m = rows.entry(ClassRowKey { grain, period, class, profile }).or_default();
-            m.accounts = days.len() as i64;
-            m.activated_accounts = days.partition_point(|&d| d <= last) as i64;
-        }
-    }
+    });
+    let periods: Vec<(Grain, i32)> =
+        periods.iter().copied().filter(|(g, _)| CLASS_GRAINS.contains(g)).collect();
+    accounts::fill_periods(&cells, &periods, |grain, period, &(class, profile), n, activated| {
+        let m = rows.entry(ClassRowKey { grain, period, class, profile }).or_default();
+        (m.accounts, m.activated_accounts) = (n, activated);
+    });
 }
 
 #[cfg(test)]
@@ -430,10 +368,10 @@ mod tests {
     #[test]
     fn members_count_in_every_period_and_activate_mid_month() {
         let march = days_from_civil(2020, 3, 1);
-        let member = |user, activated, on| ClassMember {
+        let member = |user, activated, on| AccountRow {
             user_key: user,
             profile: Profile::Student,
-            class: 0,
+            place: 0,
             activated,
             activated_on: on,
         };
@@ -445,7 +383,7 @@ mod tests {
             member(3, false, None),
         ];
         let periods = [(Grain::Day, march + 14), (Grain::Month, march), (Grain::Week, march + 15)];
-        let figures = |members: &[ClassMember], periods: &[(Grain, i32)]| {
+        let figures = |members: &[AccountRow], periods: &[(Grain, i32)]| {
             let counted = count(ClassActivity::default(), members.to_vec(), &names);
             counted.finish(periods, &names)
         };

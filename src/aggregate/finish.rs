@@ -10,7 +10,7 @@ use super::accounts::{self, AccountRow, Directory};
 use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
 use super::classes::ClassRowKey;
-use super::classes::{self, ClassActivity, ClassFact, ClassFactKey, ClassMember, ClassMetrics};
+use super::classes::{self, ClassActivity, ClassFact, ClassFactKey, ClassMetrics};
 use super::events::EventCounts;
 use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
@@ -115,7 +115,7 @@ pub struct Tables {
     pub class_activity: Vec<(ClassFactKey, ClassFact)>,
     /// `class_members.parquet` rows, sorted by user key, profile and class
     /// id.
-    pub class_members: Vec<ClassMember>,
+    pub class_members: Vec<AccountRow>,
     /// Users with a `LOGIN` missing from the directory, when there is one.
     pub visitors_without_account: u64,
     /// Names of structures and segments.
@@ -173,7 +173,7 @@ pub struct Partials {
     pub classes: ClassActivity,
     /// Accounts of classes, one row per account and class, in any order;
     /// rows of the same account and class are combined.
-    pub class_members: Vec<ClassMember>,
+    pub class_members: Vec<AccountRow>,
 }
 
 /// Where the HLL sketches of month rows come from.
@@ -192,8 +192,9 @@ impl Agg {
     pub fn into_partials(mut self, directory: &Directory) -> Partials {
         self.settle_facts();
         let gap_ms = i64::from(self.visit_gap_ms);
-        let accounts = accounts::rows(directory, &self.activations);
-        let class_members = classes::members(directory, &self.activations);
+        let accounts = accounts::rows(directory, &self.activations, accounts::structures_of);
+        let class_members =
+            accounts::rows(directory, &self.activations, |u, out| out.extend(&u.classes));
         let classes = std::mem::take(&mut self.classes).resolved(directory);
         let Agg {
             facts, app_facts, visits, counters, hourly, coupons, http, structure_apps, ..
@@ -297,7 +298,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         class_members,
     } = p;
     let joined = visits.unwrap_or_default();
-    let accounts = accounts::combine(accounts, &dims);
+    let accounts = accounts::combine(accounts, |s| dims.structure_text(s));
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
     let (audience, (apps, user_modules, hourly, user_visits, structure_apps, classes)) =

@@ -10,7 +10,7 @@ use super::accounts::AccountRow;
 use super::app_names::{AppEntry, AppId};
 use super::apps::{AppPartial, AppUserRow};
 use super::class_names::{ClassEntry, ClassId};
-use super::classes::{ClassActivity, ClassMember};
+use super::classes::ClassActivity;
 use super::events::EventCounts;
 use super::finish::{Partials, SketchSource};
 use super::hourly::HourlyCounts;
@@ -50,7 +50,7 @@ pub struct Gathered {
     pub class_activity: ClassActivity,
     /// Accounts of classes, one row per account and class (of every run:
     /// they are combined).
-    pub class_members: Vec<ClassMember>,
+    pub class_members: Vec<AccountRow>,
     /// The national directory's context of each school, as the runs
     /// wrote it.
     pub schools: Annuaire,

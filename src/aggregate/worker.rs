@@ -202,29 +202,11 @@ impl<'c> Worker<'c> {
             }
         }
         let Some(user) = user else { return Ok(time_ms) };
-        self.scratch.clear();
-        for s in &ev.structures {
-            let (id, seg) = self.structures.get(&self.ctx.interner, s);
-            if !self.scratch.iter().any(|&(x, _)| x == id) {
-                self.scratch.push((id, seg));
-            }
-        }
+        self.intern_places(ev);
         let structures = match known {
             Some(k) if self.scratch.is_empty() => &k.structures,
             _ => &self.scratch,
         };
-        self.class_scratch.clear();
-        for c in &ev.classes {
-            let id = self.classes.get(&self.ctx.classes, c);
-            if !self.class_scratch.contains(&id) {
-                self.class_scratch.push(id);
-            }
-        }
-        // An event that names no class counts in its user's classes of the
-        // directory, found at the end (see `ClassActivity::resolved`).
-        if self.class_scratch.is_empty() && !self.ctx.users.is_empty() {
-            self.class_scratch.push(DIRECTORY_CLASSES);
-        }
         let classes = &self.class_scratch;
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
         let raw_user = &ev.user;
@@ -241,6 +223,32 @@ impl<'c> Worker<'c> {
             raw_user,
         });
         Ok(time_ms)
+    }
+}
+
+impl Worker<'_> {
+    /// Interns the distinct structures of `ev` into `scratch` and its
+    /// distinct classes into `class_scratch`. An event that names no class
+    /// counts in its user's classes of the directory, found at the end
+    /// (see `ClassActivity::resolved`).
+    fn intern_places(&mut self, ev: &Event<'_>) {
+        self.scratch.clear();
+        for s in &ev.structures {
+            let (id, seg) = self.structures.get(&self.ctx.interner, s);
+            if !self.scratch.iter().any(|&(x, _)| x == id) {
+                self.scratch.push((id, seg));
+            }
+        }
+        self.class_scratch.clear();
+        for c in &ev.classes {
+            let id = self.classes.get(&self.ctx.classes, c);
+            if !self.class_scratch.contains(&id) {
+                self.class_scratch.push(id);
+            }
+        }
+        if self.class_scratch.is_empty() && !self.ctx.users.is_empty() {
+            self.class_scratch.push(DIRECTORY_CLASSES);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! runs' class facts and members; it reads only the names back from here.
 
 use super::table::{Merged, Table};
-use super::{BATCH_ROWS, TableLayout, class_activity, class_members, key_texts, write_parquet};
+use super::{BATCH_ROWS, TableLayout, accounts, class_activity, key_texts, write_parquet};
 use crate::aggregate::classes::{ClassMetrics, ClassRowKey};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
@@ -87,7 +87,7 @@ impl Table for Classes {
     }
 
     fn requires(&self) -> &'static [&'static str] {
-        &[NAME, class_activity::NAME, class_members::NAME]
+        &[NAME, class_activity::NAME, accounts::CLASS_MEMBERS_NAME]
     }
 }
 

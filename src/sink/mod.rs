@@ -10,7 +10,6 @@
 pub mod accounts;
 pub mod audience;
 pub mod class_activity;
-pub mod class_members;
 pub mod classes;
 pub mod hourly;
 pub mod http;

@@ -4,12 +4,12 @@
 use super::table::{Table, file_names};
 use super::visits;
 use super::{accounts, audience, hourly, http, modules, national, ode, structure_modules};
-use super::{class_activity, class_members, classes, user_activity, user_modules, user_visits};
+use super::{class_activity, classes, user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
 pub const TABLES: [&dyn Table; 16] = [
     &audience::Audience,
-    &accounts::Accounts,
+    &accounts::ACCOUNTS,
     &user_activity::UserActivity,
     &user_visits::UserVisits,
     &user_modules::UserModules,
@@ -22,7 +22,7 @@ pub const TABLES: [&dyn Table; 16] = [
     &ode::StatsAccounts,
     &ode::StatsAccess,
     &class_activity::ClassActivity,
-    &class_members::ClassMembers,
+    &accounts::CLASS_MEMBERS,
     &classes::Classes,
 ];
 
