@@ -7,10 +7,12 @@
 //!
 //! An event counts in the classes it names (`classes` of the event store),
 //! else in the classes the directory (`users.csv`) gives its user; a user
-//! in two classes counts once in each. Workers keep facts by (user, local
-//! day, class, profile), which is all a distinct count at any grain needs:
-//! runs write them (`class_activity.parquet`) and a merge counts from the
-//! runs' facts as one run counts from its own. Accounts come from the
+//! in two classes counts once in each. Workers keep facts by (user, week
+//! part, class, profile), a week part being the days of an ISO week within
+//! one month: each lies in one week and one month, so this is all a
+//! distinct count by week or month needs, with a few facts a week where
+//! days would make one a day. Runs write them (`class_activity.parquet`)
+//! and a merge counts from the runs' facts as one run counts from its own. Accounts come from the
 //! directory, one row per account and class (`class_members.parquet`),
 //! combined across runs as the accounts of structures are.
 
@@ -20,25 +22,33 @@ use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
 use super::key::{Grain, profile_name};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
+use crate::time::{month_start, week_start};
 use rayon::prelude::*;
 
 /// The grains of class rows.
 pub const CLASS_GRAINS: [Grain; 2] = [Grain::Month, Grain::Week];
 
-/// Key of a class fact: one user's day in one class under one profile.
+/// The first day of the week part holding `day`: the days of its ISO
+/// week within its month.
+pub fn week_part(day: i32) -> i32 {
+    week_start(day).max(month_start(day))
+}
+
+/// Key of a class fact: one user's week part in one class under one
+/// profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ClassFactKey {
     /// Keyed pseudonym of the user.
     pub user: u64,
-    /// Local day.
-    pub day: i32,
+    /// First day of the week part (see [`week_part`]).
+    pub part: i32,
     /// The class.
     pub class: ClassId,
     /// The profile of the events.
     pub profile: Profile,
 }
 
-/// What one user did in one class on one day.
+/// What one user did in one class in one week part.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClassFact {
     /// `LOGIN` events.
@@ -69,19 +79,24 @@ impl ClassFact {
     }
 }
 
-/// Key of a class fact within its day.
+/// Key of a class fact within its week part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct DayKey {
+struct PartKey {
     user: u64,
     class: ClassId,
     profile: Profile,
 }
 
 /// Class facts: a worker's state, a run's partial, and what a merge
-/// gathers from runs. Kept by day, as the facts of users are: the table
-/// of the day being read stays in cache.
+/// gathers from runs. Kept by week part, as the facts of users are by
+/// day: the table of the days being read stays in cache.
 #[derive(Clone, Debug, Default)]
-pub struct ClassActivity(ByDay<FastMap<DayKey, ClassFact>>);
+pub struct ClassActivity {
+    parts: ByDay<FastMap<PartKey, ClassFact>>,
+    /// The last day folded in and its week part: logs come in time order,
+    /// and the calendar arithmetic is then done once a day.
+    last: Option<(i32, i32)>,
+}
 
 impl ClassActivity {
     /// Folds in one event of `user`, `day` and `profile` in each of its
@@ -96,16 +111,24 @@ impl ClassActivity {
         classes: &[ClassId],
     ) {
         let Some(fact) = ClassFact::of(kind) else { return };
-        let facts = self.0.at(day);
+        let part = match self.last {
+            Some((d, p)) if d == day => p,
+            _ => {
+                let p = week_part(day);
+                self.last = Some((day, p));
+                p
+            }
+        };
+        let facts = self.parts.at(part);
         for &class in classes {
-            facts.entry(DayKey { user, class, profile }).or_default().add(&fact);
+            facts.entry(PartKey { user, class, profile }).or_default().add(&fact);
         }
     }
 
     /// Adds one fact (a row read back from a run).
     pub fn add_fact(&mut self, k: ClassFactKey, fact: ClassFact) {
-        let key = DayKey { user: k.user, class: k.class, profile: k.profile };
-        self.0.at(k.day).entry(key).or_default().add(&fact);
+        let key = PartKey { user: k.user, class: k.class, profile: k.profile };
+        self.parts.at(k.part).entry(key).or_default().add(&fact);
     }
 
     /// The facts with [`DIRECTORY_CLASSES`] counted in the classes
@@ -115,15 +138,15 @@ impl ClassActivity {
             // Workers mark no fact so without a directory.
             return self;
         }
-        let days: Vec<&mut FastMap<DayKey, ClassFact>> =
-            self.0.iter_mut().map(|(_, facts)| facts).collect();
+        let days: Vec<&mut FastMap<PartKey, ClassFact>> =
+            self.parts.iter_mut().map(|(_, facts)| facts).collect();
         days.into_par_iter().for_each(|facts| {
-            let from_directory: Vec<(DayKey, ClassFact)> =
+            let from_directory: Vec<(PartKey, ClassFact)> =
                 facts.extract_if(|k, _| k.class == DIRECTORY_CLASSES).collect();
             for (k, f) in from_directory {
                 let classes = directory.get(&k.user).map_or(&[][..], |u| &u.classes);
                 for &class in classes {
-                    facts.entry(DayKey { class, ..k }).or_default().add(&f);
+                    facts.entry(PartKey { class, ..k }).or_default().add(&f);
                 }
             }
         });
@@ -132,21 +155,21 @@ impl ClassActivity {
 
     /// Adds the facts of `other`.
     pub fn merge(&mut self, other: ClassActivity) {
-        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| x.add(&y)));
+        self.parts.merge(other.parts, |a, mut b| merge_maps(a, &mut b, |x, y| x.add(&y)));
     }
 
-    /// The facts sorted by user, day, class id and profile name: the rows
+    /// The facts sorted by user, week part, class id and profile name: the rows
     /// of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, ClassFact)> {
         let mut rows: Vec<(ClassFactKey, ClassFact)> = Vec::new();
-        for (day, facts) in self.0.into_days() {
+        for (part, facts) in self.parts.into_days() {
             rows.extend(facts.into_iter().map(|(k, f)| {
-                (ClassFactKey { user: k.user, day, class: k.class, profile: k.profile }, f)
+                (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)
             }));
         }
         let rank = ranks(classes, |c| (c.id.as_str(), ""));
         rows.par_sort_unstable_by_key(|(k, _)| {
-            (k.user, k.day, rank[k.class as usize], k.profile.name_rank())
+            (k.user, k.part, rank[k.class as usize], k.profile.name_rank())
         });
         rows
     }
@@ -264,8 +287,12 @@ fn count_users(facts: &[(ClassFactKey, ClassFact)]) -> FastMap<ClassRowKey, Clas
         for (k, f) in user {
             for grain in CLASS_GRAINS {
                 for profile in [Some(k.profile), None] {
-                    let key =
-                        ClassRowKey { grain, period: grain.period(k.day), class: k.class, profile };
+                    let key = ClassRowKey {
+                        grain,
+                        period: grain.period(k.part),
+                        class: k.class,
+                        profile,
+                    };
                     let m = match mine.iter().position(|(k, _)| *k == key) {
                         Some(i) => &mut mine[i].1,
                         None => {

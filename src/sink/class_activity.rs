@@ -1,6 +1,7 @@
-//! `class_activity.parquet`: one row per user, local day, class and
-//! profile, with the user's connections, access and activations in the
-//! class that day: what a merge counts the class figures from.
+//! `class_activity.parquet`: one row per user, week part (the days of an
+//! ISO week within one month), class and profile, with the user's
+//! connections, access and activations in the class then: what a merge
+//! counts the class figures from.
 
 use super::table::{Merged, Table};
 use super::{BATCH_ROWS, TableLayout, key_texts, write_parquet};
@@ -21,7 +22,7 @@ pub struct ClassActivity;
 /// Its file name.
 pub const NAME: &str = "class_activity.parquet";
 const USER_KEY: &str = "user_key";
-const DAY: &str = "day";
+const WEEK_PART: &str = "week_part";
 const CLASS_ID: &str = "class_id";
 const PROFILE: &str = "profile";
 const CONNECTIONS: &str = "connections";
@@ -29,7 +30,7 @@ const ACCESS: &str = "access";
 const ACTIVATIONS: &str = "activations";
 
 const LAYOUT: TableLayout =
-    TableLayout { sorted_by: &[USER_KEY, DAY, CLASS_ID, PROFILE], plain: &[USER_KEY] };
+    TableLayout { sorted_by: &[USER_KEY, WEEK_PART, CLASS_ID, PROFILE], plain: &[USER_KEY] };
 
 impl Table for ClassActivity {
     fn name(&self) -> &'static str {
@@ -41,7 +42,7 @@ impl Table for ClassActivity {
         let int = |n| Field::new(n, DataType::Int64, false);
         Arc::new(Schema::new(vec![
             int(USER_KEY),
-            Field::new(DAY, DataType::Date32, false),
+            Field::new(WEEK_PART, DataType::Date32, false),
             Field::new(CLASS_ID, DataType::Utf8, false),
             Field::new(PROFILE, DataType::Utf8, false),
             int(CONNECTIONS),
@@ -59,7 +60,7 @@ impl Table for ClassActivity {
             };
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|(k, _)| k.user as i64))),
-                Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.day))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|(k, _)| k.part))),
                 key_texts(rows, |k| Some(classes[k.class as usize].id.as_str())),
                 key_texts(rows, |k| Some(k.profile.name())),
                 count(|c| c.connections),
@@ -83,18 +84,18 @@ impl Table for ClassActivity {
 /// Adds the facts of the table at `path`.
 fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
     for b in batches(path)? {
-        let (user, day) = (ints(&b, USER_KEY, path)?, dates(&b, DAY, path)?);
+        let (user, part) = (ints(&b, USER_KEY, path)?, dates(&b, WEEK_PART, path)?);
         let (class, profile) = (strings(&b, CLASS_ID, path)?, strings(&b, PROFILE, path)?);
         let count = |n| ints(&b, n, path);
         let (connections, access) = (count(CONNECTIONS)?, count(ACCESS)?);
         let activations = count(ACTIVATIONS)?;
-        // Counts of a day of one user are far below u32::MAX; a larger
+        // Counts of a week part of one user are far below u32::MAX; a larger
         // one is a damaged table, saturated rather than wrapped.
         let small = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
         for i in 0..b.num_rows() {
             let key = ClassFactKey {
                 user: user.value(i) as u64,
-                day: day.value(i),
+                part: part.value(i),
                 class: into.dims.class(class.value(i), None, None),
                 profile: Profile::from_name(profile.value(i).as_bytes()),
             };
