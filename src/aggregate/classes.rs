@@ -10,11 +10,12 @@
 //! in two classes counts once in each. Workers keep facts by (user, week
 //! part, class, profile), a week part being the days of an ISO week within
 //! one month: each lies in one week and one month, so this is all a
-//! distinct count by week or month needs, with a few facts a week where
-//! days would make one a day. Runs write them (`class_activity.parquet`)
-//! and a merge counts from the runs' facts as one run counts from its own. Accounts come from the
-//! directory, one row per account and class (`class_members.parquet`),
-//! combined across runs as the accounts of structures are.
+//! distinct count by week or month needs, with one or two facts a week
+//! where days would make one a day. Runs write them
+//! (`class_activity.parquet`) and a merge counts from the runs' facts as
+//! one run counts from its own. Accounts come from the directory, one row
+//! per account and class (`class_members.parquet`), combined across runs
+//! as the accounts of structures are.
 
 use super::accounts::{self, AccountRow, Directory};
 use super::by_day::ByDay;
@@ -135,12 +136,12 @@ impl ClassActivity {
     /// `directory` gives their user instead (in none if it gives none).
     pub fn resolved(mut self, directory: &Directory) -> ClassActivity {
         if directory.is_empty() {
-            // Workers mark no fact so without a directory.
+            // Without a directory, workers mark no fact so.
             return self;
         }
-        let days: Vec<&mut FastMap<PartKey, ClassFact>> =
+        let parts: Vec<&mut FastMap<PartKey, ClassFact>> =
             self.parts.iter_mut().map(|(_, facts)| facts).collect();
-        days.into_par_iter().for_each(|facts| {
+        parts.into_par_iter().for_each(|facts| {
             let from_directory: Vec<(PartKey, ClassFact)> =
                 facts.extract_if(|k, _| k.class == DIRECTORY_CLASSES).collect();
             for (k, f) in from_directory {
@@ -158,8 +159,8 @@ impl ClassActivity {
         self.parts.merge(other.parts, |a, mut b| merge_maps(a, &mut b, |x, y| x.add(&y)));
     }
 
-    /// The facts sorted by user, week part, class id and profile name: the rows
-    /// of `class_activity.parquet`, and the order [`count`] needs.
+    /// The facts sorted by user, week part, class id and profile name: the
+    /// rows of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, ClassFact)> {
         let mut rows: Vec<(ClassFactKey, ClassFact)> = Vec::new();
         for (part, facts) in self.parts.into_days() {
