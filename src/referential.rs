@@ -7,7 +7,7 @@ use crate::annuaire::Annuaire;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hash::FastMap;
 use crate::parse::Profile;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the referential says of one structure.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -100,22 +100,16 @@ impl Referential {
                 dir.display()
             )));
         }
-        let mut referential = Referential::from_readers(
-            structures.as_ref().map(|(p, f)| (p.as_path(), f)),
-            users.as_ref().map(|(p, f)| (p.as_path(), f)),
-        )?;
-        if let Some((path, file)) = classes {
-            referential.classes = read_classes(&path, file)?;
-        }
-        Ok(referential)
+        Referential::from_readers(given(&structures), given(&users), given(&classes))
     }
 
-    /// Reads a referential from the contents of `structures.csv` and
-    /// `users.csv` (either may be absent), each with the path its errors
-    /// name.
+    /// Reads a referential from the contents of `structures.csv`,
+    /// `users.csv` and `classes.csv` (any may be absent), each with the
+    /// path its errors name.
     pub fn from_readers(
         structures: Option<(&Path, impl std::io::Read)>,
         users: Option<(&Path, impl std::io::Read)>,
+        classes: Option<(&Path, impl std::io::Read)>,
     ) -> Result<Referential> {
         let mut referential = match structures {
             Some((path, input)) => Referential::read(path, input)?,
@@ -123,6 +117,9 @@ impl Referential {
         };
         if let Some((path, input)) = users {
             referential.users = read_users(path, input)?;
+        }
+        if let Some((path, input)) = classes {
+            referential.classes = read_classes(path, input)?;
         }
         Ok(referential)
     }
@@ -167,6 +164,12 @@ impl Referential {
     pub fn is_empty(&self) -> bool {
         self.structures.is_empty()
     }
+}
+
+/// A file opened by [`Referential::load`], as [`Referential::from_readers`]
+/// takes it.
+fn given(file: &Option<(PathBuf, std::fs::File)>) -> Option<(&Path, &std::fs::File)> {
+    file.as_ref().map(|(p, f)| (p.as_path(), f))
 }
 
 fn bad(path: &Path, line: u64, message: impl Into<String>) -> Error {

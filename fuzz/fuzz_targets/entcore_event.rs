@@ -1,6 +1,6 @@
 //! The event-store reader against a reference built on serde_json: the
 //! same lines accepted, and the same time, user, kind, profile, module,
-//! structures and id read from them.
+//! structures, classes and id read from them.
 #![no_main]
 
 use entlog::parse::json::{number_to_i64, parse_long};
@@ -22,6 +22,7 @@ struct Fields {
     profile: Profile,
     module: Vec<u8>,
     structures: Vec<Vec<u8>>,
+    classes: Vec<Vec<u8>>,
     id: Vec<u8>,
 }
 
@@ -54,6 +55,16 @@ fn number(n: &serde_json::Number) -> Option<i64> {
     number_to_i64(n.to_string().as_bytes())
 }
 
+/// The strings of the array `key` (nothing when it is no array).
+fn strings(m: &Map<String, Value>, key: &str) -> Vec<Vec<u8>> {
+    match m.get(key) {
+        Some(Value::Array(a)) => {
+            a.iter().filter_map(Value::as_str).map(|s| s.as_bytes().to_vec()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn string(m: &Map<String, Value>, key: &str) -> Option<Vec<u8>> {
     m.get(key).and_then(Value::as_str).map(|s| s.as_bytes().to_vec())
 }
@@ -78,19 +89,14 @@ fn reference(line: &[u8]) -> Option<Result<Fields, ParseError>> {
         Some(user) if !user.is_empty() => user,
         _ => return Some(Err(ParseError::MissingUser)),
     };
-    let structures = match m.get("structures") {
-        Some(Value::Array(a)) => {
-            a.iter().filter_map(Value::as_str).map(|s| s.as_bytes().to_vec()).collect()
-        }
-        _ => Vec::new(),
-    };
     Some(Ok(Fields {
         time_ms,
         kind: string(&m, "event-type").map_or(EventKind::Other, |k| EventKind::from_entcore(&k)),
         user,
         profile: string(&m, "profil").map_or(Profile::Unknown, |p| Profile::from_name(&p)),
         module: string(&m, "module").unwrap_or_default(),
-        structures,
+        structures: strings(&m, "structures"),
+        classes: strings(&m, "classes"),
         id: match m.get("_id") {
             Some(Value::Object(oid)) => string(oid, "$oid").unwrap_or_default(),
             _ => string(&m, "_id").unwrap_or_default(),
@@ -107,6 +113,7 @@ fuzz_target!(|line: &[u8]| {
         profile: ev.profile,
         module: ev.module.to_vec(),
         structures: ev.structures.iter().map(|s| s.to_vec()).collect(),
+        classes: ev.classes.iter().map(|s| s.to_vec()).collect(),
         id: ev.id.to_vec(),
     });
     let Some(expected) = reference(line) else { return };

@@ -1,5 +1,6 @@
 //! The referential's CSV files: `structures.csv`, then `users.csv` after
-//! the first NUL byte. Either is read or refused with an error naming it.
+//! the first NUL byte, then `classes.csv` after the second. Each is read
+//! or refused with an error naming it.
 #![no_main]
 
 use entlog::referential::Referential;
@@ -7,16 +8,19 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-    let (structures, users) = match data.iter().position(|&b| b == 0) {
-        Some(i) => (&data[..i], Some(&data[i + 1..])),
-        None => (data, None),
-    };
+    let mut files = data.splitn(3, |&b| b == 0);
+    let structures = files.next().unwrap_or_default();
+    let (users, classes) = (files.next(), files.next());
     let read = Referential::from_readers(
         Some((Path::new("structures.csv"), structures)),
         users.map(|u| (Path::new("users.csv"), u)),
+        classes.map(|c| (Path::new("classes.csv"), c)),
     );
     if let Err(e) = read {
         let message = e.to_string();
-        assert!(message.contains("structures.csv") || message.contains("users.csv"), "{message}");
+        assert!(
+            ["structures.csv", "users.csv", "classes.csv"].iter().any(|f| message.contains(f)),
+            "{message}"
+        );
     }
 });
