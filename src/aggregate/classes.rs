@@ -2,7 +2,7 @@
 //! accounts and activated accounts by (grain, period, class, profile), the
 //! class level of the platform's own statistics module, by week and by
 //! month (a row of every class and profile with accounts for every day
-//! made 3.4 million rows at `--scale 1`, most of the final stage).
+//! made 3.4 million rows at `--scale 1`).
 //!
 //! An event counts in the classes it names (`classes` of the event store),
 //! else in the classes the directory (`users.csv`) gives its user; a user
