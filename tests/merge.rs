@@ -225,8 +225,24 @@ fn the_same_content_under_another_name_counts_once_or_is_refused() {
     let other = dump.join("events/2020-02.json");
     let with = ["-q", "--referential", dump.to_str().unwrap()];
     assert_eq!(analyze(&other, &c, &with).status.code(), Some(0));
-    let o = merge_command(&[a, c], &merged);
+    let o = merge_command(&[a, c.clone()], &merged);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different referential"));
     assert!(!merged.exists());
+    // Nor two whose referentials differ by the names of classes alone.
+    let renamed = dir.path().join("renamed");
+    std::fs::create_dir_all(&renamed).unwrap();
+    for file in ["structures.csv", "users.csv"] {
+        std::fs::copy(dump.join(file), renamed.join(file)).unwrap();
+    }
+    let classes = std::fs::read_to_string(dump.join("classes.csv")).unwrap();
+    let other_names = classes.replace("6e A", "6e Alpha");
+    assert_ne!(other_names, classes);
+    std::fs::write(renamed.join("classes.csv"), other_names).unwrap();
+    let d = dir.path().join("d");
+    let with = ["-q", "--referential", renamed.to_str().unwrap()];
+    assert_eq!(analyze(&month, &d, &with).status.code(), Some(0));
+    let o = merge_command(&[c, d], &merged);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different referential"));
 }
