@@ -377,19 +377,26 @@ mod tests {
         a.add(3, march, Profile::Student, EventKind::Other, &[1]);
         let mut b = ClassActivity::default();
         b.add(1, march, Profile::Student, EventKind::Login, &[1]);
+        // Tuesday 31 March and Wednesday 1 April: one ISO week, two week
+        // parts.
+        b.add(1, march + 29, Profile::Student, EventKind::Login, &[0]);
+        b.add(1, march + 30, Profile::Student, EventKind::Login, &[0]);
         a.merge(b);
         let names = classes();
         let tables = count(a, Vec::new(), &names).finish(&[], &names);
-        assert_eq!(tables.facts.len(), 4, "{:?}", tables.facts);
+        let parts: Vec<i32> = tables.facts.iter().map(|(k, _)| k.part - march).collect();
+        assert_eq!(parts, [0, 0, 28, 30, 0], "{:?}", tables.facts);
         let rows: FastMap<_, _> = tables.rows.into_iter().collect();
-        let month = |class, profile| {
-            rows[&ClassRowKey { grain: Grain::Month, period: march - 1, class, profile }]
+        let row = |grain, period, class, profile| {
+            let m: ClassMetrics = rows[&ClassRowKey { grain, period, class, profile }];
+            (m.connections, m.unique_visitors, m.access)
         };
-        let c6a = month(0, None);
-        assert_eq!((c6a.connections, c6a.unique_visitors, c6a.access), (3, 2, 1));
-        let c6b = month(1, Some(Profile::Student));
-        assert_eq!((c6b.connections, c6b.unique_visitors), (2, 1));
-        assert_eq!(month(0, Some(Profile::Relative)).unique_visitors, 1);
+        let month = |class, profile| row(Grain::Month, march - 1, class, profile);
+        assert_eq!(month(0, None), (4, 2, 1));
+        assert_eq!(month(1, Some(Profile::Student)), (2, 1, 0));
+        assert_eq!(month(0, Some(Profile::Relative)), (1, 1, 1));
+        assert_eq!(row(Grain::Week, march + 28, 0, None), (2, 1, 0));
+        assert_eq!(row(Grain::Month, march + 30, 0, None), (1, 1, 0));
     }
 
     #[test]
