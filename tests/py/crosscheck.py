@@ -41,22 +41,27 @@ ODE_HEADER = ('"Etablissement";"UAI";"Date";"Profil";"Connexions";"Visiteurs uni
 ODE_ACCESS_HEADER = '"Etablissement";"UAI";"Date";"Profil";"Nombre d\'accès";"Application"'
 
 
+def referential_rows(ref_dir, name):
+    """The rows of the referential's file `name`, none when it is absent."""
+    try:
+        f = open(f"{ref_dir}/{name}", newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        return []
+    with f:
+        return list(csv.DictReader(f))
+
+
 def read_directory(ref_dir):
     """users.csv: id -> (profile, structures, activated, classes), in file order."""
     directory = {}
-    try:
-        f = open(f"{ref_dir}/users.csv", newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        return directory
-    with f:
-        for row in csv.DictReader(f):
-            profile = row["profile"].strip()
-            structs = [s.strip() for s in row["structures"].split(";") if s.strip()]
-            activated = (row.get("activated") or "").strip().lower() == "true"
-            classes = [c.strip() for c in (row.get("classes") or "").split(";") if c.strip()]
-            directory[row["id"].strip()] = (profile if profile in PROFILES else "Unknown",
-                                            list(dict.fromkeys(structs)), activated,
-                                            list(dict.fromkeys(classes)))
+    for row in referential_rows(ref_dir, "users.csv"):
+        profile = row["profile"].strip()
+        structs = [s.strip() for s in row["structures"].split(";") if s.strip()]
+        activated = (row.get("activated") or "").strip().lower() == "true"
+        classes = [c.strip() for c in (row.get("classes") or "").split(";") if c.strip()]
+        directory[row["id"].strip()] = (profile if profile in PROFILES else "Unknown",
+                                        list(dict.fromkeys(structs)), activated,
+                                        list(dict.fromkeys(classes)))
     return directory
 
 
@@ -148,16 +153,8 @@ def scopes_of(structs, segment_of):
 
 def read_classes(ref_dir):
     """classes.csv: id -> (name, structure id)."""
-    classes = {}
-    try:
-        f = open(f"{ref_dir}/classes.csv", newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        return classes
-    with f:
-        for row in csv.DictReader(f):
-            classes[row["id"].strip()] = (row["name"].strip() or None,
-                                          row["structure_id"].strip() or None)
-    return classes
+    return {row["id"].strip(): (row["name"].strip() or None, row["structure_id"].strip() or None)
+            for row in referential_rows(ref_dir, "classes.csv")}
 
 
 def check_classes(out, directory, activated_on, periods, class_counts, class_visitors,
