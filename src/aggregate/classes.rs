@@ -19,9 +19,10 @@
 use super::accounts::{self, AccountRow, Directory};
 use super::by_day::ByDay;
 use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
+use super::key::Counts;
 use super::key::{Grain, profile_name};
 use crate::hash::{FastMap, merge_maps};
-use crate::parse::{EventKind, Profile};
+use crate::parse::Profile;
 use crate::time::{month_start, week_start};
 use rayon::prelude::*;
 
@@ -48,37 +49,6 @@ pub struct ClassFactKey {
     pub profile: Profile,
 }
 
-/// What one user did in one class in one week part.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ClassFact {
-    /// `LOGIN` events.
-    pub connections: u32,
-    /// `ACCESS` events.
-    pub access: u32,
-    /// `ACTIVATION` events.
-    pub activations: u32,
-}
-
-impl ClassFact {
-    /// The fact of one event of `kind`, `None` for a kind no class figure
-    /// counts.
-    fn of(kind: EventKind) -> Option<ClassFact> {
-        let one = ClassFact::default();
-        match kind {
-            EventKind::Login => Some(ClassFact { connections: 1, ..one }),
-            EventKind::Access => Some(ClassFact { access: 1, ..one }),
-            EventKind::Activation => Some(ClassFact { activations: 1, ..one }),
-            EventKind::Admin | EventKind::Other => None,
-        }
-    }
-
-    fn add(&mut self, o: &ClassFact) {
-        self.connections += o.connections;
-        self.access += o.access;
-        self.activations += o.activations;
-    }
-}
-
 /// Key of a class fact within its week part.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct PartKey {
@@ -92,25 +62,24 @@ struct PartKey {
 /// day: the table of the days being read stays in cache.
 #[derive(Clone, Debug, Default)]
 pub struct ClassActivity {
-    parts: ByDay<FastMap<PartKey, ClassFact>>,
+    parts: ByDay<FastMap<PartKey, Counts>>,
     /// The last day folded in and its week part: logs come in time order,
     /// and the calendar arithmetic is then done once a day.
     last: Option<(i32, i32)>,
 }
 
 impl ClassActivity {
-    /// Folds in one event of `user`, `day` and `profile` in each of its
-    /// distinct `classes`.
+    /// Adds the counts of one event of `user`, `day` and `profile` to each
+    /// of its distinct `classes`.
     #[inline]
     pub fn add(
         &mut self,
         user: u64,
         day: i32,
         profile: Profile,
-        kind: EventKind,
+        delta: Counts,
         classes: &[ClassId],
     ) {
-        let Some(fact) = ClassFact::of(kind) else { return };
         let part = match self.last {
             Some((d, p)) if d == day => p,
             _ => {
@@ -121,14 +90,14 @@ impl ClassActivity {
         };
         let facts = self.parts.at(part);
         for &class in classes {
-            facts.entry(PartKey { user, class, profile }).or_default().add(&fact);
+            *facts.entry(PartKey { user, class, profile }).or_default() += delta;
         }
     }
 
     /// Adds one fact (a row read back from a run).
-    pub fn add_fact(&mut self, k: ClassFactKey, fact: ClassFact) {
+    pub fn add_fact(&mut self, k: ClassFactKey, counts: Counts) {
         let key = PartKey { user: k.user, class: k.class, profile: k.profile };
-        self.parts.at(k.part).entry(key).or_default().add(&fact);
+        *self.parts.at(k.part).entry(key).or_default() += counts;
     }
 
     /// The facts with [`DIRECTORY_CLASSES`] counted in the classes
@@ -138,15 +107,15 @@ impl ClassActivity {
             // Without a directory, workers mark no fact so.
             return self;
         }
-        let parts: Vec<&mut FastMap<PartKey, ClassFact>> =
+        let parts: Vec<&mut FastMap<PartKey, Counts>> =
             self.parts.iter_mut().map(|(_, facts)| facts).collect();
         parts.into_par_iter().for_each(|facts| {
-            let from_directory: Vec<(PartKey, ClassFact)> =
+            let from_directory: Vec<(PartKey, Counts)> =
                 facts.extract_if(|k, _| k.class == DIRECTORY_CLASSES).collect();
             for (k, f) in from_directory {
                 let classes = directory.get(&k.user).map_or(&[][..], |u| &u.classes);
                 for &class in classes {
-                    facts.entry(PartKey { class, ..k }).or_default().add(&f);
+                    *facts.entry(PartKey { class, ..k }).or_default() += f;
                 }
             }
         });
@@ -155,13 +124,13 @@ impl ClassActivity {
 
     /// Adds the facts of `other`.
     pub fn merge(&mut self, other: ClassActivity) {
-        self.parts.merge(other.parts, |a, mut b| merge_maps(a, &mut b, |x, y| x.add(&y)));
+        self.parts.merge(other.parts, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
     }
 
     /// The facts sorted by user, week part, class id and profile name: the
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
-    pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, ClassFact)> {
-        let mut rows: Vec<(ClassFactKey, ClassFact)> = Vec::new();
+    pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
+        let mut rows: Vec<(ClassFactKey, Counts)> = Vec::new();
         for (part, facts) in self.parts.into_days() {
             rows.extend(facts.into_iter().map(|(k, f)| {
                 (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)
@@ -238,7 +207,7 @@ pub struct ClassTables {
     /// id and profile name.
     pub rows: Vec<(ClassRowKey, ClassMetrics)>,
     /// `class_activity.parquet` rows (see [`ClassActivity::rows`]).
-    pub facts: Vec<(ClassFactKey, ClassFact)>,
+    pub facts: Vec<(ClassFactKey, Counts)>,
     /// `class_members.parquet` rows (see [`accounts::combine`]).
     pub members: Vec<AccountRow>,
 }
@@ -247,7 +216,7 @@ pub struct ClassTables {
 /// needs nothing of the other figures, done while they are made.
 pub struct Counted {
     rows: FastMap<ClassRowKey, ClassMetrics>,
-    facts: Vec<(ClassFactKey, ClassFact)>,
+    facts: Vec<(ClassFactKey, Counts)>,
     members: Vec<AccountRow>,
 }
 
@@ -277,7 +246,7 @@ pub fn count(facts: ClassActivity, members: Vec<AccountRow>, classes: &[ClassEnt
 }
 
 /// The rows of the facts of whole users (sorted by user).
-fn count_users(facts: &[(ClassFactKey, ClassFact)]) -> FastMap<ClassRowKey, ClassMetrics> {
+fn count_users(facts: &[(ClassFactKey, Counts)]) -> FastMap<ClassRowKey, ClassMetrics> {
     let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
     // One user's rows: their days reach the same few weeks and months again
     // and again, which a short list finds without a lookup in the table.
@@ -300,9 +269,9 @@ fn count_users(facts: &[(ClassFactKey, ClassFact)]) -> FastMap<ClassRowKey, Clas
                             &mut mine.last_mut().expect("just pushed").1
                         }
                     };
-                    m.connections += i64::from(f.connections);
-                    m.access += i64::from(f.access);
-                    m.activations += i64::from(f.activations);
+                    m.connections += f.connections as i64;
+                    m.access += f.access as i64;
+                    m.activations += f.activations as i64;
                     // A user counts once per row, however many days of it
                     // they came.
                     m.unique_visitors = m.unique_visitors.max(i64::from(f.connections > 0));
@@ -357,6 +326,7 @@ fn fill_accounts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::EventKind;
     use crate::time::days_from_civil;
 
     fn classes() -> Vec<ClassEntry> {
@@ -370,17 +340,16 @@ mod tests {
     fn a_user_in_two_classes_counts_once_in_each() {
         let march = days_from_civil(2020, 3, 2);
         let mut a = ClassActivity::default();
-        a.add(1, march, Profile::Student, EventKind::Login, &[0, 1]);
-        a.add(1, march + 1, Profile::Student, EventKind::Login, &[0]);
-        a.add(2, march, Profile::Relative, EventKind::Login, &[0]);
-        a.add(2, march, Profile::Relative, EventKind::Access, &[0]);
-        a.add(3, march, Profile::Student, EventKind::Other, &[1]);
+        a.add(1, march, Profile::Student, Counts::of(EventKind::Login).unwrap(), &[0, 1]);
+        a.add(1, march + 1, Profile::Student, Counts::of(EventKind::Login).unwrap(), &[0]);
+        a.add(2, march, Profile::Relative, Counts::of(EventKind::Login).unwrap(), &[0]);
+        a.add(2, march, Profile::Relative, Counts::of(EventKind::Access).unwrap(), &[0]);
         let mut b = ClassActivity::default();
-        b.add(1, march, Profile::Student, EventKind::Login, &[1]);
+        b.add(1, march, Profile::Student, Counts::of(EventKind::Login).unwrap(), &[1]);
         // Tuesday 31 March and Wednesday 1 April: one ISO week, two week
         // parts.
-        b.add(1, march + 29, Profile::Student, EventKind::Login, &[0]);
-        b.add(1, march + 30, Profile::Student, EventKind::Login, &[0]);
+        b.add(1, march + 29, Profile::Student, Counts::of(EventKind::Login).unwrap(), &[0]);
+        b.add(1, march + 30, Profile::Student, Counts::of(EventKind::Login).unwrap(), &[0]);
         a.merge(b);
         let names = classes();
         let tables = count(a, Vec::new(), &names).finish(&[], &names);

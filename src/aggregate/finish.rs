@@ -10,13 +10,13 @@ use super::accounts::{self, AccountRow, Directory};
 use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
 use super::by_day::ByDay;
 use super::classes::ClassRowKey;
-use super::classes::{self, ClassActivity, ClassFact, ClassFactKey, ClassMetrics};
+use super::classes::{self, ClassActivity, ClassFactKey, ClassMetrics};
 use super::events::EventCounts;
 use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
+use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
 use super::key::{Fact, FactKey, SHARDS, user_shard};
-use super::key::{Grain, Metrics, RowKey, profile_name};
 use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
 use super::structure_apps::{StructureAppKey, StructureApps};
@@ -112,7 +112,7 @@ pub struct Tables {
     pub classes: Vec<(ClassRowKey, ClassMetrics)>,
     /// `class_activity.parquet` rows, sorted by user, day, class id and
     /// profile.
-    pub class_activity: Vec<(ClassFactKey, ClassFact)>,
+    pub class_activity: Vec<(ClassFactKey, Counts)>,
     /// `class_members.parquet` rows, sorted by user key, profile and class
     /// id.
     pub class_members: Vec<AccountRow>,

@@ -139,9 +139,9 @@ impl Agg {
         }
         if let Some(delta) = Counts::of(kind) {
             self.counters.add(day, profile, structures, delta);
-        }
-        if !classes.is_empty() {
-            self.classes.add(user, day, profile, kind, classes);
+            if !classes.is_empty() {
+                self.classes.add(user, day, profile, delta, classes);
+            }
         }
         let fact = Fact {
             connections: u32::from(kind == EventKind::Login),

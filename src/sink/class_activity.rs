@@ -5,9 +5,10 @@
 
 use super::table::{Merged, Table};
 use super::{BATCH_ROWS, TableLayout, key_texts, write_parquet};
-use crate::aggregate::classes::{ClassFact, ClassFactKey};
+use crate::aggregate::classes::ClassFactKey;
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::Gathered;
+use crate::aggregate::key::Counts;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
 use crate::stored::{batches, dates, ints, strings};
@@ -55,8 +56,8 @@ impl Table for ClassActivity {
         let path = dir.join(NAME);
         let classes = &tables.dims.classes;
         let batches = tables.class_activity.chunks(BATCH_ROWS).map(|rows| {
-            let count = |f: fn(&ClassFact) -> u32| -> ArrayRef {
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, c)| i64::from(f(c)))))
+            let count = |f: fn(&Counts) -> u64| -> ArrayRef {
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, c)| f(c) as i64)))
             };
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|(k, _)| k.user as i64))),
@@ -89,9 +90,8 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
         let count = |n| ints(&b, n, path);
         let (connections, access) = (count(CONNECTIONS)?, count(ACCESS)?);
         let activations = count(ACTIVATIONS)?;
-        // Counts of a week part of one user are far below u32::MAX; a larger
-        // one is a damaged table, saturated rather than wrapped.
-        let small = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+        // A negative count is a damaged table: read as none.
+        let small = |v: i64| v.max(0) as u64;
         for i in 0..b.num_rows() {
             let key = ClassFactKey {
                 user: user.value(i) as u64,
@@ -99,12 +99,12 @@ fn gather(path: &Path, into: &mut Gathered) -> Result<()> {
                 class: into.dims.class(class.value(i), None, None),
                 profile: Profile::from_name(profile.value(i).as_bytes()),
             };
-            let fact = ClassFact {
+            let counts = Counts {
                 connections: small(connections.value(i)),
                 access: small(access.value(i)),
                 activations: small(activations.value(i)),
             };
-            into.class_activity.add_fact(key, fact);
+            into.class_activity.add_fact(key, counts);
         }
     }
     Ok(())
