@@ -155,6 +155,12 @@ impl Referential {
         }
     }
 
+    /// Whether some structure has a school code (UAI): only those appear
+    /// in the national datasets.
+    pub fn has_school_codes(&self) -> bool {
+        self.structures.values().any(|s| s.uai.is_some())
+    }
+
     /// Number of structures known.
     pub fn len(&self) -> usize {
         self.structures.len()

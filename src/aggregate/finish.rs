@@ -24,6 +24,7 @@ use super::users::{self, UserActivityRow, Visitors};
 use super::visits::{self, DayVisits, NationalMetrics, VisitList};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
+use crate::national::GROUPS;
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
@@ -45,27 +46,18 @@ pub struct VisitRow {
     pub seconds: i64,
 }
 
-/// One row of the national weekly export: a school and an ISO week, with
-/// visits, distinct users and seconds for everyone, then for each of
-/// [`NATIONAL_PROFILES`].
+/// One row of the national datasets: a school and an ISO week, with
+/// visits, distinct users and seconds of every column group (see
+/// [`crate::national`]); each dataset writes its range of groups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NationalRow {
     /// School code.
     pub uai: String,
     /// Monday of the week.
     pub week: i32,
-    /// Everyone, then each national profile.
-    pub figures: [NationalMetrics; 5],
+    /// The figures of every group, in group order.
+    pub figures: Vec<NationalMetrics>,
 }
-
-/// The profiles of the national export, in its column order, with their
-/// column suffixes.
-pub const NATIONAL_PROFILES: [(Profile, &str); 4] = [
-    (Profile::Student, "eleve"),
-    (Profile::Relative, "parent"),
-    (Profile::Teacher, "enseignant"),
-    (Profile::Personnel, "admin_vie_scol_tech"),
-];
 
 /// Settings of the final stage.
 #[derive(Clone)]
@@ -81,7 +73,7 @@ pub struct Settings {
 pub struct Tables {
     /// `visits.parquet` rows, by month and profile.
     pub visits: Vec<VisitRow>,
-    /// `fr-en-dnma-par-uai-profils` rows, by school code and week.
+    /// The national datasets' rows, by school code and week.
     pub national: Vec<NationalRow>,
     /// `hourly.parquet` rows, sorted by day, hour, profile.
     pub hourly: Vec<HourlyRow>,
@@ -560,11 +552,12 @@ fn visit_table(shards: &[VisitList]) -> VisitList {
     let mut out = VisitList {
         spans: Vec::with_capacity(total),
         structures: Vec::with_capacity(lists.iter().map(|l| l.structures.len()).sum()),
+        points: Vec::with_capacity(lists.iter().map(|l| l.points.len()).sum()),
     };
     for (list, i) in order {
         let list = lists[list as usize];
         let span = &list.spans[i as usize];
-        out.push_span(*span, list.structures_of(span));
+        out.push_span(*span, list.structures_of(span), list.points_of(span));
     }
     out
 }
@@ -603,20 +596,16 @@ fn visit_rows(
     rows
 }
 
-/// The national export's rows, sorted by school code and week.
+/// The national datasets' rows, sorted by school code and week.
 fn national_rows(
     national: FastMap<visits::NationalKey, NationalMetrics>,
     uais: &[String],
 ) -> Vec<NationalRow> {
-    let mut rows: FastMap<(u32, i32), [NationalMetrics; 5]> = FastMap::default();
-    for ((week, uai, profile), m) in national {
-        let column = match profile {
-            None => Some(0),
-            Some(p) => NATIONAL_PROFILES.iter().position(|(q, _)| *q == p).map(|i| i + 1),
-        };
-        if let Some(c) = column {
-            rows.entry((uai, week)).or_default()[c] = m;
-        }
+    let mut rows: FastMap<(u32, i32), Vec<NationalMetrics>> = FastMap::default();
+    for ((week, uai, group), m) in national {
+        let row =
+            rows.entry((uai, week)).or_insert_with(|| vec![NationalMetrics::default(); GROUPS]);
+        row[usize::from(group)] = m;
     }
     let mut rows: Vec<NationalRow> = rows
         .into_iter()

@@ -12,7 +12,8 @@ use super::http::HttpAgg;
 use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
-use super::visits::{DayVisits, day_base_ms};
+use super::visits::{DayVisits, Touch, day_base_ms};
+use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -39,6 +40,11 @@ pub struct Record<'s> {
     pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
+    /// The device of the event's user agent.
+    pub device: Device,
+    /// The national service the event counts for ([`NO_SERVICE`](super::visits::NO_SERVICE) when
+    /// none), or `None` when the services of visits are not counted.
+    pub service: Option<u8>,
     /// The raw user id, hashed into an HLL coupon on the user's first
     /// `LOGIN` in this state.
     pub raw_user: &'s [u8],
@@ -121,14 +127,15 @@ impl Agg {
     /// Folds one resolved event in.
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user } =
-            *r;
+        let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, .. } = *r;
         if kind == EventKind::Admin {
             return;
         }
         if kind == EventKind::Login {
             self.hourly.add(day, hour, profile, 1);
-            self.coupons[user_shard(user)].entry(user).or_insert_with(|| sketch::coupon(raw_user));
+            self.coupons[user_shard(user)]
+                .entry(user)
+                .or_insert_with(|| sketch::coupon(r.raw_user));
         }
         if let Some(app) = app {
             self.app_facts.add(user, day, app, profile);
@@ -159,8 +166,9 @@ impl Agg {
         if let Some(visits) = &mut self.visits {
             let ids = structures.iter().map(|&(s, _)| s);
             let at = (time_ms - day_base_ms(day)) as u32;
+            let touch = Touch { at, profile, device: r.device, service: r.service };
             // A worker's own events go to the first piece.
-            visits[0].at(day).entry(user).or_default().add(at, profile, ids, self.visit_gap_ms);
+            visits[0].at(day).entry(user).or_default().add(touch, ids, self.visit_gap_ms);
         }
         let pending = &mut self.pending;
         let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {

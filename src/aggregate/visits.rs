@@ -17,7 +17,9 @@
 
 use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
+use crate::device::Device;
 use crate::hash::{FastMap, FastSet};
+use crate::national::{Group, service_group, visit_groups};
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
@@ -30,10 +32,40 @@ pub fn day_base_ms(day: i32) -> i64 {
     (i64::from(day) - 1) * 86_400_000
 }
 
+/// The service of a [`Point`] of an event that counts for none.
+pub const NO_SERVICE: u8 = u8::MAX;
+
+/// An event's place in its visit, kept when the services of visits are
+/// counted: its instant (milliseconds after [`day_base_ms`]) and the
+/// service it counts for ([`NO_SERVICE`] when none). A visit keeps each
+/// distinct point once, so the same events read twice keep the same
+/// points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Point {
+    /// Instant, ms after [`day_base_ms`].
+    pub at: u32,
+    /// Service, or [`NO_SERVICE`].
+    pub service: u8,
+}
+
+/// What one event tells the visit it falls in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Touch {
+    /// Instant, ms after [`day_base_ms`].
+    pub at: u32,
+    /// The user's profile.
+    pub profile: Profile,
+    /// The device of the event's user agent.
+    pub device: Device,
+    /// The service the event counts for ([`NO_SERVICE`] when none), or
+    /// `None` when the services of visits are not counted.
+    pub service: Option<u8>,
+}
+
 /// One visit being built: the span of its events (milliseconds after
-/// [`day_base_ms`]), the profile of its first event (the lowest profile
+/// [`day_base_ms`]), the profile and device of its first event (the lowest
 /// among events of the same first instant), the structures its events
-/// name. 32 bytes, with up to two structures inline.
+/// name, and its points when services are counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenVisit {
     /// First event.
@@ -42,13 +74,18 @@ pub struct OpenVisit {
     pub end: u32,
     /// Profile of the first event.
     pub profile: Profile,
+    /// Device of the first event.
+    pub device: Device,
     /// Distinct structures named by its events (never [`NO_STRUCTURE`]).
     pub structures: SmallVec<[StructureId; 2]>,
+    /// Its distinct points, sorted (empty when services are not counted).
+    pub points: Vec<Point>,
 }
 
 impl OpenVisit {
     /// Adds `o`'s events (a visit of the same user and day that starts no
-    /// earlier, or starts at the same instant with no lower profile).
+    /// earlier, or starts at the same instant with no lower profile and
+    /// device).
     fn absorb(&mut self, o: &OpenVisit) {
         self.end = self.end.max(o.end);
         for &s in &o.structures {
@@ -56,7 +93,39 @@ impl OpenVisit {
                 self.structures.push(s);
             }
         }
+        union_points(&mut self.points, &o.points);
     }
+}
+
+/// Adds the sorted distinct `more` to the sorted distinct `points`.
+fn union_points(points: &mut Vec<Point>, more: &[Point]) {
+    if !more.is_empty() {
+        points.extend_from_slice(more);
+        points.sort_unstable();
+        points.dedup();
+    }
+}
+
+/// The time of a visit in each service it used, from its sorted distinct
+/// points: from each instant with an event of the service to the next
+/// instant with an event of the visit (none after the last), in ms, by
+/// service.
+pub fn service_ms(points: &[Point]) -> SmallVec<[(u8, i64); 4]> {
+    let mut out: SmallVec<[(u8, i64); 4]> = SmallVec::new();
+    let mut rest = points;
+    while let Some(first) = rest.first() {
+        // The points of this instant, then the next instant.
+        let n = rest.partition_point(|p| p.at == first.at);
+        let ms = i64::from(rest.get(n).map_or(first.at, |p| p.at) - first.at);
+        for p in rest[..n].iter().filter(|p| p.service != NO_SERVICE) {
+            match out.iter_mut().find(|(s, _)| *s == p.service) {
+                Some((_, total)) => *total += ms,
+                None => out.push((p.service, ms)),
+            }
+        }
+        rest = &rest[n..];
+    }
+    out
 }
 
 /// The visits of one user on one local day so far, sorted by start, each
@@ -66,17 +135,11 @@ impl OpenVisit {
 pub struct DayVisits(pub SmallVec<[OpenVisit; 1]>);
 
 impl DayVisits {
-    /// Folds in one event `at` milliseconds after [`day_base_ms`] of its
-    /// day, under `profile`, naming `structures` ([`NO_STRUCTURE`] is
+    /// Folds in one event, naming `structures` ([`NO_STRUCTURE`] is
     /// skipped).
     #[inline]
-    pub fn add(
-        &mut self,
-        at: u32,
-        profile: Profile,
-        structures: impl Iterator<Item = StructureId>,
-        gap_ms: u32,
-    ) {
+    pub fn add(&mut self, t: Touch, structures: impl Iterator<Item = StructureId>, gap_ms: u32) {
+        let Touch { at, profile, device, service } = t;
         let v = &mut self.0;
         // The first visit that ends no more than the gap before the event;
         // logs come in time order, so it is nearly always the last.
@@ -86,14 +149,30 @@ impl DayVisits {
             _ => v.len(),
         };
         if v.get(i).is_none_or(|x| x.start > at.saturating_add(gap_ms)) {
-            let visit = OpenVisit { start: at, end: at, profile, structures: SmallVec::new() };
+            let visit = OpenVisit {
+                start: at,
+                end: at,
+                profile,
+                device,
+                structures: SmallVec::new(),
+                points: Vec::new(),
+            };
             v.insert(i, visit);
         }
         let x = &mut v[i];
-        if (at, profile) < (x.start, x.profile) {
-            (x.start, x.profile) = (at, profile);
+        if (at, profile, device) < (x.start, x.profile, x.device) {
+            (x.start, x.profile, x.device) = (at, profile, device);
         }
         x.end = x.end.max(at);
+        if let Some(service) = service {
+            let point = Point { at, service };
+            // Events come in time order: the point is nearly always last.
+            if x.points.last().is_none_or(|l| *l < point) {
+                x.points.push(point);
+            } else if let Err(k) = x.points.binary_search(&point) {
+                x.points.insert(k, point);
+            }
+        }
         for s in structures {
             if s != NO_STRUCTURE && !x.structures.contains(&s) {
                 x.structures.push(s);
@@ -121,11 +200,12 @@ pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_SECONDS, SIGFIG).unwrap_or_else(|_| unreachable!())
 }
 
-/// The national export's key: ISO week, school code (index in
-/// [`Partial::uais`]'s list) and profile (`None`: everyone).
-pub type NationalKey = (i32, u32, Option<Profile>);
+/// The national datasets' key: ISO week, school code (index in
+/// [`uai_index`]'s list) and column group.
+pub type NationalKey = (i32, u32, Group);
 
-/// Visits, distinct users and seconds of one national export row.
+/// Visits, distinct users and seconds of one column group of a national
+/// dataset's row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NationalMetrics {
     /// Visits.
@@ -144,7 +224,7 @@ pub struct Partial {
     pub seconds: Vec<i64>,
     /// Durations by (month, profile; `None` for all).
     pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
-    /// National export rows.
+    /// The national datasets' figures.
     pub national: FastMap<NationalKey, NationalMetrics>,
 }
 
@@ -211,13 +291,17 @@ pub struct Context<'a> {
     pub gap_ms: i64,
 }
 
-/// Visits of some users, with their structures in one shared list.
+/// Visits of some users, with their structures and points in shared
+/// lists.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VisitList {
     /// The visits, by user, day and start.
     pub spans: Vec<VisitSpan>,
     /// The structures of every span, each span's in a range of this list.
     pub structures: Vec<StructureId>,
+    /// The points of every span (instants after [`day_base_ms`] of its
+    /// day), each span's in a range of this list, sorted.
+    pub points: Vec<Point>,
 }
 
 /// One visit of a [`VisitList`].
@@ -233,10 +317,16 @@ pub struct VisitSpan {
     pub end_ms: i64,
     /// Profile of the first event.
     pub profile: Profile,
+    /// Device of the first event.
+    pub device: Device,
     /// Where its structures start in [`VisitList::structures`].
     pub first_structure: u32,
     /// How many structures it names.
     pub structure_count: u32,
+    /// Where its points start in [`VisitList::points`].
+    pub first_point: u32,
+    /// How many points it has.
+    pub point_count: u32,
 }
 
 impl VisitSpan {
@@ -257,10 +347,13 @@ impl VisitList {
                 start_ms: base + i64::from(v.start),
                 end_ms: base + i64::from(v.end),
                 profile: v.profile,
+                device: v.device,
                 first_structure: 0,
                 structure_count: 0,
+                first_point: 0,
+                point_count: 0,
             };
-            self.push_span(span, &v.structures);
+            self.push_span(span, &v.structures, &v.points);
         }
     }
 
@@ -270,11 +363,15 @@ impl VisitList {
         self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start_ms));
     }
 
-    /// Appends a span with `structures` as its structures.
-    pub fn push_span(&mut self, mut span: VisitSpan, structures: &[StructureId]) {
+    /// Appends a span with `structures` as its structures and `points`
+    /// (sorted, distinct) as its points.
+    pub fn push_span(&mut self, mut span: VisitSpan, structures: &[StructureId], points: &[Point]) {
         span.first_structure = self.structures.len() as u32;
         span.structure_count = structures.len() as u32;
+        span.first_point = self.points.len() as u32;
+        span.point_count = points.len() as u32;
         self.structures.extend_from_slice(structures);
+        self.points.extend_from_slice(points);
         self.spans.push(span);
     }
 
@@ -284,12 +381,21 @@ impl VisitList {
         &self.structures[start..start + span.structure_count as usize]
     }
 
+    /// The points of `span`.
+    pub fn points_of(&self, span: &VisitSpan) -> &[Point] {
+        let start = span.first_point as usize;
+        &self.points[start..start + span.point_count as usize]
+    }
+
     /// Moves the visits of `other` to the end of `self`.
     pub fn append(&mut self, other: VisitList) {
-        let offset = self.structures.len() as u32;
+        let structures = self.structures.len() as u32;
+        let points = self.points.len() as u32;
         self.structures.extend(other.structures);
+        self.points.extend(other.points);
         self.spans.extend(other.spans.into_iter().map(|mut s| {
-            s.first_structure += offset;
+            s.first_structure += structures;
+            s.first_point += points;
             s
         }));
     }
@@ -297,19 +403,23 @@ impl VisitList {
     /// The visits of the union of the events behind the visits of `self`,
     /// sorted by user, day and start: visits of one user and day that
     /// overlap or lie within `gap_ms` of each other join into one, which
-    /// starts with the earliest start (the lowest profile on a tie, as
-    /// [`DayVisits`] does) and names the structures of both.
-    /// Visits cut from the same events by shards of the input join back
-    /// into the visits of the whole.
+    /// starts with the earliest start (the lowest profile and device on a
+    /// tie, as [`DayVisits`] does), names the structures of both and holds
+    /// the points of both. Visits cut from the same events by shards of
+    /// the input join back into the visits of the whole.
     pub fn joined(mut self, gap_ms: i64) -> VisitList {
-        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.end_ms));
+        self.spans
+            .sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.device, s.end_ms));
         let mut out = VisitList::default();
         let mut names: Vec<StructureId> = Vec::new();
+        let mut points: Vec<Point> = Vec::new();
         let mut spans = self.spans.iter().peekable();
         while let Some(first) = spans.next() {
             let mut cur = *first;
             names.clear();
             names.extend_from_slice(self.structures_of(first));
+            points.clear();
+            points.extend_from_slice(self.points_of(first));
             while let Some(next) = spans.next_if(|n| {
                 (n.user, n.day) == (cur.user, cur.day) && n.start_ms - cur.end_ms <= gap_ms
             }) {
@@ -319,8 +429,9 @@ impl VisitList {
                         names.push(*s);
                     }
                 }
+                union_points(&mut points, self.points_of(next));
             }
-            out.push_span(cur, &names);
+            out.push_span(cur, &names, &points);
         }
         out
     }
@@ -373,16 +484,7 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
                     .or_insert_with(histogram)
                     .saturating_record(seconds as u64);
             }
-            national.clear();
-            for &s in structures {
-                if let Some(uai) = cx.uai_of[s as usize] {
-                    for profile in [profile, None] {
-                        national.push(((week_start(v.day), uai, profile), seconds));
-                    }
-                }
-            }
-            national.sort_unstable();
-            national.dedup();
+            national_figures(list, v, cx, &mut national);
             for &(k, seconds) in &national {
                 let e = out.national.entry(k).or_default();
                 e.visits += 1;
@@ -398,11 +500,39 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
     }
 }
 
+/// The national datasets' cells the visit `v` counts in, each once, with
+/// the seconds it adds there: its whole duration in its profile and
+/// device groups, its time in each service it used in that service's, in
+/// every school (UAI) its structures belong to.
+fn national_figures(
+    list: &VisitList,
+    v: &VisitSpan,
+    cx: &Context<'_>,
+    out: &mut Vec<(NationalKey, i64)>,
+) {
+    out.clear();
+    let week = week_start(v.day);
+    let services = service_ms(list.points_of(v));
+    for uai in list.structures_of(v).iter().filter_map(|&s| cx.uai_of[s as usize]) {
+        let seconds = v.seconds();
+        out.extend(visit_groups(v.profile, v.device).map(|g| ((week, uai, g), seconds)));
+        out.extend(services.iter().map(|&(s, ms)| ((week, uai, service_group(s)), ms / 1000)));
+    }
+    // Two structures of one school count the visit once there.
+    out.sort_unstable();
+    out.dedup_by_key(|(k, _)| *k);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::time::{LocalDays, parse_iso_ms};
     use jiff::tz::TimeZone;
+
+    /// An event from a computer, without services.
+    fn touch(at: u32, profile: Profile) -> Touch {
+        Touch { at, profile, device: Device::Computer, service: None }
+    }
 
     /// Events: instant, profile, structure.
     type Events<'a> = [(&'a str, Profile, StructureId)];
@@ -416,7 +546,8 @@ mod tests {
             let ms = parse_iso_ms(at.as_bytes()).unwrap();
             let day = days.day_of(ms).unwrap();
             let at = (ms - day_base_ms(day)) as u32;
-            by_day.entry(day).or_default().add(at, profile, [s].into_iter(), 30 * 60_000);
+            let t = touch(at, profile);
+            by_day.entry(day).or_default().add(t, [s].into_iter(), 30 * 60_000);
         }
         let mut out = Vec::new();
         for (day, dv) in by_day {
@@ -508,7 +639,7 @@ mod tests {
                 let mut dv = DayVisits::default();
                 for &(at, p, s) in part {
                     let ms = parse_iso_ms(at.as_bytes()).unwrap();
-                    dv.add((ms - day_base_ms(18_337)) as u32, p, [s].into_iter(), gap);
+                    dv.add(touch((ms - day_base_ms(18_337)) as u32, p), [s].into_iter(), gap);
                 }
                 dv
             };

@@ -7,10 +7,13 @@ use super::class_names::{ClassId, Classes, DIRECTORY_CLASSES, LocalClasses};
 use super::dedup::Dedup;
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
+use super::visits::NO_SERVICE;
+use crate::device::{AgentCache, Device};
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::referential::Referential;
+use crate::service::{ServiceMap, app_of_path};
 use crate::time::LocalDays;
 use std::ops::RangeInclusive;
 
@@ -44,6 +47,12 @@ pub struct Context {
     pub period: RangeInclusive<i32>,
     /// The ids read so far, with `--dedup`.
     pub dedup: Option<Dedup>,
+    /// Which application counts for which national service.
+    pub services: ServiceMap,
+    /// Whether visits keep their events' points to count their time in
+    /// each service: only when some structure has a school code, as only
+    /// the national datasets show services.
+    pub count_services: bool,
 }
 
 impl Context {
@@ -52,6 +61,7 @@ impl Context {
     pub fn new(keyer: UserKeyer, mut referential: Referential, days: LocalDays) -> Context {
         let users = std::mem::take(&mut referential.users);
         let classes = Classes::new(std::mem::take(&mut referential.classes));
+        let count_services = referential.has_school_codes();
         let interner = Interner::new(referential);
         let users = users
             .into_iter()
@@ -83,6 +93,8 @@ impl Context {
             valid_days: i32::MIN..=i32::MAX,
             period: i32::MIN..=i32::MAX,
             dedup: None,
+            services: ServiceMap::default(),
+            count_services,
         }
     }
 }
@@ -111,6 +123,7 @@ pub struct Worker<'c> {
     structures: LocalInterner,
     apps: LocalApps,
     classes: LocalClasses,
+    agents: AgentCache,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     class_scratch: Vec<ClassId>,
     /// The last user id keyed and its key: access logs write a user's
@@ -130,6 +143,7 @@ impl<'c> Worker<'c> {
             structures: LocalInterner::default(),
             apps: LocalApps::default(),
             classes: LocalClasses::default(),
+            agents: AgentCache::default(),
             scratch: Vec::with_capacity(8),
             class_scratch: Vec::with_capacity(4),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
@@ -210,6 +224,8 @@ impl<'c> Worker<'c> {
         let classes = &self.class_scratch;
         let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
         let raw_user = &ev.user;
+        let device = if self.ctx.visits { self.agents.device(&ev.ua) } else { Device::Other };
+        let service = self.ctx.count_services.then(|| self.service_of(ev));
         self.agg.add(&Record {
             user,
             day,
@@ -220,6 +236,8 @@ impl<'c> Worker<'c> {
             structures,
             classes,
             app,
+            device,
+            service,
             raw_user,
         });
         Ok(time_ms)
@@ -227,6 +245,17 @@ impl<'c> Worker<'c> {
 }
 
 impl Worker<'_> {
+    /// The national service `ev` counts for: its application's (`module`,
+    /// else the first segment of an HTTP request's path), or
+    /// [`NO_SERVICE`].
+    fn service_of(&self, ev: &Event<'_>) -> u8 {
+        let app = match &ev.http {
+            Some(h) if ev.module.is_empty() => app_of_path(h.path),
+            _ => &ev.module,
+        };
+        self.ctx.services.service_of(app).unwrap_or(NO_SERVICE)
+    }
+
     /// Interns the distinct structures of `ev` into `scratch` and its
     /// distinct classes into `class_scratch`. An event that names no class
     /// counts in its user's classes of the directory, found at the end

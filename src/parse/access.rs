@@ -41,7 +41,9 @@ pub enum Field {
     /// `$upstream_response_time`: seconds, a list when several upstreams
     /// answered (their times are added).
     UpstreamTime,
-    /// Anything else (`$http_referer`, `$http_user_agent`, ident, ...).
+    /// `$http_user_agent`.
+    UserAgent,
+    /// Anything else (`$http_referer`, ident, ...).
     Skip,
 }
 
@@ -60,6 +62,7 @@ impl Field {
             "http_x_forwarded_for" => Field::ForwardedFor,
             "request_time" => Field::RequestTime,
             "upstream_response_time" => Field::UpstreamTime,
+            "http_user_agent" => Field::UserAgent,
             n if n.to_ascii_lowercase().ends_with("user_id") => Field::UserId,
             _ => Field::Skip,
         }
@@ -396,6 +399,7 @@ impl Layout {
                     }
                 }
                 Field::UpstreamTime => upstream_time = upstream_us(value)?,
+                Field::UserAgent => ev.ua = value.into(),
                 Field::Skip => {}
             }
         }
@@ -498,11 +502,12 @@ fn parse_ncsa<'a>(line: &'a [u8], ev: &mut Event<'a>, ncsa: Ncsa) -> Result<(), 
         v => digits(v).ok_or(Mismatch)?,
     };
     if ncsa == Ncsa::Combined {
-        // Referer and user agent, skipped.
+        // The referer, skipped, then the user agent.
         expect(line, b_end, b" \"")?;
         let referer_end = closing_quote(line, b_end + 2)?;
         expect(line, referer_end, b"\" \"")?;
-        closing_quote(line, referer_end + 3)?;
+        let ua_end = closing_quote(line, referer_end + 3)?;
+        ev.ua = line[referer_end + 3..ua_end].into();
     }
     // Text after the last field is accepted, as by the walk.
     let client = &line[..addr_end];

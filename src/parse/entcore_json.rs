@@ -84,6 +84,7 @@ fn member<'a>(
             }
         }
         b"module" => ev.module = optional_string(sc)?.map(JsonStr::value).unwrap_or_default(),
+        b"ua" => ev.ua = optional_string(sc)?.map(JsonStr::value).unwrap_or_default(),
         b"structures" => id_array(sc, &mut ev.structures)?,
         b"classes" => id_array(sc, &mut ev.classes)?,
         b"date" => *date = date_value(sc, 1)?,

@@ -123,6 +123,9 @@ pub struct Event<'a> {
     pub profile: Profile,
     /// The `module` field: `Auth`, an OAuth client id, an app name.
     pub module: Cow<'a, [u8]>,
+    /// The user agent (`ua` of the event store and of a PostgreSQL
+    /// export, `$http_user_agent` of an access log), empty when unknown.
+    pub ua: Cow<'a, [u8]>,
     /// The event's own id (`_id` of the event store, `id` of a PostgreSQL
     /// export), empty when the format has none; `--dedup` reads it.
     pub id: Cow<'a, [u8]>,
@@ -166,6 +169,7 @@ impl Default for Event<'_> {
             user: Cow::Borrowed(b""),
             profile: Profile::Unknown,
             module: Cow::Borrowed(b""),
+            ua: Cow::Borrowed(b""),
             id: Cow::Borrowed(b""),
             structures: Vec::with_capacity(8),
             classes: Vec::with_capacity(4),
@@ -183,6 +187,7 @@ impl Event<'_> {
         self.user = Cow::Borrowed(b"");
         self.profile = Profile::Unknown;
         self.module = Cow::Borrowed(b"");
+        self.ua = Cow::Borrowed(b"");
         self.id = Cow::Borrowed(b"");
         self.structures.clear();
         self.classes.clear();

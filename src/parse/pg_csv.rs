@@ -27,6 +27,7 @@ pub struct Columns {
     event_type: Option<usize>,
     profile: Option<usize>,
     module: Option<usize>,
+    ua: Option<usize>,
     id: Option<usize>,
 }
 
@@ -56,6 +57,7 @@ impl Columns {
             event_type: find("event_type"),
             profile: find("profile"),
             module: find("module"),
+            ua: find("ua"),
             id: find("id"),
         })
     }
@@ -90,6 +92,9 @@ impl Columns {
         }
         if let Some(i) = self.module {
             ev.module = field(i);
+        }
+        if let Some(i) = self.ua {
+            ev.ua = field(i);
         }
         if let Some(i) = self.id {
             ev.id = field(i);

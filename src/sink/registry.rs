@@ -7,7 +7,7 @@ use super::{accounts, audience, hourly, http, modules, national, ode, structure_
 use super::{class_activity, classes, user_activity, user_modules, user_visits};
 
 /// Every table, in the order a run writes them (`run.json` comes after).
-pub const TABLES: [&dyn Table; 16] = [
+pub const TABLES: [&dyn Table; 18] = [
     &audience::Audience,
     &accounts::ACCOUNTS,
     &user_activity::UserActivity,
@@ -18,7 +18,9 @@ pub const TABLES: [&dyn Table; 16] = [
     &structure_modules::StructureModules,
     &visits::Visits,
     &http::Http,
-    &national::National,
+    &national::PROFILS,
+    &national::PROFILS_APPAREILS,
+    &national::SERVICES,
     &ode::StatsAccounts,
     &ode::StatsAccess,
     &class_activity::ClassActivity,

@@ -7,14 +7,16 @@ use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::SharedRows;
 use crate::aggregate::key::{SHARDS, user_shard};
 use crate::aggregate::scope::StructureId;
-use crate::aggregate::visits::{VisitList, VisitSpan};
+use crate::aggregate::visits::{NO_SERVICE, Point, VisitList, VisitSpan, day_base_ms};
+use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
+use crate::service::SERVICES;
 use crate::stored::{batches, column, dates, ints, strings};
 use crate::time::month_start;
-use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::{
-    ArrayRef, Date32Array, Int64Array, ListArray, RecordBatch, StringArray,
+    Array, ArrayRef, Date32Array, Int32Array, Int64Array, ListArray, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -31,6 +33,9 @@ const START: &str = "visit_start";
 const END: &str = "visit_end";
 const PROFILE: &str = "profile";
 const STRUCTURE_IDS: &str = "structure_ids";
+const DEVICE: &str = "device";
+const EVENT_OFFSETS: &str = "event_offsets_ms";
+const EVENT_SERVICES: &str = "event_services";
 
 const LAYOUT: TableLayout =
     TableLayout { sorted_by: &[USER_KEY, START], plain: &[USER_KEY, START, END] };
@@ -49,7 +54,10 @@ impl Table for UserVisits {
             instant_field(START),
             instant_field(END),
             Field::new(PROFILE, DataType::Utf8, false),
-            Field::new(STRUCTURE_IDS, DataType::List(Arc::new(item)), false),
+            Field::new(STRUCTURE_IDS, DataType::List(Arc::new(item.clone())), false),
+            Field::new(DEVICE, DataType::Utf8, false),
+            Field::new(EVENT_OFFSETS, DataType::List(Arc::new(offset_item())), false),
+            Field::new(EVENT_SERVICES, DataType::List(Arc::new(item)), false),
         ]))
     }
 
@@ -68,6 +76,11 @@ impl Table for UserVisits {
     fn merged(&self) -> Merged {
         Merged::Partitioned(gather)
     }
+}
+
+/// The items of `event_offsets_ms`.
+fn offset_item() -> Field {
+    Field::new("item", DataType::Int32, true)
 }
 
 impl UserVisits {
@@ -90,6 +103,17 @@ impl UserVisits {
             }
             structures.append(true);
         }
+        let mut offsets = ListBuilder::new(Int32Builder::new()).with_field(offset_item());
+        let mut services = ListBuilder::new(StringBuilder::new());
+        for v in rows {
+            let start = v.start_ms - day_base_ms(v.day);
+            for p in t.user_visits.points_of(v) {
+                offsets.values().append_value((i64::from(p.at) - start) as i32);
+                services.values().append_option(SERVICES.get(usize::from(p.service)));
+            }
+            offsets.append(true);
+            services.append(true);
+        }
         let columns: Vec<ArrayRef> = vec![
             Arc::new(rows.iter().map(|r| r.user as i64).collect::<Int64Array>()),
             Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.day))),
@@ -97,6 +121,9 @@ impl UserVisits {
             instants(rows.iter().map(|r| r.end_ms)),
             Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
             Arc::new(structures.finish()),
+            Arc::new(rows.iter().map(|r| Some(r.device.name())).collect::<StringArray>()),
+            Arc::new(offsets.finish()),
+            Arc::new(services.finish()),
         ];
         RecordBatch::try_new(self.schema(), columns).map_err(|e| Error::output(path, e))
     }
@@ -108,6 +135,7 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
     let mut names = into.names();
     let mut out = vec![VisitList::default(); SHARDS];
     let mut ids: Vec<StructureId> = Vec::new();
+    let mut visit_points: Vec<Point> = Vec::new();
     for b in batches(path)? {
         let (user, day) = (ints(&b, USER_KEY, path)?, dates(&b, DAY, path)?);
         let start: &TimestampMicrosecondArray = column(&b, START, path)?;
@@ -120,6 +148,8 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
             .downcast_ref::<StringArray>()
             .ok_or_else(|| Error::output(path, "structure_ids is not a list of strings"))?;
         let offsets = lists.value_offsets();
+        let device = strings(&b, DEVICE, path)?;
+        let points = Points::of(&b, path)?;
         for i in 0..b.num_rows() {
             ids.clear();
             for j in offsets[i] as usize..offsets[i + 1] as usize {
@@ -132,12 +162,68 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
                 start_ms: start.value(i).div_euclid(1000),
                 end_ms: end.value(i).div_euclid(1000),
                 profile: Profile::from_name(profile.value(i).as_bytes()),
+                device: Device::from_name(device.value(i)),
                 first_structure: 0,
                 structure_count: 0,
+                first_point: 0,
+                point_count: 0,
             };
-            out[user_shard(user_key as u64)].push_span(span, &ids);
+            points.read(i, span.start_ms - day_base_ms(span.day), &mut visit_points);
+            out[user_shard(user_key as u64)].push_span(span, &ids, &visit_points);
         }
     }
     into.add_visits(out);
     Ok(())
+}
+
+/// The points columns of a batch: `event_offsets_ms` and `event_services`.
+struct Points<'b> {
+    offsets: &'b ListArray,
+    offset_values: &'b Int32Array,
+    services: &'b ListArray,
+    service_values: &'b StringArray,
+}
+
+impl<'b> Points<'b> {
+    /// The two columns of `b`, read from `path`.
+    fn of(b: &'b RecordBatch, path: &Path) -> Result<Points<'b>> {
+        let offsets: &ListArray = column(b, EVENT_OFFSETS, path)?;
+        let services: &ListArray = column(b, EVENT_SERVICES, path)?;
+        let not = |what: &str| Error::output(path, format!("{what} has the wrong type"));
+        Ok(Points {
+            offset_values: offsets
+                .values()
+                .as_any()
+                .downcast_ref()
+                .ok_or_else(|| not(EVENT_OFFSETS))?,
+            service_values: services
+                .values()
+                .as_any()
+                .downcast_ref()
+                .ok_or_else(|| not(EVENT_SERVICES))?,
+            offsets,
+            services,
+        })
+    }
+
+    /// The points of row `i`, whose visit starts `start` ms after the base
+    /// of its day, into `out` (sorted, distinct).
+    fn read(&self, i: usize, start: i64, out: &mut Vec<Point>) {
+        out.clear();
+        let (o, s) = (self.offsets.value_offsets(), self.services.value_offsets());
+        let services = s[i] as usize..s[i + 1] as usize;
+        for (j, k) in (o[i] as usize..o[i + 1] as usize).zip(services) {
+            let service = match self.service_values.is_null(k) {
+                true => NO_SERVICE,
+                false => {
+                    let name = self.service_values.value(k);
+                    SERVICES.iter().position(|&x| x == name).map_or(NO_SERVICE, |x| x as u8)
+                }
+            };
+            let at = start + i64::from(self.offset_values.value(j));
+            out.push(Point { at: at as u32, service });
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
 }
