@@ -15,6 +15,7 @@ use crate::parse::Profile;
 use crate::parse::access::LoginRule;
 use crate::referential::{self, Referential};
 use crate::scan::scan_input;
+use crate::service::ServiceMap;
 use crate::sink::outdir::Staging;
 use crate::sink::registry::TABLES;
 use crate::sink::run_json;
@@ -63,6 +64,9 @@ pub struct AnalyzeOptions {
     pub referential: Option<PathBuf>,
     /// The national school directory's CSV (`--annuaire`).
     pub annuaire: Option<PathBuf>,
+    /// The application -> national service mapping (`--services`), in
+    /// place of the default.
+    pub services: Option<PathBuf>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Secret salt of user pseudonyms.
@@ -113,6 +117,7 @@ impl AnalyzeOptions {
             tz: "Europe/Paris".to_string(),
             referential: None,
             annuaire: None,
+            services: None,
             threads: 0,
             salt: crate::keys::DEFAULT_SALT.to_string(),
             salt_source: SaltSource::Default,
@@ -190,6 +195,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         threads,
         referential: opts.referential.as_ref().map(|p| p.display().to_string()),
         annuaire: opts.annuaire.as_ref().map(|p| p.display().to_string()),
+        services: opts.services.as_ref().map(|p| p.display().to_string()),
         salt_source: opts.salt_source.name().to_string(),
         salt_fingerprint: ctx.keyer.fingerprint(),
         mmap: opts.mmap,
@@ -197,7 +203,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         visit_gap_ms: opts.visit_gap_ms,
         referential_fingerprint: referential_fingerprint(
             opts.referential.as_deref(),
-            opts.annuaire.as_deref(),
+            [opts.annuaire.as_deref(), opts.services.as_deref()],
         )?,
         valid_from: format_day(*ctx.valid_days.start()),
         valid_until: format_day(*ctx.valid_days.end()),
@@ -248,22 +254,29 @@ fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
         return Err(Error::usage("--until is before --since: no day would be read"));
     }
     ctx.dedup = opts.dedup.then(Dedup::default);
+    if let Some(path) = &opts.services {
+        ctx.services = ServiceMap::load(path)?;
+    }
     Ok(ctx)
 }
 
-/// The fingerprint of the referential in `dir` and of the national
-/// directory `annuaire`, if either is given.
-fn referential_fingerprint(dir: Option<&Path>, annuaire: Option<&Path>) -> Result<Option<String>> {
+/// The fingerprint of the referential in `dir` and of the other files
+/// the figures depend on (the national directory, the services
+/// mapping), if any is given.
+fn referential_fingerprint(
+    dir: Option<&Path>,
+    others: [Option<&Path>; 2],
+) -> Result<Option<String>> {
     let mut files: Vec<PathBuf> = match dir {
         Some(dir) => referential::FILES.iter().map(|f| dir.join(f)).collect(),
         None => Vec::new(),
     };
-    files.extend(annuaire.map(Path::to_path_buf));
+    files.extend(others.iter().flatten().map(|p| p.to_path_buf()));
     if files.is_empty() {
         return Ok(None);
     }
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let place = dir.or(annuaire).unwrap_or(Path::new("."));
+    let place = dir.or(others.into_iter().flatten().next()).unwrap_or(Path::new("."));
     input::fingerprint::of_files(&paths).map(Some).map_err(|e| Error::io(place, e))
 }
 

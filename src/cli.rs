@@ -214,6 +214,11 @@ pub struct AnalyzeArgs {
     /// and the name and type of schools the referential lacks.
     #[arg(long)]
     pub annuaire: Option<PathBuf>,
+    /// Which application counts for which national service: a CSV with
+    /// the header `application,service` (names compared without regard to
+    /// case) replacing the default mapping the README lists.
+    #[arg(long)]
+    pub services: Option<PathBuf>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -289,6 +294,7 @@ impl AnalyzeArgs {
         o.login = self.login_request.clone();
         o.referential = self.referential.clone();
         o.annuaire = self.annuaire.clone();
+        o.services = self.services.clone();
         o.threads = self.threads;
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;

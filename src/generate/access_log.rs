@@ -8,8 +8,10 @@
 //! activations and connectors, and the odd scanner, TLS probe and broken
 //! line.
 
+use super::agents::agent;
 use super::population::Population;
-use super::render::{DayOutput, Ev, Kind, USER_AGENTS, itoa_buf};
+use super::population::User;
+use super::render::{DayOutput, Ev, Kind, itoa_buf};
 use super::rng::Rng;
 use crate::time::civil_from_days;
 use jiff::Timestamp;
@@ -60,7 +62,7 @@ pub fn render(
     for e in evs {
         let reqs = requests(e, &pop.users[e.user as usize].id, rng);
         for r in &reqs {
-            w.line(r, rng);
+            w.line(r, (&pop.users[e.user as usize], e.user), rng);
             lines += 1;
         }
         let odd = rng.unit();
@@ -71,7 +73,7 @@ pub fn render(
         } else if odd < 0.0003 {
             // A line cut short, as when a log is rotated mid-write.
             let start = w.out.len();
-            w.line(&reqs[0], rng);
+            w.line(&reqs[0], (&pop.users[e.user as usize], e.user), rng);
             let keep = start + (w.out.len() - start) / 2;
             w.out.truncate(keep);
             w.out.push(b'\n');
@@ -157,7 +159,9 @@ impl LineWriter<'_> {
         self.out.extend_from_slice(itoa_buf(n).as_mut_slice());
     }
 
-    fn line(&mut self, r: &Request<'_>, rng: &mut Rng) {
+    /// Writes request `r` of `browser` (a user and their index: the
+    /// device sending every request of theirs, logged in or not).
+    fn line(&mut self, r: &Request<'_>, browser: (&User, u32), rng: &mut Rng) {
         self.prefix(r.client, r.user, r.ms);
         self.s("\"");
         self.s(r.method);
@@ -168,7 +172,7 @@ impl LineWriter<'_> {
         self.s(" ");
         self.num(r.bytes as i64);
         self.s(" \"https://ent.somme.example/\" \"");
-        self.s(USER_AGENTS[rng.below(USER_AGENTS.len() as u64) as usize]);
+        self.s(agent(browser.0, browser.1, rng.next_u64()));
         self.s("\"");
         self.suffix(r.client, r.user, r.work_ms, rng);
     }

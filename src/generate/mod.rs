@@ -18,6 +18,7 @@
 //! own random stream and days are written in order.
 
 mod access_log;
+mod agents;
 mod calendar;
 mod population;
 mod render;

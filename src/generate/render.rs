@@ -1,6 +1,7 @@
 //! One day of the event store, rendered as `mongoexport` writes it,
 //! quirks included.
 
+use super::agents::agent;
 use super::calendar::{self, hour_weights};
 use super::population::{Population, User};
 use super::rng::Rng;
@@ -21,13 +22,6 @@ const APPS: [(&str, f64); 9] = [
     ("Rack", 0.03),
 ];
 const CONNECTORS: [&str; 3] = ["Pronote", "Educ'Horus", "BRNE"];
-pub(super) const USER_AGENTS: [&str; 5] = [
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.132 Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:74.0) Gecko/20100101 Firefox/74.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 13_3_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.5 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 9; SM-A505FN) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.119 Mobile Safari/537.36",
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.116 Safari/537.36",
-];
 /// A user agent as it sometimes appears: escaped slashes, quotes, and
 /// non-ASCII written as `\u` escapes.
 const ESCAPED_UA: &str =
@@ -299,8 +293,8 @@ impl Writer<'_> {
                 if self.rng.chance(0.01) {
                     self.s(ESCAPED_UA);
                 } else {
-                    let ua = USER_AGENTS[self.rng.below(USER_AGENTS.len() as u64) as usize];
-                    self.s(ua);
+                    let draw = self.rng.next_u64();
+                    self.s(agent(user, e.user, draw));
                 }
                 self.out.push(b'"');
             }

@@ -74,6 +74,9 @@ pub struct RunOptions {
     /// `--annuaire`, as given.
     #[serde(default)]
     pub annuaire: Option<String>,
+    /// `--services`, as given.
+    #[serde(default)]
+    pub services: Option<String>,
     /// Where the salt came from: `--salt`, `ENTLOG_SALT` or `default`.
     pub salt_source: String,
     /// A fingerprint of the salt (see
