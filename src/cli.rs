@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read logs and write audience tables, user activity and run.json.
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Write a synthetic ENT event dump and its referential.
     Generate(GenerateArgs),
     /// Generate the built-in scenario, analyze it, print the summary.

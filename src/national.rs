@@ -53,6 +53,16 @@ pub fn service_group(service: ServiceId) -> Group {
     (SERVICE_GROUPS.start + usize::from(service)) as Group
 }
 
+/// The device of a profile x device group.
+pub fn device_of(group: usize) -> Option<Device> {
+    DEVICE_GROUPS.contains(&group).then(|| Device::ALL[(group - DEVICE_GROUPS.start) % 4])
+}
+
+/// The service (index in [`SERVICES`]) of a service group.
+pub fn service_of(group: usize) -> Option<usize> {
+    SERVICE_GROUPS.contains(&group).then(|| group - SERVICE_GROUPS.start)
+}
+
 /// One of the datasets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {

@@ -61,6 +61,8 @@ fn shuffled_input_gives_the_same_tables_including_visits() {
             "user_visits",
             "visits.parquet",
             "fr-en-dnma-par-uai-profils.csv",
+            "fr-en-dnma-par-uai-profils-appareils.csv",
+            "fr-en-dnma-par-uai-services.csv",
             "hourly.parquet",
             "modules.parquet",
         ]

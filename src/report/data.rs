@@ -4,10 +4,14 @@
 
 use crate::aggregate::finish::Tables;
 use crate::aggregate::key::{ALL_PROFILES, Grain, Metrics, profile_name};
+use crate::aggregate::visits::NationalMetrics;
 use crate::error::Result;
+use crate::national;
+use crate::service::SERVICES;
 use crate::sink::audience::{self, Audience};
 use crate::sink::hourly::{self, Hourly};
 use crate::sink::modules::{self, Modules};
+use crate::sink::national::{PROFILS_APPAREILS, SERVICES as SERVICES_TABLE};
 use crate::sink::table::Table;
 use crate::sink::visits::{self, Visits};
 use crate::time::month_start;
@@ -115,6 +119,11 @@ pub struct ReportData {
     pub visits: Vec<VisitFigures>,
     /// Schools by month.
     pub schools: Vec<School>,
+    /// Visits and their seconds by device, summed over the schools of the
+    /// national datasets, by the month of the week's Monday.
+    pub devices: BTreeMap<i32, [(i64, i64); 4]>,
+    /// Visits and their seconds by national service, the same way.
+    pub services: BTreeMap<i32, [(i64, i64); SERVICES.len()]>,
 }
 
 impl ReportData {
@@ -143,6 +152,11 @@ impl ReportData {
             if k.grain == Grain::Month && k.profile.is_none() {
                 let name = t.dims.apps[k.app as usize].name.clone();
                 d.data.apps.entry(k.period).or_default().push((name, m.access, m.unique_users));
+            }
+        }
+        for r in &t.national {
+            for (g, m) in r.figures.iter().enumerate() {
+                d.national(r.week, g, *m);
             }
         }
         for v in &t.visits {
@@ -180,6 +194,9 @@ impl ReportData {
             let profile = profile.to_string();
             d.data.visits.push(VisitFigures { month, profile, visits, seconds });
         })?;
+        for dataset in [&PROFILS_APPAREILS, &SERVICES_TABLE] {
+            dataset.read(dir, |week, g, m| d.national(week, g, m))?;
+        }
         Ok(d.finish())
     }
 
@@ -204,6 +221,21 @@ struct Collector {
 }
 
 impl Collector {
+    /// The figures of group `g` of a national row of the week `week`.
+    fn national(&mut self, week: i32, g: usize, m: NationalMetrics) {
+        let month = month_start(week);
+        let add = |cell: &mut (i64, i64)| {
+            cell.0 += m.visits;
+            cell.1 += m.seconds;
+        };
+        if let Some(device) = national::device_of(g) {
+            add(&mut self.data.devices.entry(month).or_default()[usize::from(device.code())]);
+        } else if let Some(s) = national::service_of(g) {
+            let row = self.data.services.entry(month).or_insert([(0, 0); SERVICES.len()]);
+            add(&mut row[s]);
+        }
+    }
+
     fn audience(&mut self, r: audience::Record<'_>) {
         let m = &r.metrics;
         let accounts_only =

@@ -5,8 +5,9 @@
 
 use super::data::{MonthFigures, ReportData};
 use super::lang::Lang;
-use super::summary::{growth, month_label, peak_hours, sentence_in};
+use super::summary::{duration, growth, month_label, peak_hours, sentence_in};
 use crate::aggregate::key::ALL_PROFILES;
+use crate::service::SERVICES;
 use crate::time::{format_day, month_start, week_start};
 use std::fmt::Write;
 
@@ -57,6 +58,7 @@ pub fn render(d: &ReportData, tz: &str, month: Option<i32>, lang: Lang) -> Strin
     heatmap(&mut h, d, chosen, lang);
     apps(&mut h, d, chosen, lang);
     visits(&mut h, d, chosen, lang);
+    devices_and_services(&mut h, d, chosen, lang);
     schools(&mut h, d, chosen, lang);
     let _ = write!(h, "<script>//<![CDATA[\n{SCRIPT}\n//]]></script>\n</body></html>\n");
     h
@@ -337,6 +339,59 @@ fn visits(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
             let _ = write!(h, "<td>{}</td>", lang.thousands(s));
         }
         h.push_str("</tr>");
+    }
+    h.push_str("</table>\n");
+}
+
+/// Visits by device and by service of the weeks starting in the month.
+fn devices_and_services(h: &mut String, d: &ReportData, month: i32, lang: Lang) {
+    let t = lang.html();
+    let n = &t.national;
+    let Some(devices) = d.devices.get(&month) else { return };
+    let total: i64 = devices.iter().map(|c| c.0).sum();
+    if total == 0 {
+        return;
+    }
+    let _ = writeln!(h, "<h2>{}, {}</h2>", n[0], esc(&lang.month_name(month)));
+    let _ = writeln!(h, "<p class=\"note\">{}.</p>", n[1]);
+    let rows = t.devices.iter().zip(devices).map(|(name, c)| (name.to_string(), *c));
+    table_of_visits(h, n[2], rows, total, lang);
+    let services = d.services.get(&month).copied().unwrap_or([(0, 0); SERVICES.len()]);
+    let mut used: Vec<(String, (i64, i64))> = SERVICES
+        .iter()
+        .zip(services)
+        .filter(|(_, c)| c.0 > 0)
+        .map(|(name, c)| (name.replace('_', " "), c))
+        .collect();
+    used.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    table_of_visits(h, n[3], used.into_iter(), total, lang);
+}
+
+/// A table of (name, (visits, seconds)) rows, with each row's share of
+/// `total` visits.
+fn table_of_visits(
+    h: &mut String,
+    first: &str,
+    rows: impl Iterator<Item = (String, (i64, i64))>,
+    total: i64,
+    lang: Lang,
+) {
+    let n = &lang.html().national;
+    let _ = write!(
+        h,
+        "<table><tr><th class=\"t\">{first}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        n[4], n[5], n[6]
+    );
+    for (name, (visits, seconds)) in rows {
+        let share = 100.0 * visits as f64 / total as f64;
+        let _ = write!(
+            h,
+            "<tr><td class=\"t\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&name),
+            lang.thousands(visits),
+            lang.share(Some(share)),
+            duration(seconds)
+        );
     }
     h.push_str("</table>\n");
 }

@@ -63,6 +63,11 @@ pub struct HtmlWords {
     /// Heading of the visit durations (then "seconds"), and the columns:
     /// profile, visits, median.
     pub visits: [&'static str; 5],
+    /// Heading of the devices and services tables, their note, then the
+    /// columns: device, service, visits, share, total duration.
+    pub national: [&'static str; 7],
+    /// Computer, smartphone, tablet, other devices.
+    pub devices: [&'static str; 4],
     /// Heading of the school table, and its note on sorting.
     pub schools: [&'static str; 2],
     /// Student, Relative, Teacher, Personnel, Guest, Unknown.
@@ -151,6 +156,17 @@ impl Lang {
                 weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
                 apps: ["Top applications", "users"],
                 visits: ["Visit durations", "seconds", "profile", "visits", "median"],
+                national: [
+                    "Devices and services",
+                    "visits of the weeks starting in the month, in the schools of the national \
+                     datasets (a visit to two schools counts in each)",
+                    "device",
+                    "service",
+                    "visits",
+                    "share",
+                    "total duration",
+                ],
+                devices: ["computer", "smartphone", "tablet", "other devices"],
                 schools: ["Schools", "structures; click a column to sort"],
                 profiles: ["Student", "Relative", "Teacher", "Personnel", "Guest", "Unknown"],
             },
@@ -167,6 +183,18 @@ impl Lang {
                 weekdays: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."],
                 apps: ["Applications les plus utilisées", "utilisateurs"],
                 visits: ["Durée des visites", "secondes", "profil", "visites", "médiane"],
+                national: [
+                    "Appareils et services",
+                    "visites des semaines commençant dans le mois, dans les établissements des \
+                     jeux de données nationaux (une visite dans deux établissements compte dans \
+                     chacun)",
+                    "appareil",
+                    "service",
+                    "visites",
+                    "part",
+                    "durée totale",
+                ],
+                devices: ["ordinateur", "smartphone", "tablette", "autres appareils"],
                 schools: ["Établissements", "structures ; cliquer sur une colonne pour trier"],
                 profiles: ["élèves", "parents", "enseignants", "personnels", "invités", "inconnus"],
             },

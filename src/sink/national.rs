@@ -10,10 +10,11 @@ use super::table::{Merged, Table};
 use super::{TableLayout, atomic_write, write_parquet};
 use crate::aggregate::finish::{NationalRow, Tables};
 use crate::aggregate::gather::Gathered;
+use crate::aggregate::visits::NationalMetrics;
 use crate::annuaire::{CONTEXT, School};
 use crate::error::{Error, Result};
 use crate::national::{self, Dataset, suffix};
-use crate::stored::{batches, strings, text};
+use crate::stored::{batches, dates, ints, strings, text};
 use crate::time::format_day;
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
@@ -102,6 +103,31 @@ impl National {
             Column::Context(i) => context(r, i).unwrap_or("").to_string(),
             Column::Figure(g, m) => figure(r, g, m).to_string(),
         }
+    }
+}
+
+impl National {
+    /// Reads the dataset's Parquet file in `dir` back: `f(week, group,
+    /// figures)` for every group of every row.
+    pub fn read(&self, dir: &Path, mut f: impl FnMut(i32, usize, NationalMetrics)) -> Result<()> {
+        let path = dir.join(self.parquet[0]);
+        for b in batches(&path)? {
+            let week = dates(&b, WEEK, &path)?;
+            for g in self.dataset.groups.clone() {
+                let [v, u, s] = [0, 1, 2]
+                    .map(|m| ints(&b, &National::column_name(&Column::Figure(g, m)), &path));
+                let (v, u, s) = (v?, u?, s?);
+                for i in 0..b.num_rows() {
+                    let m = NationalMetrics {
+                        visits: v.value(i),
+                        users: u.value(i),
+                        seconds: s.value(i),
+                    };
+                    f(week.value(i), g, m);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@ Reads the same inputs as entlog with Python's json module and zoneinfo,
 applies the rules of the README (what is rejected, what counts), computes
 every row of audience.parquet (with the accounts of the referential's
 users.csv), classes.parquet, hourly.parquet, modules.parquet, visits, the
-national export and stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
+three national datasets (with national.py) and stats-accounts.csv, reads entlog's tables back with pyarrow or csv, and
 compares every row. Exits 1 on any difference.
 
 usage: crosscheck.py [--annuaire FILE] OUT_DIR REFERENTIAL_DIR|- TZ INPUT...
@@ -20,12 +20,11 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 
 import hll
+import national as national_sets
 
 PROFILES = {"Student", "Relative", "Teacher", "Personnel", "Guest"}
 # entlog orders events of the same instant by profile code.
 PROFILE_ORDER = ["Student", "Relative", "Teacher", "Personnel", "Guest", "Unknown"]
-NATIONAL = [("Student", "eleve"), ("Relative", "parent"), ("Teacher", "enseignant"),
-            ("Personnel", "admin_vie_scol_tech")]
 GAP_MS = 30 * 60 * 1000
 COUNTED = {"LOGIN": "connections", "ACCESS": "access", "ACTIVATION": "activations"}
 ADMIN = {"CREATE_USER", "DELETE_USER", "IMPORT", "MERGE_USER", "EXPORT",
@@ -326,7 +325,12 @@ def main():
                     if seg and seg not in segs:
                         segs.append(seg)
                 scopes += [("segment", g, None) for g in segs]
-                activity[user].append((ms, PROFILE_ORDER.index(profile), profile, structs))
+                ua = ev.get("ua")
+                dev = national_sets.device(ua if isinstance(ua, str) else "")
+                raw = ev.get("module")
+                svc = national_sets.service(raw if isinstance(raw, str) else "")
+                activity[user].append((ms, PROFILE_ORDER.index(profile),
+                                       national_sets.DEVICES.index(dev), profile, structs, svc))
                 field = COUNTED.get(kind)
                 local = local_time(ms)
                 day = local.date()
@@ -363,18 +367,21 @@ def main():
     # midnight; the first event's profile, every structure named.
     visit_counts = defaultdict(lambda: [0, 0])
     month_visits = defaultdict(lambda: [0, 0])
-    national = defaultdict(lambda: [0, 0, set()])
+    all_visits = []
     for user, evs in activity.items():
-        evs.sort(key=lambda e: (e[0], e[1]))
+        evs.sort(key=lambda e: e[:3])
         visits_of_user = []
-        for ms, _, profile, structs in evs:
+        for ms, _, dev, profile, structs, svc in evs:
             day = local_time(ms).date()
             v = visits_of_user[-1] if visits_of_user else None
             if v is None or ms - v["end"] > GAP_MS or day != v["day"]:
-                v = {"day": day, "start": ms, "end": ms, "profile": profile, "structs": []}
+                v = {"day": day, "start": ms, "end": ms, "profile": profile, "structs": [],
+                     "device": national_sets.DEVICES[dev], "points": set(), "user": user}
                 visits_of_user.append(v)
             v["end"] = ms
             v["structs"] += [s for s in structs if s not in v["structs"]]
+            v["points"].add((ms, svc))
+        all_visits += visits_of_user
         for v in visits_of_user:
             secs = (v["end"] - v["start"]) // 1000
             scopes = scopes_of(v["structs"], segment_of)
@@ -388,13 +395,6 @@ def main():
                 m = month_visits[(v["day"].replace(day=1), prof)]
                 m[0] += 1
                 m[1] += secs
-            week = v["day"] - dt.timedelta(days=v["day"].weekday())
-            for uai in {uai_of.get(s) for s in v["structs"]} - {None}:
-                for prof in (v["profile"], "All"):
-                    n = national[(uai, week, prof)]
-                    n[0] += 1
-                    n[1] += secs
-                    n[2].add(user)
 
     expected = {}
     for key in set(counts) | set(visitors) | set(visit_counts):
@@ -475,37 +475,12 @@ def main():
             if (m["visits"], m["visits_per_visitor"]) != (visits, want):
                 problems.append(f"summary {key}: entlog {m['visits']}, {m['visits_per_visitor']}, "
                                 f"python {visits}, {want}")
-    want_national = defaultdict(lambda: [0] * 15)
-    columns = ["All"] + [p for p, _ in NATIONAL]
-    for (uai, week, prof), (n, secs, users) in national.items():
-        if prof in columns:
-            i = columns.index(prof) * 3
-            want_national[(uai, week)][i:i + 3] = [n, len(users), secs]
-    got_national = {}
-    # The column names of the ministry's profils dataset, in its order:
-    # the week, the school and its context, then the figures.
-    dnma = ["debutsemaine", "uai"] + [c for c, _ in CONTEXT] + [
-        f"{m}_{p}" for p in ["globales"] + [p for _, p in NATIONAL]
-        for m in ("visites", "utilisateurs", "duree")]
-    contexts = 0
-    with open(f"{out}/fr-en-dnma-par-uai-profils.csv", newline="") as f:
-        reader = csv.DictReader(f, delimiter=";")
-        if reader.fieldnames != dnma:
-            problems.append(f"national columns: {reader.fieldnames}, want {dnma}")
-        for row in reader:
-            key = (row["uai"], dt.date.fromisoformat(row["debutsemaine"]))
-            values = list(row.values())
-            context = values[2:2 + len(CONTEXT)]
-            want_context = annuaire.get(row["uai"].upper(), [""] * len(CONTEXT))
-            if context != want_context:
-                problems.append(f"national context {key}: entlog {context}, python {want_context}")
-            contexts += any(context)
-            got_national[key] = [int(x) for x in values[2 + len(CONTEXT):]]
+    # The national datasets: profiles, profiles by device, services.
+    national = national_sets.expected(all_visits, uai_of)
+    got_national, contexts = national_sets.check(out, national, [c for c, _ in CONTEXT],
+                                                 annuaire, problems)
     if annuaire and not contexts:
         problems.append("national: no row has the directory's context")
-    for key in sorted(set(want_national) | set(got_national), key=str):
-        if want_national.get(key) != got_national.get(key):
-            problems.append(f"national {key}: entlog {got_national.get(key)}, python {want_national.get(key)}")
     # stats-accounts.csv: ODE's export, from the month rows of structures.
     want_ode = []
     for (grain, start, scope, _, sid, prof), row in expected.items():
@@ -541,7 +516,7 @@ def main():
         print("\n".join(problems[:20]))
         sys.exit(1)
     print(f"ok: {len(got)} audience, {len(got_hourly)} hourly, {len(got_apps)} modules, "
-          f"{len(got_visits)} visits, {len(got_national)} national ({contexts} with context), "
+          f"{len(got_visits)} visits, {got_national} national ({contexts} with context), "
           f"{len(got_ode)} stats-accounts, {len(got_classes)} classes, "
           f"{len(got_access)} stats-access rows, {len(directory)} accounts, {sketches} sketches, "
           f"{records} records, {rejected} rejected, all equal")
