@@ -21,10 +21,9 @@ use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
-use super::visits::{self, DayVisits, NationalMetrics, VisitList};
+use super::visits::{self, DayVisits, NationalCells, VisitList};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
-use crate::national::GROUPS;
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
@@ -56,7 +55,7 @@ pub struct NationalRow {
     /// Monday of the week.
     pub week: i32,
     /// The figures of every group, in group order.
-    pub figures: Vec<NationalMetrics>,
+    pub figures: NationalCells,
 }
 
 /// Settings of the final stage.
@@ -598,18 +597,12 @@ fn visit_rows(
 
 /// The national datasets' rows, sorted by school code and week.
 fn national_rows(
-    national: FastMap<visits::NationalKey, NationalMetrics>,
+    national: FastMap<visits::NationalKey, NationalCells>,
     uais: &[String],
 ) -> Vec<NationalRow> {
-    let mut rows: FastMap<(u32, i32), Vec<NationalMetrics>> = FastMap::default();
-    for ((week, uai, group), m) in national {
-        let row =
-            rows.entry((uai, week)).or_insert_with(|| vec![NationalMetrics::default(); GROUPS]);
-        row[usize::from(group)] = m;
-    }
-    let mut rows: Vec<NationalRow> = rows
+    let mut rows: Vec<NationalRow> = national
         .into_iter()
-        .map(|((uai, week), figures)| NationalRow {
+        .map(|((week, uai), figures)| NationalRow {
             uai: uais[uai as usize].clone(),
             week,
             figures,

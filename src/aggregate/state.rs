@@ -40,8 +40,6 @@ pub struct Record<'s> {
     pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
-    /// The device of the event's user agent.
-    pub device: Device,
     /// The national service the event counts for ([`NO_SERVICE`](super::visits::NO_SERVICE) when
     /// none), or `None` when the services of visits are not counted.
     pub service: Option<u8>,
@@ -124,9 +122,10 @@ impl Agg {
         Agg { visit_gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32, ..Agg::new() }
     }
 
-    /// Folds one resolved event in.
+    /// Folds one resolved event in; `device` gives its device, asked only
+    /// when its visit needs it.
     #[inline]
-    pub fn add(&mut self, r: &Record<'_>) {
+    pub fn add(&mut self, r: &Record<'_>, device: impl FnOnce() -> Device) {
         let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, .. } = *r;
         if kind == EventKind::Admin {
             return;
@@ -166,9 +165,10 @@ impl Agg {
         if let Some(visits) = &mut self.visits {
             let ids = structures.iter().map(|&(s, _)| s);
             let at = (time_ms - day_base_ms(day)) as u32;
-            let touch = Touch { at, profile, device: r.device, service: r.service };
+            let touch = Touch { at, profile, service: r.service };
             // A worker's own events go to the first piece.
-            visits[0].at(day).entry(user).or_default().add(touch, ids, self.visit_gap_ms);
+            let gap = self.visit_gap_ms;
+            visits[0].at(day).entry(user).or_default().add(touch, device, ids, gap);
         }
         let pending = &mut self.pending;
         let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {

@@ -19,7 +19,7 @@ use super::grid::{self, Layout};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::device::Device;
 use crate::hash::{FastMap, FastSet};
-use crate::national::{Group, service_group, visit_groups};
+use crate::national::{GROUPS, Group, service_group, visit_groups};
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
@@ -48,15 +48,14 @@ pub struct Point {
     pub service: u8,
 }
 
-/// What one event tells the visit it falls in.
+/// What one event tells the visit it falls in (with its device, see
+/// [`DayVisits::add`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Touch {
     /// Instant, ms after [`day_base_ms`].
     pub at: u32,
     /// The user's profile.
     pub profile: Profile,
-    /// The device of the event's user agent.
-    pub device: Device,
     /// The service the event counts for ([`NO_SERVICE`] when none), or
     /// `None` when the services of visits are not counted.
     pub service: Option<u8>,
@@ -78,8 +77,9 @@ pub struct OpenVisit {
     pub device: Device,
     /// Distinct structures named by its events (never [`NO_STRUCTURE`]).
     pub structures: SmallVec<[StructureId; 2]>,
-    /// Its distinct points, sorted (empty when services are not counted).
-    pub points: Vec<Point>,
+    /// Its distinct points, sorted (empty when services are not counted);
+    /// most visits have a few, held inline.
+    pub points: SmallVec<[Point; 4]>,
 }
 
 impl OpenVisit {
@@ -98,7 +98,10 @@ impl OpenVisit {
 }
 
 /// Adds the sorted distinct `more` to the sorted distinct `points`.
-fn union_points(points: &mut Vec<Point>, more: &[Point]) {
+fn union_points<const N: usize>(points: &mut SmallVec<[Point; N]>, more: &[Point])
+where
+    [Point; N]: smallvec::Array<Item = Point>,
+{
     if !more.is_empty() {
         points.extend_from_slice(more);
         points.sort_unstable();
@@ -138,8 +141,18 @@ impl DayVisits {
     /// Folds in one event, naming `structures` ([`NO_STRUCTURE`] is
     /// skipped).
     #[inline]
-    pub fn add(&mut self, t: Touch, structures: impl Iterator<Item = StructureId>, gap_ms: u32) {
-        let Touch { at, profile, device, service } = t;
+    ///
+    /// `device` gives the event's device; it is asked only when the event
+    /// may be its visit's first (a visit's other events do not need theirs,
+    /// and most events are not first).
+    pub fn add(
+        &mut self,
+        t: Touch,
+        device: impl FnOnce() -> Device,
+        structures: impl Iterator<Item = StructureId>,
+        gap_ms: u32,
+    ) {
+        let Touch { at, profile, service } = t;
         let v = &mut self.0;
         // The first visit that ends no more than the gap before the event;
         // logs come in time order, so it is nearly always the last.
@@ -153,16 +166,19 @@ impl DayVisits {
                 start: at,
                 end: at,
                 profile,
-                device,
+                device: device(),
                 structures: SmallVec::new(),
-                points: Vec::new(),
+                points: SmallVec::new(),
             };
             v.insert(i, visit);
+        } else if (at, profile) <= (v[i].start, v[i].profile) {
+            let x = &mut v[i];
+            let device = device();
+            if (at, profile, device) < (x.start, x.profile, x.device) {
+                (x.start, x.profile, x.device) = (at, profile, device);
+            }
         }
         let x = &mut v[i];
-        if (at, profile, device) < (x.start, x.profile, x.device) {
-            (x.start, x.profile, x.device) = (at, profile, device);
-        }
         x.end = x.end.max(at);
         if let Some(service) = service {
             let point = Point { at, service };
@@ -200,9 +216,15 @@ pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_SECONDS, SIGFIG).unwrap_or_else(|_| unreachable!())
 }
 
-/// The national datasets' key: ISO week, school code (index in
-/// [`uai_index`]'s list) and column group.
-pub type NationalKey = (i32, u32, Group);
+/// The national datasets' key: ISO week and school code (index in
+/// [`uai_index`]'s list).
+pub type NationalKey = (i32, u32);
+
+/// The figures of every column group of one national row.
+pub type NationalCells = Box<[NationalMetrics; GROUPS]>;
+
+// A user's groups in a row are a bit set.
+const _: () = assert!(GROUPS <= 64);
 
 /// Visits, distinct users and seconds of one column group of a national
 /// dataset's row.
@@ -225,7 +247,7 @@ pub struct Partial {
     /// Durations by (month, profile; `None` for all).
     pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
     /// The national datasets' figures.
-    pub national: FastMap<NationalKey, NationalMetrics>,
+    pub national: FastMap<NationalKey, NationalCells>,
 }
 
 impl Partial {
@@ -255,11 +277,19 @@ impl Partial {
                 }
             }
         }
-        for (k, m) in other.national {
-            let e = self.national.entry(k).or_default();
-            e.visits += m.visits;
-            e.users += m.users;
-            e.seconds += m.seconds;
+        for (k, cells) in other.national {
+            match self.national.get_mut(&k) {
+                Some(mine) => {
+                    for (e, m) in mine.iter_mut().zip(cells.iter()) {
+                        e.visits += m.visits;
+                        e.users += m.users;
+                        e.seconds += m.seconds;
+                    }
+                }
+                None => {
+                    self.national.insert(k, cells);
+                }
+            }
         }
         self
     }
@@ -412,7 +442,7 @@ impl VisitList {
             .sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.device, s.end_ms));
         let mut out = VisitList::default();
         let mut names: Vec<StructureId> = Vec::new();
-        let mut points: Vec<Point> = Vec::new();
+        let mut points: SmallVec<[Point; 16]> = SmallVec::new();
         let mut spans = self.spans.iter().peekable();
         while let Some(first) = spans.next() {
             let mut cur = *first;
@@ -456,10 +486,9 @@ pub fn months(list: &VisitList) -> FastSet<i32> {
 /// Counts the visits of `list` (sorted by user) into `out`.
 pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
-    let mut national: Vec<(NationalKey, i64)> = Vec::new();
-    let mut user_weeks: Vec<NationalKey> = Vec::new();
+    let mut national = NationalScratch::default();
     for user_spans in list.spans.chunk_by(|a, b| a.user == b.user) {
-        user_weeks.clear();
+        national.rows.clear();
         for v in user_spans {
             let seconds = v.seconds();
             let structures = list.structures_of(v);
@@ -484,43 +513,80 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
                     .or_insert_with(histogram)
                     .saturating_record(seconds as u64);
             }
-            national_figures(list, v, cx, &mut national);
-            for &(k, seconds) in &national {
-                let e = out.national.entry(k).or_default();
-                e.visits += 1;
-                e.seconds += seconds;
-                user_weeks.push(k);
-            }
+            national.add(list, v, cx, &mut out.national);
         }
-        user_weeks.sort_unstable();
-        user_weeks.dedup();
-        for k in &user_weeks {
-            out.national.entry(*k).or_default().users += 1;
-        }
+        national.count_user(&mut out.national);
     }
 }
 
-/// The national datasets' cells the visit `v` counts in, each once, with
-/// the seconds it adds there: its whole duration in its profile and
-/// device groups, its time in each service it used in that service's, in
-/// every school (UAI) its structures belong to.
-fn national_figures(
-    list: &VisitList,
-    v: &VisitSpan,
-    cx: &Context<'_>,
-    out: &mut Vec<(NationalKey, i64)>,
-) {
-    out.clear();
-    let week = week_start(v.day);
-    let services = service_ms(list.points_of(v));
-    for uai in list.structures_of(v).iter().filter_map(|&s| cx.uai_of[s as usize]) {
+/// What counting the national datasets keeps per user.
+#[derive(Default)]
+struct NationalScratch {
+    /// The user's rows so far, each with the set of its groups.
+    rows: Vec<(NationalKey, u64)>,
+    /// The schools of the visit being counted.
+    uais: SmallVec<[u32; 4]>,
+    /// Its groups and the seconds it adds to each.
+    groups: SmallVec<[(Group, i64); 8]>,
+}
+
+impl NationalScratch {
+    /// Adds the visit `v` to the national rows: its whole duration to its
+    /// profile and device groups, its time in each service it used to that
+    /// service's, in every school (UAI) its structures belong to, once per
+    /// school.
+    fn add(
+        &mut self,
+        list: &VisitList,
+        v: &VisitSpan,
+        cx: &Context<'_>,
+        national: &mut FastMap<NationalKey, NationalCells>,
+    ) {
+        self.uais.clear();
+        self.uais.extend(list.structures_of(v).iter().filter_map(|&s| cx.uai_of[s as usize]));
+        if self.uais.is_empty() {
+            return;
+        }
+        self.uais.sort_unstable();
+        self.uais.dedup();
         let seconds = v.seconds();
-        out.extend(visit_groups(v.profile, v.device).map(|g| ((week, uai, g), seconds)));
-        out.extend(services.iter().map(|&(s, ms)| ((week, uai, service_group(s)), ms / 1000)));
+        self.groups.clear();
+        self.groups.extend(visit_groups(v.profile, v.device).map(|g| (g, seconds)));
+        let services = service_ms(list.points_of(v));
+        self.groups.extend(services.iter().map(|&(s, ms)| (service_group(s), ms / 1000)));
+        let bits = self.groups.iter().fold(0u64, |b, &(g, _)| b | 1 << g);
+        let week = week_start(v.day);
+        for &uai in &self.uais {
+            let row = national.entry((week, uai)).or_insert_with(empty_cells);
+            for &(g, s) in &self.groups {
+                let cell = &mut row[usize::from(g)];
+                cell.visits += 1;
+                cell.seconds += s;
+            }
+            // A user's visits come by day: the row is nearly always last.
+            match self.rows.iter_mut().rev().find(|(k, _)| *k == (week, uai)) {
+                Some((_, b)) => *b |= bits,
+                None => self.rows.push(((week, uai), bits)),
+            }
+        }
     }
-    // Two structures of one school count the visit once there.
-    out.sort_unstable();
-    out.dedup_by_key(|(k, _)| *k);
+
+    /// Counts the user once in every group of every row of theirs.
+    fn count_user(&mut self, national: &mut FastMap<NationalKey, NationalCells>) {
+        for &(k, bits) in &self.rows {
+            // Every row of the user was made by `add`.
+            let Some(row) = national.get_mut(&k) else { continue };
+            for (g, cell) in row.iter_mut().enumerate() {
+                cell.users += i64::from((bits >> g) & 1 == 1);
+            }
+        }
+        self.rows.clear();
+    }
+}
+
+/// The cells of a new national row.
+fn empty_cells() -> NationalCells {
+    Box::new([NationalMetrics::default(); GROUPS])
 }
 
 #[cfg(test)]
@@ -529,9 +595,14 @@ mod tests {
     use crate::time::{LocalDays, parse_iso_ms};
     use jiff::tz::TimeZone;
 
-    /// An event from a computer, without services.
+    /// The device of the tests' events.
+    fn computer() -> Device {
+        Device::Computer
+    }
+
+    /// An event without services.
     fn touch(at: u32, profile: Profile) -> Touch {
-        Touch { at, profile, device: Device::Computer, service: None }
+        Touch { at, profile, service: None }
     }
 
     /// Events: instant, profile, structure.
@@ -547,7 +618,7 @@ mod tests {
             let day = days.day_of(ms).unwrap();
             let at = (ms - day_base_ms(day)) as u32;
             let t = touch(at, profile);
-            by_day.entry(day).or_default().add(t, [s].into_iter(), 30 * 60_000);
+            by_day.entry(day).or_default().add(t, computer, [s].into_iter(), 30 * 60_000);
         }
         let mut out = Vec::new();
         for (day, dv) in by_day {
@@ -639,7 +710,12 @@ mod tests {
                 let mut dv = DayVisits::default();
                 for &(at, p, s) in part {
                     let ms = parse_iso_ms(at.as_bytes()).unwrap();
-                    dv.add(touch((ms - day_base_ms(18_337)) as u32, p), [s].into_iter(), gap);
+                    dv.add(
+                        touch((ms - day_base_ms(18_337)) as u32, p),
+                        computer,
+                        [s].into_iter(),
+                        gap,
+                    );
                 }
                 dv
             };

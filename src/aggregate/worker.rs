@@ -2,13 +2,13 @@
 //! worker's [`Agg`], with what every worker shares ([`Context`]).
 
 use super::accounts::{Directory, KnownUser};
-use super::app_names::{Apps, LocalApps};
+use super::app_names::{AppId, Apps, LocalApps};
 use super::class_names::{ClassId, Classes, DIRECTORY_CLASSES, LocalClasses};
 use super::dedup::Dedup;
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
 use super::visits::NO_SERVICE;
-use crate::device::{AgentCache, Device};
+use crate::device::AgentCache;
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
@@ -124,6 +124,8 @@ pub struct Worker<'c> {
     apps: LocalApps,
     classes: LocalClasses,
     agents: AgentCache,
+    /// The national service of each application seen, by [`AppId`].
+    app_services: Vec<Option<u8>>,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     class_scratch: Vec<ClassId>,
     /// The last user id keyed and its key: access logs write a user's
@@ -144,6 +146,7 @@ impl<'c> Worker<'c> {
             apps: LocalApps::default(),
             classes: LocalClasses::default(),
             agents: AgentCache::default(),
+            app_services: Vec::new(),
             scratch: Vec::with_capacity(8),
             class_scratch: Vec::with_capacity(4),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
@@ -217,43 +220,55 @@ impl<'c> Worker<'c> {
         }
         let Some(user) = user else { return Ok(time_ms) };
         self.intern_places(ev);
+        let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
+        let service = self.ctx.count_services.then(|| self.service_of(ev, kind, app));
         let structures = match known {
             Some(k) if self.scratch.is_empty() => &k.structures,
             _ => &self.scratch,
         };
         let classes = &self.class_scratch;
-        let app = (kind == EventKind::Access).then(|| self.apps.get(&self.ctx.apps, &ev.module));
         let raw_user = &ev.user;
-        let device = if self.ctx.visits { self.agents.device(&ev.ua) } else { Device::Other };
-        let service = self.ctx.count_services.then(|| self.service_of(ev));
-        self.agg.add(&Record {
-            user,
-            day,
-            hour,
-            profile,
-            kind,
-            time_ms,
-            structures,
-            classes,
-            app,
-            device,
-            service,
-            raw_user,
-        });
+        let agents = &mut self.agents;
+        self.agg.add(
+            &Record {
+                user,
+                day,
+                hour,
+                profile,
+                kind,
+                time_ms,
+                structures,
+                classes,
+                app,
+                service,
+                raw_user,
+            },
+            || agents.device(&ev.ua),
+        );
         Ok(time_ms)
     }
 }
 
 impl Worker<'_> {
-    /// The national service `ev` counts for: its application's (`module`,
-    /// else the first segment of an HTTP request's path), or
-    /// [`NO_SERVICE`].
-    fn service_of(&self, ev: &Event<'_>) -> u8 {
-        let app = match &ev.http {
-            Some(h) if ev.module.is_empty() => app_of_path(h.path),
-            _ => &ev.module,
-        };
-        self.ctx.services.service_of(app).unwrap_or(NO_SERVICE)
+    /// The national service `ev` (of `kind`, opening `app`) counts for:
+    /// its application's (`module`, else the first segment of an HTTP
+    /// request's path), or [`NO_SERVICE`]. A login opens no application.
+    fn service_of(&mut self, ev: &Event<'_>, kind: EventKind, app: Option<AppId>) -> u8 {
+        let services = &self.ctx.services;
+        let lookup = |name: &[u8]| services.service_of(name).unwrap_or(NO_SERVICE);
+        match (kind, app, &ev.http) {
+            (EventKind::Login, ..) => NO_SERVICE,
+            // Applications are few: each one's service is looked up once.
+            (_, Some(app), _) => {
+                let i = app as usize;
+                if self.app_services.len() <= i {
+                    self.app_services.resize(i + 1, None);
+                }
+                *self.app_services[i].get_or_insert_with(|| lookup(&ev.module))
+            }
+            (_, None, Some(h)) if ev.module.is_empty() => lookup(app_of_path(h.path)),
+            _ => lookup(&ev.module),
+        }
     }
 
     /// Interns the distinct structures of `ev` into `scratch` and its

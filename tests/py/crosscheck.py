@@ -328,7 +328,9 @@ def main():
                 ua = ev.get("ua")
                 dev = national_sets.device(ua if isinstance(ua, str) else "")
                 raw = ev.get("module")
-                svc = national_sets.service(raw if isinstance(raw, str) else "")
+                # A login opens no application.
+                svc = None if kind == "LOGIN" else national_sets.service(
+                    raw if isinstance(raw, str) else "")
                 activity[user].append((ms, PROFILE_ORDER.index(profile),
                                        national_sets.DEVICES.index(dev), profile, structs, svc))
                 field = COUNTED.get(kind)
