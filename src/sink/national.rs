@@ -18,6 +18,7 @@ use crate::stored::{batches, dates, ints, strings, text};
 use crate::time::format_day;
 use arrow_array::{ArrayRef, Date32Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -90,19 +91,21 @@ impl National {
         }
     }
 
-    /// The text of a column in a row (`context(row, i)` gives the
-    /// school's context column `i`).
+    /// The text of a column in a row into `out` (`context(row, i)` gives
+    /// the school's context column `i`).
     fn cell<'r>(
         column: &Column,
         r: &'r NationalRow,
         context: &impl Fn(&NationalRow, usize) -> Option<&'r str>,
-    ) -> String {
-        match *column {
-            Column::Week => format_day(r.week),
-            Column::Uai => r.uai.clone(),
-            Column::Context(i) => context(r, i).unwrap_or("").to_string(),
-            Column::Figure(g, m) => figure(r, g, m).to_string(),
-        }
+        out: &mut String,
+    ) {
+        out.clear();
+        let _ = match *column {
+            Column::Week => write!(out, "{}", format_day(r.week)),
+            Column::Uai => write!(out, "{}", r.uai),
+            Column::Context(i) => write!(out, "{}", context(r, i).unwrap_or("")),
+            Column::Figure(g, m) => write!(out, "{}", figure(r, g, m)),
+        };
     }
 }
 
@@ -192,9 +195,13 @@ impl National {
             let err = |e: csv::Error| Error::output(&csv_path, e);
             let mut w = csv::WriterBuilder::new().delimiter(b';').from_writer(file);
             w.write_record(columns.iter().map(National::column_name)).map_err(err)?;
+            let mut cell = String::new();
             for r in &tables.national {
-                w.write_record(columns.iter().map(|c| National::cell(c, r, &context)))
-                    .map_err(err)?;
+                for c in &columns {
+                    National::cell(c, r, &context, &mut cell);
+                    w.write_field(&cell).map_err(err)?;
+                }
+                w.write_record(None::<&[u8]>).map_err(err)?;
             }
             w.flush().map_err(|e| Error::io(&csv_path, e))
         })?;
