@@ -91,7 +91,8 @@ pub fn key_texts<'t, K, V>(rows: &[(K, V)], text: impl Fn(&K) -> Option<&'t str>
 pub struct TableLayout {
     /// Columns the rows are sorted by, in order (ascending, nulls first).
     pub sorted_by: &'static [&'static str],
-    /// Columns of high cardinality, written without a dictionary.
+    /// Columns of high cardinality, written without a dictionary (the
+    /// items of a list column as `name.list.item`).
     pub plain: &'static [&'static str],
 }
 
@@ -121,8 +122,9 @@ pub fn write_parquet(
         .set_sorting_columns(Some(sorting))
         .set_created_by(format!("entlog {}", env!("CARGO_PKG_VERSION")));
     for c in layout.plain {
-        index(c)?;
-        props = props.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+        let parts: Vec<String> = c.split('.').map(str::to_string).collect();
+        index(&parts[0])?;
+        props = props.set_column_dictionary_enabled(ColumnPath::new(parts), false);
     }
     atomic_write(path, |file| {
         let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.build()))

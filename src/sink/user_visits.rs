@@ -37,8 +37,10 @@ const DEVICE: &str = "device";
 const EVENT_OFFSETS: &str = "event_offsets_ms";
 const EVENT_SERVICES: &str = "event_services";
 
-const LAYOUT: TableLayout =
-    TableLayout { sorted_by: &[USER_KEY, START], plain: &[USER_KEY, START, END] };
+const LAYOUT: TableLayout = TableLayout {
+    sorted_by: &[USER_KEY, START],
+    plain: &[USER_KEY, START, END, "event_offsets_ms.list.item"],
+};
 
 impl Table for UserVisits {
     fn name(&self) -> &'static str {
