@@ -120,11 +120,16 @@ impl ServiceMap {
     /// Reads an `application,service` CSV (with that header): the whole
     /// mapping, in place of the default. Errors name the file and line.
     pub fn load(path: &Path) -> Result<ServiceMap> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        ServiceMap::read(path, file)
+    }
+
+    /// Reads the mapping from `input`; errors name `path`.
+    pub fn read(path: &Path, input: impl std::io::Read) -> Result<ServiceMap> {
         let bad = |line: u64, message: String| -> Error {
             ErrorKind::Referential { path: path.to_path_buf(), line, message }.into()
         };
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(file);
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(input);
         let mut map = ServiceMap { by_app: FastMap::default() };
         for (i, record) in reader.records().enumerate() {
             let line = i as u64 + 1;

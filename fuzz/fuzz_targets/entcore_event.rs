@@ -1,6 +1,6 @@
 //! The event-store reader against a reference built on serde_json: the
 //! same lines accepted, and the same time, user, kind, profile, module,
-//! structures, classes and id read from them.
+//! user agent, structures, classes and id read from them.
 #![no_main]
 
 use entlog::parse::json::{number_to_i64, parse_long};
@@ -21,6 +21,7 @@ struct Fields {
     user: Vec<u8>,
     profile: Profile,
     module: Vec<u8>,
+    ua: Vec<u8>,
     structures: Vec<Vec<u8>>,
     classes: Vec<Vec<u8>>,
     id: Vec<u8>,
@@ -95,6 +96,7 @@ fn reference(line: &[u8]) -> Option<Result<Fields, ParseError>> {
         user,
         profile: string(&m, "profil").map_or(Profile::Unknown, |p| Profile::from_name(&p)),
         module: string(&m, "module").unwrap_or_default(),
+        ua: string(&m, "ua").unwrap_or_default(),
         structures: strings(&m, "structures"),
         classes: strings(&m, "classes"),
         id: match m.get("_id") {
@@ -112,6 +114,7 @@ fuzz_target!(|line: &[u8]| {
         user: ev.user.to_vec(),
         profile: ev.profile,
         module: ev.module.to_vec(),
+        ua: ev.ua.to_vec(),
         structures: ev.structures.iter().map(|s| s.to_vec()).collect(),
         classes: ev.classes.iter().map(|s| s.to_vec()).collect(),
         id: ev.id.to_vec(),

@@ -63,15 +63,20 @@ fn template() -> &'static Template {
                 let date = format!("2020-03-{day}T{hour:02}:00:00Z");
                 for (kind, module) in [("LOGIN", "Auth"), ("ACCESS", "Blog"), ("ACCESS", "Pronote")] {
                     lines.push_str(&format!(
-                        r#"{{"event-type":"{kind}","module":"{module}","date":{{"$date":"{date}"}},"userId":"{user}","profil":"{profile}","structures":["s1"],"classes":["c1"]}}"#
+                        r#"{{"event-type":"{kind}","module":"{module}","date":{{"$date":"{date}"}},"userId":"{user}","profil":"{profile}","structures":["s1"],"classes":["c1"],"ua":"Mozilla/5.0 (iPad)"}}"#
                     ));
                     lines.push('\n');
                 }
             }
         }
         std::fs::write(&log, lines).unwrap();
+        // A school code, so that the national datasets have rows and
+        // visits keep the points of their services.
+        std::fs::write(dir.path().join("structures.csv"), "id,uai,name\ns1,0800001A,S\n").unwrap();
         let run = dir.path().join("run");
-        analyze(&AnalyzeOptions::new(vec![log], run.clone())).unwrap();
+        let mut opts = AnalyzeOptions::new(vec![log], run.clone());
+        opts.referential = Some(dir.path().to_path_buf());
+        analyze(&opts).unwrap();
         let mut readers = vec![(run.join(RUN_JSON), Reader::RunJson)];
         for table in TABLES {
             let path = run.join(table.name());
