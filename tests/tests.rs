@@ -12,6 +12,7 @@ mod determinism;
 mod formats;
 mod generate;
 mod merge;
+mod national;
 mod outdir;
 mod overlap;
 mod quirks;
