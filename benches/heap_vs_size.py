@@ -6,7 +6,11 @@ the bytes), analyzes each with and without visits, and prints wall time and
 peak anonymous memory (RssAnon sampled from /proc: the heap, not the mapped
 file's pages).
 
-usage: python3 benches/heap_vs_size.py DUMP_DIR [--threads 2]
+With `--referential DIR` (the dump's own, whose structures have school
+codes), visits also keep the points the national services dataset counts
+from.
+
+usage: python3 benches/heap_vs_size.py DUMP_DIR [--threads 2] [--referential DIR]
 """
 import argparse
 import glob
@@ -23,8 +27,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dump")
     ap.add_argument("--threads", default="2")
+    ap.add_argument("--referential")
     a = ap.parse_args()
     files = sorted(glob.glob(f"{a.dump}/events/*.json"))
+    referential = ["--referential", a.referential] if a.referential else []
     with tempfile.TemporaryDirectory(prefix="entlog-heap-") as tmp:
         print("| input | size (MB) | visits | wall (s) | peak heap (MiB) |")
         print("|---|---|---|---|---|")
@@ -41,7 +47,7 @@ def main():
             subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
             for visits in ([], ["--no-visits"]):
                 wall, heap = run([ENTLOG, "analyze", path, "--out", os.path.join(tmp, "out"),
-                                  "--threads", a.threads, "-q", *visits])
+                                  "--threads", a.threads, "-q", *visits, *referential])
                 kept = "no" if visits else "yes"
                 print(f"| {copies}x | {size / 1e6:.0f} | {kept} | {wall:.2f} | {heap:.0f} |")
             os.remove(path)
