@@ -187,26 +187,7 @@ impl<'c> Worker<'c> {
         if ev.kind == EventKind::Admin {
             return Ok(time_ms);
         }
-        // Access logs have requests without a logged user: they count in
-        // the HTTP figures only.
-        // The directory is read only for what the record does not say: a
-        // lookup in a table of every account misses the cache.
-        let needs_directory = ev.profile == Profile::Unknown || ev.structures.is_empty();
-        let (user, known) = if ev.user.is_empty() {
-            (None, None)
-        } else {
-            let last = &mut self.last_user;
-            if *ev.user != *last.id || last.id.is_empty() {
-                last.key = self.ctx.keyer.key(&ev.user);
-                last.id.clear();
-                last.id.extend_from_slice(&ev.user);
-                last.known = None;
-            }
-            if needs_directory && last.known.is_none() {
-                last.known = Some(self.ctx.users.get(&last.key));
-            }
-            (Some(last.key), last.known.flatten())
-        };
+        let (user, known) = self.user_of(ev);
         let profile = match (ev.profile, known) {
             (Profile::Unknown, Some(k)) => k.profile,
             (p, _) => p,
@@ -249,7 +230,31 @@ impl<'c> Worker<'c> {
     }
 }
 
-impl Worker<'_> {
+impl<'c> Worker<'c> {
+    /// The key of `ev`'s user (none for an access log's request without a
+    /// logged user, which counts in the HTTP figures only), with their
+    /// entry in the directory when the record needs it.
+    #[inline]
+    fn user_of(&mut self, ev: &Event<'_>) -> (Option<u64>, Option<&'c KnownUser>) {
+        if ev.user.is_empty() {
+            return (None, None);
+        }
+        // The directory is read only for what the record does not say: a
+        // lookup in a table of every account misses the cache.
+        let needs_directory = ev.profile == Profile::Unknown || ev.structures.is_empty();
+        let last = &mut self.last_user;
+        if *ev.user != *last.id || last.id.is_empty() {
+            last.key = self.ctx.keyer.key(&ev.user);
+            last.id.clear();
+            last.id.extend_from_slice(&ev.user);
+            last.known = None;
+        }
+        if needs_directory && last.known.is_none() {
+            last.known = Some(self.ctx.users.get(&last.key));
+        }
+        (Some(last.key), last.known.flatten())
+    }
+
     /// The national service `ev` (of `kind`, opening `app`) counts for:
     /// its application's (`module`, else the first segment of an HTTP
     /// request's path), or [`NO_SERVICE`]. A login opens no application.
