@@ -16,6 +16,7 @@ use crate::parse::access::LoginRule;
 use crate::referential::{self, Referential};
 use crate::scan::scan_input;
 use crate::service::ServiceMap;
+use crate::sink::lake;
 use crate::sink::outdir::Staging;
 use crate::sink::registry::TABLES;
 use crate::sink::run_json;
@@ -67,6 +68,9 @@ pub struct AnalyzeOptions {
     /// The application -> national service mapping (`--services`), in
     /// place of the default.
     pub services: Option<PathBuf>,
+    /// A shared table location the run's per-user partial tables are
+    /// added to (`--lake`).
+    pub lake: Option<PathBuf>,
     /// Worker threads; 0 means one per core.
     pub threads: usize,
     /// Secret salt of user pseudonyms.
@@ -118,6 +122,7 @@ impl AnalyzeOptions {
             referential: None,
             annuaire: None,
             services: None,
+            lake: None,
             threads: 0,
             salt: crate::keys::DEFAULT_SALT.to_string(),
             salt_source: SaltSource::Default,
@@ -160,6 +165,11 @@ pub const RUN_JSON: &str = "run.json";
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let start = Instant::now();
     refuse_output_in_inputs(&opts.out, &opts.inputs)?;
+    if opts.lake.is_some() && opts.inputs.iter().any(|i| i.as_os_str() == "-") {
+        return Err(Error::usage(
+            "--lake: a run that reads stdin has no fingerprint to name its files by",
+        ));
+    }
     let annuaire = match &opts.annuaire {
         Some(path) => Annuaire::load(path)?,
         None => Annuaire::default(),
@@ -196,6 +206,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         referential: opts.referential.as_ref().map(|p| p.display().to_string()),
         annuaire: opts.annuaire.as_ref().map(|p| p.display().to_string()),
         services: opts.services.as_ref().map(|p| p.display().to_string()),
+        lake: opts.lake.as_ref().map(|p| p.display().to_string()),
         salt_source: opts.salt_source.name().to_string(),
         salt_fingerprint: ctx.keyer.fingerprint(),
         mmap: opts.mmap,
@@ -214,8 +225,14 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
     report.visitors_without_account = tables.visitors_without_account;
+    report.run_id = lake::run_id(&report);
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
-    publish(staging, &opts.out, report.problems.is_empty())?;
+    let ok = report.problems.is_empty();
+    publish(staging, &opts.out, ok)?;
+    // A failed run's tables are set aside, and kept out of the lake too.
+    if let (Some(dir), Some(id), true) = (&opts.lake, &report.run_id, ok) {
+        lake::add(&opts.out, dir, id)?;
+    }
     Ok(Analysis { tables, report })
 }
 
@@ -497,6 +514,7 @@ pub fn run_report(
         merged_runs: Vec::new(),
         problems: Vec::new(),
         visitors_without_account: 0,
+        run_id: None,
         inputs,
     }
 }

@@ -219,6 +219,12 @@ pub struct AnalyzeArgs {
     /// case) replacing the default mapping the README lists.
     #[arg(long)]
     pub services: Option<PathBuf>,
+    /// Also add the run's per-user partial tables (user_activity,
+    /// user_visits, user_modules) to this shared table location, each
+    /// month's file named by the run, so that Spark, Trino or DuckDB read
+    /// every run there as one table; a run done again replaces its files.
+    #[arg(long)]
+    pub lake: Option<PathBuf>,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -295,6 +301,7 @@ impl AnalyzeArgs {
         o.referential = self.referential.clone();
         o.annuaire = self.annuaire.clone();
         o.services = self.services.clone();
+        o.lake = self.lake.clone();
         o.threads = self.threads;
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;

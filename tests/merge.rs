@@ -168,6 +168,51 @@ fn shards_cut_by_file_by_day_or_line_by_line_merge_into_the_single_run() {
 }
 
 #[test]
+fn runs_added_to_a_lake_read_as_one_table_and_a_run_done_again_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump");
+    generate(&dump, "0.01", "5", &[]);
+    let events = dump.join("events");
+    let whole = dir.path().join("whole");
+    let options = run_options(&dump);
+    let options: Vec<&str> = options.iter().map(String::as_str).collect();
+    assert_eq!(analyze(&events, &whole, &options).status.code(), Some(0));
+    let lake = dir.path().join("lake");
+    let with_lake = |out: &Path, shard: &Path| {
+        let mut args = options.clone();
+        args.extend(["--lake", lake.to_str().unwrap()]);
+        let o = analyze(shard, out, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    // The monthly dumps dealt to three runs, each adding to the lake.
+    let shards = shard_lines(&events, &dir.path().join("by-file"), 3, |f, _, _| f % 3);
+    for (i, shard) in shards.iter().enumerate() {
+        with_lake(&dir.path().join(format!("run-{i}")), shard);
+    }
+    let files = || crate::util::snapshot(&lake);
+    let before = files();
+    // One file per run and month, named by the run.
+    let id = run_json(&dir.path().join("run-0"))["run_id"].as_str().unwrap().to_string();
+    assert!(before.iter().any(|(name, _)| name.ends_with(&format!("part-{id}.parquet"))));
+    assert!(before.iter().all(|(name, _)| name.contains("/month=") && name.contains("/part-")));
+    // Done again over the same inputs, a run replaces its own files.
+    with_lake(&dir.path().join("run-0-again"), &shards[0]);
+    assert!(files() == before, "a run done again changed the lake");
+    python("merge_sql.py", &["--lake", lake.to_str().unwrap(), whole.to_str().unwrap()]);
+    // A run that reads stdin has no fingerprint to name its files by.
+    let o = entlog(&[
+        "analyze",
+        "-",
+        "--out",
+        dir.path().join("stdin").to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--lake"));
+}
+
+#[test]
 fn runs_with_different_salts_or_the_same_inputs_are_not_merged() {
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("dump");

@@ -13,6 +13,7 @@ pub mod class_activity;
 pub mod classes;
 pub mod hourly;
 pub mod http;
+pub mod lake;
 pub mod modules;
 pub mod national;
 pub mod ode;

@@ -164,7 +164,7 @@ fn sync_tree(dir: &Path) -> Result<()> {
 }
 
 /// Syncs a file, or a directory's entries, to disk.
-fn sync(path: &Path) -> Result<()> {
+pub(crate) fn sync(path: &Path) -> Result<()> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     f.sync_all().map_err(|e| Error::io(path, e))
 }

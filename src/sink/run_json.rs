@@ -47,6 +47,10 @@ pub struct RunReport {
     /// More than a few means the directory export is not complete, and
     /// the usage rates overstate.
     pub visitors_without_account: u64,
+    /// The run's id, which names its files in a lake (`--lake`); none for
+    /// a run that read stdin or a merge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// Wall time of each phase of a run, seconds.
@@ -77,6 +81,9 @@ pub struct RunOptions {
     /// `--services`, as given.
     #[serde(default)]
     pub services: Option<String>,
+    /// `--lake`, as given.
+    #[serde(default)]
+    pub lake: Option<String>,
     /// Where the salt came from: `--salt`, `ENTLOG_SALT` or `default`.
     pub salt_source: String,
     /// A fingerprint of the salt (see
