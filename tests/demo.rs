@@ -47,5 +47,9 @@ fn demo_reproduces_the_published_figures_and_reports_them() {
     let french = String::from_utf8(o.stdout).unwrap();
     assert!(french.contains(SENTENCE_FR), "{french}");
     assert!(french.trim_end().ends_with("parents distincts."), "{french}");
-    python("check_html.py", &[html.to_str().unwrap(), SENTENCE, "1,780,781", "Top applications"]);
+    // With the devices and services of the national datasets.
+    let texts = [SENTENCE, "1,780,781", "Top applications", "Devices and services", "smartphone"];
+    python("check_html.py", &[&[html.to_str().unwrap()][..], &texts].concat());
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<td class=\"t\">courrier electronique</td>"), "services in the report");
 }
