@@ -116,6 +116,12 @@ fn check_merge(name: &str, shards: &[PathBuf], dump: &Path, whole: &Path, dir: &
         assert_eq!(a[total], b[total], "{name}: run.json {total}");
     }
     assert_eq!(b["merged_runs"].as_array().unwrap().len(), shards.len());
+    // The Spark job over the same runs (local[2], loopback only) rebuilds
+    // the merge's audience rows.
+    let mut args = vec![merged.to_str().unwrap()];
+    args.extend(runs.iter().map(|r| r.to_str().unwrap()));
+    let said = python("spark_check.py", &args);
+    assert!(said.starts_with("ok:"), "{name}: {said}");
 }
 
 #[test]
