@@ -12,11 +12,11 @@ with the columns of entlog's audience.parquet this job rebuilds so far:
 connections, access, activations (added up from the runs' day rows),
 unique_visitors (recounted from user_activity's login days), visits and
 visit_seconds (the runs' visits of one user and day joined again, gaps
-and islands over user_visits, exactly as `entlog merge` joins them) and,
+and islands over user_visits, exactly as `entlog merge` joins them),
+accounts and activated_accounts (the runs' accounts.parquet combined) and,
 on month rows, hll_sketch (the runs' sketches unioned by Spark's own
-DataSketches functions: the bytes may differ from entlog's, the
-estimates do not). Not rebuilt yet: accounts, activated_accounts and the
-national datasets.
+DataSketches functions: the same coupons or registers as entlog's, other
+bytes). Not rebuilt yet: the national datasets.
 
 Without a master given (spark-submit's --master, or SPARK_MASTER), it runs
 in local[2] mode bound to the loopback.
@@ -184,6 +184,36 @@ def visitor_rows(user_activity, mapping):
     return by_profile(facts, [("unique_visitors", "count(distinct user_key)")], "login_facts")
 
 
+def account_rows(spark, runs, mapping, periods_seen):
+    """accounts and activated_accounts of every period in `periods_seen`
+    (grain, period_start) and every scope and profile with accounts: the
+    runs' rows of one account combined (activated if any run says so, on
+    the earliest day any saw; activated before the logs when none saw the
+    day), each account once per row."""
+    files = [f"{r}/accounts.parquet" for r in runs if os.path.exists(f"{r}/accounts.parquet")]
+    if not files:
+        return None
+    accounts = (spark.read.parquet(*files)
+                .groupBy("user_key", "profile")
+                .agg(F.bool_or("activated").alias("activated"),
+                     F.min("activated_on").alias("activated_on"),
+                     F.collect_set("structure_id").alias("structures")))
+    # The day from which the account counts as activated; never: null.
+    since = F.when(F.col("activated"), F.coalesce("activated_on", F.to_date(F.lit("0001-01-01"))))
+    accounts = accounts.withColumn("since", since)
+    scoped = in_scopes(accounts, mapping, F.col("structures"), ["user_key"])
+    cells = (scoped.join(accounts.select("user_key", "profile", "since"), "user_key")
+             .groupBy("scope", "segment", "structure_id", "profile", "since")
+             .agg(F.count("*").alias("n")))
+    last = (F.when(F.col("grain") == "day", F.col("period_start"))
+            .when(F.col("grain") == "week", F.date_add("period_start", 6))
+            .otherwise(F.last_day("period_start")))
+    facts = (cells.crossJoin(periods_seen).withColumn("last", last)
+             .withColumn("on", F.when(F.col("since") <= F.col("last"), F.col("n")).otherwise(0)))
+    return by_profile(facts, [("accounts", "sum(n)"), ("activated_accounts", "sum(on)")],
+                      "account_facts")
+
+
 def count_rows(spark, runs):
     """connections, access and activations of every row: the runs' day
     rows added up, then summed into weeks and months; and the runs' month
@@ -216,11 +246,17 @@ def audience(spark, runs):
     rows = None
     for part in (p.fillna("", subset=nullable) for p in parts if p is not None):
         rows = part if rows is None else rows.join(part, KEY, "full")
+    # Every period with data has a row for every scope and profile with
+    # accounts.
+    periods_seen = rows.select("grain", "period_start").distinct()
+    accounts = account_rows(spark, runs, mapping, periods_seen)
+    if accounts is not None:
+        rows = rows.join(accounts.fillna("", subset=nullable), KEY, "full")
     rows = rows.join(sketches.fillna("", subset=nullable), KEY, "left")
     for c in nullable:
         rows = rows.withColumn(c, F.expr(f"nullif({c}, '')"))
     measures = ["connections", "unique_visitors", "access", "activations", "visits",
-                "visit_seconds"]
+                "visit_seconds", "accounts", "activated_accounts"]
     for m in measures:
         if m not in rows.columns:
             rows = rows.withColumn(m, F.lit(0))
