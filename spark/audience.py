@@ -16,7 +16,11 @@ and islands over user_visits, exactly as `entlog merge` joins them),
 accounts and activated_accounts (the runs' accounts.parquet combined) and,
 on month rows, hll_sketch (the runs' sketches unioned by Spark's own
 DataSketches functions: the same coupons or registers as entlog's, other
-bytes). Not rebuilt yet: the national datasets.
+bytes). And the three national datasets the engine writes,
+DIR/fr-en-dnma-par-uai-profils/, -profils-appareils/ and -services/
+(Parquet, the published columns), from the same joined visits: their
+devices, and their time in each service from the instants of their
+events, joined across runs too.
 
 Without a master given (spark-submit's --master, or SPARK_MASTER), it runs
 in local[2] mode bound to the loopback.
@@ -48,7 +52,9 @@ def session():
         builder = (builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
                    .config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1")
-                   .config("spark.ui.enabled", "false"))
+                   .config("spark.ui.enabled", "false")
+                   # A few cores: a few shuffle partitions.
+                   .config("spark.sql.shuffle.partitions", "8"))
     spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -140,19 +146,25 @@ def joined_visits(user_visits, gap_ms):
                      .otherwise(0))
     v = v.withColumn("island", F.sum("new").over(order.rowsBetween(Window.unboundedPreceding, 0)))
     first = F.struct("s", "p", "d")
-    return (v.groupBy("user_key", "day", "island")
+    # Each event's instant (epoch ms) and service.
+    points = F.expr("transform(arrays_zip(event_offsets_ms, event_services), "
+                    "x -> struct(s + x.event_offsets_ms as at, x.event_services as service))")
+    return (v.withColumn("points", points)
+            .groupBy("user_key", "day", "island")
             .agg(F.min("s").alias("s"), F.max("e").alias("e"),
                  F.min_by("profile", first).alias("profile"),
-                 F.array_distinct(F.flatten(F.collect_list("structure_ids"))).alias("structures"))
+                 F.min_by("device", first).alias("device"),
+                 F.array_distinct(F.flatten(F.collect_list("structure_ids"))).alias("structures"),
+                 F.array_distinct(F.flatten(F.collect_list("points"))).alias("points"))
             .withColumn("seconds", F.floor((F.col("e") - F.col("s")) / 1000).cast("long")))
 
 
-def visit_rows(user_visits, mapping, gap_ms):
-    """visits and visit_seconds of every audience row."""
-    if user_visits is None:
+def visit_rows(visits, mapping):
+    """visits and visit_seconds of every audience row, from the joined
+    visits."""
+    if visits is None:
         return None
     keys = ["user_key", "day", "island"]
-    visits = joined_visits(user_visits, gap_ms)
     scoped = in_scopes(visits, mapping, F.col("structures"), keys)
     facts = (visits.join(scoped, keys).select("*", periods(F.col("day")).alias("period"))
              .select("period.grain", "period.period_start", "scope", "segment", "structure_id",
@@ -232,14 +244,14 @@ def count_rows(spark, runs):
     return counts, sketches
 
 
-def audience(spark, runs):
-    """The rebuilt rows of audience.parquet."""
+def audience(spark, runs, visits):
+    """The rebuilt rows of audience.parquet (`visits`: the runs' visits
+    joined)."""
     mapping = structures(spark, runs)
-    gap = visit_gap_ms(runs)
     counts, sketches = count_rows(spark, runs)
     parts = [counts,
              visitor_rows(partitioned(spark, runs, "user_activity"), mapping),
-             visit_rows(partitioned(spark, runs, "user_visits"), mapping, gap)]
+             visit_rows(visits, mapping)]
     # Null keys (a platform row's segment) join as equal: each part's are
     # made empty strings first, which no segment or structure id is.
     nullable = ["segment", "structure_id"]
@@ -269,14 +281,105 @@ def audience(spark, runs):
                        *[F.col(m).cast("long").alias(m) for m in measures], "hll_sketch")
 
 
+# The national datasets: their profiles (Entcore's mapping), devices and
+# services, in their column order (see the README).
+NATIONAL_PROFILES = [("Student", "eleve"), ("Relative", "parent"), ("Teacher", "enseignant"),
+                     ("Personnel", "admin_vie_scol_tech")]
+SERVICES = [
+    "accueil", "actualites", "cahier_textes", "cahier_liaison", "courrier_electronique",
+    "messagerie_instantanee", "visioconference", "stockage_partage",
+    "production_collaborative", "documentation_cdi", "parcours_pedagogique",
+    "reservation_salles_materiels", "service_collectivite", "services_vie_scolaire",
+    "gestion_temps", "absences", "gestion_competences", "notes", "manuel_numerique",
+    "ressource_multimedia", "ressource_orientation", "ressource_production",
+    "ressource_accompagnement_entrainement", "ressource_reference_dictionnaire",
+    "ressource_documentaire",
+]
+CONTEXT = ["academie", "commune", "departement", "region", "ministere", "circonscription",
+           "nature_uai", "secteur"]
+DATASETS = [
+    ("fr-en-dnma-par-uai-profils", ["globales"] + [n for _, n in NATIONAL_PROFILES], True),
+    ("fr-en-dnma-par-uai-profils-appareils",
+     [f"{n}_{d}" for _, n in NATIONAL_PROFILES for d in DEVICE_CODES], True),
+    ("fr-en-dnma-par-uai-services", SERVICES, False),
+]
+
+
+def national_cells(visits, mapping):
+    """(debutsemaine, uai, grp) -> visites, utilisateurs, duree: each
+    joined visit in every school its structures belong to, once per school:
+    its whole duration in `globales`, its profile's and its profile and
+    device's groups; its time in each service it used in that service's
+    (from each instant with an event of the service to the visit's next
+    instant, added up and truncated to whole seconds per visit)."""
+    keys = ["user_key", "day", "island"]
+    uais = (visits.select(*keys, F.explode("structures").alias("structure_id"))
+            .join(mapping.select("structure_id", "uai"), "structure_id")
+            .where("uai is not null").select(*keys, "uai").distinct())
+    national = F.expr("case profile " + " ".join(
+        f"when '{p}' then '{n}'" for p, n in NATIONAL_PROFILES) + " end")
+    groups = visits.select(*keys, F.explode(F.array(
+        F.struct(F.lit("globales").alias("grp"), F.col("seconds").alias("secs")),
+        F.struct(national.alias("grp"), F.col("seconds").alias("secs")),
+        F.struct(F.concat(national, F.lit("_"), F.col("device")).alias("grp"),
+                 F.col("seconds").alias("secs")))).alias("g")).select(*keys, "g.grp", "g.secs")
+    groups = groups.where("grp is not null")
+    points = visits.select(*keys, F.explode("points").alias("pt")).select(
+        *keys, F.col("pt.at").alias("at"), F.col("pt.service").alias("service"))
+    instants = points.select(*keys, "at").distinct().withColumn(
+        "next", F.lead("at").over(Window.partitionBy(*keys).orderBy("at")))
+    services = (points.where("service is not null").join(instants, keys + ["at"])
+                .groupBy(*keys, "service")
+                .agg(F.sum(F.coalesce(F.col("next"), F.col("at")) - F.col("at")).alias("ms"))
+                .select(*keys, F.col("service").alias("grp"),
+                        F.floor(F.col("ms") / 1000).cast("long").alias("secs")))
+    facts = groups.unionByName(services).join(uais, keys)
+    return (facts.withColumn("debutsemaine", F.to_date(F.date_trunc("week", "day")))
+            .groupBy("debutsemaine", "uai", "grp")
+            .agg(F.count("*").alias("visites"),
+                 F.countDistinct("user_key").alias("utilisateurs"),
+                 F.sum("secs").alias("duree")))
+
+
+def national_datasets(spark, runs, visits, mapping):
+    """The three national datasets: (name, DataFrame) in their published
+    column order, the school's context read back from the runs."""
+    # Computed once for the three datasets.
+    cells = national_cells(visits, mapping).cache()
+    files = [f"{r}/fr-en-dnma-par-uai-profils.parquet" for r in runs]
+    context = (spark.read.parquet(*files).groupBy("uai")
+               .agg(*[F.max(c).alias(c) for c in CONTEXT]))
+    out = []
+    for name, groups, context_first in DATASETS:
+        figures = []
+        for g in groups:
+            for m, col in (("visites", "visites"), ("utilisateurs", "utilisateurs"),
+                           ("duree", "duree")):
+                value = F.sum(F.when(F.col("grp") == g, F.col(col)).otherwise(0))
+                figures.append(value.cast("long").alias(f"{m}_{g}"))
+        wide = cells.groupBy("debutsemaine", "uai").agg(*figures).join(context, "uai", "left")
+        names = [f"{m}_{g}" for g in groups for m in ("visites", "utilisateurs", "duree")]
+        order = CONTEXT + names if context_first else names + CONTEXT
+        out.append((name, wide.select("debutsemaine", "uai", *order)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+", help="output directories of entlog runs")
     ap.add_argument("--out", required=True, help="where audience/ is written")
     a = ap.parse_args()
     spark = session()
-    rows = audience(spark, a.runs)
+    user_visits = partitioned(spark, a.runs, "user_visits")
+    visits = None
+    if user_visits is not None:
+        visits = joined_visits(user_visits, visit_gap_ms(a.runs)).cache()
+    rows = audience(spark, a.runs, visits)
     rows.orderBy(*KEY).write.mode("overwrite").parquet(os.path.join(a.out, "audience"))
+    if visits is not None:
+        for name, dataset in national_datasets(spark, a.runs, visits, structures(spark, a.runs)):
+            dataset.orderBy("uai", "debutsemaine").write.mode("overwrite").parquet(
+                os.path.join(a.out, name))
     spark.stop()
 
 

@@ -25,6 +25,8 @@ import pyarrow.parquet as pq
 import hll
 
 JOB = pathlib.Path(__file__).parents[2] / "spark" / "audience.py"
+DATASETS = ["fr-en-dnma-par-uai-profils", "fr-en-dnma-par-uai-profils-appareils",
+            "fr-en-dnma-par-uai-services"]
 KEY = ["grain", "period_start", "scope", "segment", "structure_id", "profile"]
 COLUMNS = ["uai", "structure_name", "connections", "unique_visitors", "access", "activations",
            "visits", "visit_seconds", "accounts", "activated_accounts"]
@@ -49,6 +51,7 @@ def main():
             sys.exit(f"the Spark job failed:\n{job.stderr[-3000:]}")
         got = {tuple(r[k] for k in KEY): r
                for r in pq.read_table(f"{out}/audience").to_pylist()}
+        national = {name: pq.read_table(f"{out}/{name}") for name in DATASETS}
     want = {tuple(r[k] for k in KEY): r
             for r in pq.read_table(f"{merged}/audience.parquet").to_pylist()}
     if not any(r["accounts"] for r in want.values()):
@@ -65,11 +68,29 @@ def main():
         if content(g["hll_sketch"]) != content(w["hll_sketch"]):
             problems.append(f"{key}: sketches of different contents")
         months += w["hll_sketch"] is not None
+    rows = 0
+    for name, table in national.items():
+        mine = pq.read_table(f"{merged}/{name}.parquet")
+        if table.column_names != mine.column_names:
+            problems.append(f"{name}: columns {table.column_names[:12]}..., "
+                            f"entlog {mine.column_names[:12]}...")
+            continue
+        by_key = lambda t: {(r["uai"], r["debutsemaine"]): r for r in t.to_pylist()}
+        a, b = by_key(table), by_key(mine)
+        if not b:
+            problems.append(f"{name}: entlog wrote no row to compare with")
+        for key in sorted(set(a) | set(b), key=str):
+            if a.get(key) != b.get(key):
+                diff = {c: (a.get(key, {}).get(c), b.get(key, {}).get(c))
+                        for c in mine.column_names if a.get(key, {}).get(c) != b.get(key, {}).get(c)}
+                problems.append(f"{name} {key}: Spark, entlog {diff}")
+        rows += len(a)
     if problems:
         print(f"{len(problems)} differences; first ones:")
         print("\n".join(problems[:20]))
         sys.exit(1)
-    print(f"ok: {len(got)} rows equal, {months} month sketches of the same content")
+    print(f"ok: {len(got)} audience rows equal, {months} month sketches of the same content, "
+          f"{rows} rows of the national datasets equal")
 
 
 if __name__ == "__main__":
