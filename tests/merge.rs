@@ -205,6 +205,12 @@ fn runs_added_to_a_lake_read_as_one_table_and_a_run_done_again_counts_once() {
     with_lake(&dir.path().join("run-0-again"), &shards[0]);
     assert!(files() == before, "a run done again changed the lake");
     python("merge_sql.py", &["--lake", lake.to_str().unwrap(), whole.to_str().unwrap()]);
+    // The README's Spark SQL: the lake's table declared and queried, the
+    // runs' sketches unioned.
+    let runs = dir.path().join("run-[0-9]");
+    let args = [lake.to_str().unwrap(), runs.to_str().unwrap(), whole.to_str().unwrap()];
+    let said = python("spark_sql_check.py", &args);
+    assert!(said.starts_with("ok:"), "{said}");
     // A run that reads stdin has no fingerprint to name its files by.
     let o = entlog(&[
         "analyze",
