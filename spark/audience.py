@@ -281,28 +281,11 @@ def audience(spark, runs, visits):
                        *[F.col(m).cast("long").alias(m) for m in measures], "hll_sketch")
 
 
-# The national datasets: their profiles (Entcore's mapping), devices and
-# services, in their column order (see the README).
+# The profiles of the national datasets: Entcore's mapping.
 NATIONAL_PROFILES = [("Student", "eleve"), ("Relative", "parent"), ("Teacher", "enseignant"),
                      ("Personnel", "admin_vie_scol_tech")]
-SERVICES = [
-    "accueil", "actualites", "cahier_textes", "cahier_liaison", "courrier_electronique",
-    "messagerie_instantanee", "visioconference", "stockage_partage",
-    "production_collaborative", "documentation_cdi", "parcours_pedagogique",
-    "reservation_salles_materiels", "service_collectivite", "services_vie_scolaire",
-    "gestion_temps", "absences", "gestion_competences", "notes", "manuel_numerique",
-    "ressource_multimedia", "ressource_orientation", "ressource_production",
-    "ressource_accompagnement_entrainement", "ressource_reference_dictionnaire",
-    "ressource_documentaire",
-]
-CONTEXT = ["academie", "commune", "departement", "region", "ministere", "circonscription",
-           "nature_uai", "secteur"]
-DATASETS = [
-    ("fr-en-dnma-par-uai-profils", ["globales"] + [n for _, n in NATIONAL_PROFILES], True),
-    ("fr-en-dnma-par-uai-profils-appareils",
-     [f"{n}_{d}" for _, n in NATIONAL_PROFILES for d in DEVICE_CODES], True),
-    ("fr-en-dnma-par-uai-services", SERVICES, False),
-]
+NATIONAL = ["fr-en-dnma-par-uai-profils", "fr-en-dnma-par-uai-profils-appareils",
+            "fr-en-dnma-par-uai-services"]
 
 
 def national_cells(visits, mapping):
@@ -342,25 +325,24 @@ def national_cells(visits, mapping):
 
 
 def national_datasets(spark, runs, visits, mapping):
-    """The three national datasets: (name, DataFrame) in their published
-    column order, the school's context read back from the runs."""
+    """The three national datasets: (name, DataFrame), each with the
+    columns of the runs' own dataset in their order (the column groups are
+    read from it: `visites_X` names group X), the schools' context read
+    back from the runs."""
     # Computed once for the three datasets.
     cells = national_cells(visits, mapping).cache()
-    files = [f"{r}/fr-en-dnma-par-uai-profils.parquet" for r in runs]
-    context = (spark.read.parquet(*files).groupBy("uai")
-               .agg(*[F.max(c).alias(c) for c in CONTEXT]))
     out = []
-    for name, groups, context_first in DATASETS:
-        figures = []
-        for g in groups:
-            for m, col in (("visites", "visites"), ("utilisateurs", "utilisateurs"),
-                           ("duree", "duree")):
-                value = F.sum(F.when(F.col("grp") == g, F.col(col)).otherwise(0))
-                figures.append(value.cast("long").alias(f"{m}_{g}"))
-        wide = cells.groupBy("debutsemaine", "uai").agg(*figures).join(context, "uai", "left")
-        names = [f"{m}_{g}" for g in groups for m in ("visites", "utilisateurs", "duree")]
-        order = CONTEXT + names if context_first else names + CONTEXT
-        out.append((name, wide.select("debutsemaine", "uai", *order)))
+    for name in NATIONAL:
+        runs_rows = spark.read.parquet(*[f"{r}/{name}.parquet" for r in runs])
+        columns = runs_rows.columns
+        groups = [c[len("visites_"):] for c in columns if c.startswith("visites_")]
+        figures = {f"{m}_{g}" for g in groups for m in ("visites", "utilisateurs", "duree")}
+        context_columns = [c for c in columns if c not in figures | {"debutsemaine", "uai"}]
+        context = runs_rows.groupBy("uai").agg(*[F.max(c).alias(c) for c in context_columns])
+        sums = [F.sum(F.when(F.col("grp") == g, F.col(m)).otherwise(0)).cast("long")
+                .alias(f"{m}_{g}") for g in groups for m in ("visites", "utilisateurs", "duree")]
+        wide = cells.groupBy("debutsemaine", "uai").agg(*sums).join(context, "uai", "left")
+        out.append((name, wide.select(*columns)))
     return out
 
 
