@@ -43,11 +43,13 @@ def quoted(names):
     return ", ".join(f"'{n}'" for n in names)
 
 
-def session():
+def session(conf=None):
     """The cluster's session under spark-submit; otherwise a local one
     (SPARK_MASTER, default local[2]) whose driver listens on the loopback
-    only, without its web UI."""
+    only, without its web UI. `conf`: more settings, by name."""
     builder = SparkSession.builder.appName("entlog-audience")
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     if "PYSPARK_GATEWAY_PORT" not in os.environ:
         builder = (builder.master(os.environ.get("SPARK_MASTER", "local[2]"))
                    .config("spark.driver.host", "127.0.0.1")
@@ -244,10 +246,9 @@ def count_rows(spark, runs):
     return counts, sketches
 
 
-def audience(spark, runs, visits):
+def audience(spark, runs, visits, mapping):
     """The rebuilt rows of audience.parquet (`visits`: the runs' visits
-    joined)."""
-    mapping = structures(spark, runs)
+    joined; `mapping`: the structures of the runs)."""
     counts, sketches = count_rows(spark, runs)
     parts = [counts,
              visitor_rows(partitioned(spark, runs, "user_activity"), mapping),
@@ -356,10 +357,11 @@ def main():
     visits = None
     if user_visits is not None:
         visits = joined_visits(user_visits, visit_gap_ms(a.runs)).cache()
-    rows = audience(spark, a.runs, visits)
+    mapping = structures(spark, a.runs).cache()
+    rows = audience(spark, a.runs, visits, mapping)
     rows.orderBy(*KEY).write.mode("overwrite").parquet(os.path.join(a.out, "audience"))
     if visits is not None:
-        for name, dataset in national_datasets(spark, a.runs, visits, structures(spark, a.runs)):
+        for name, dataset in national_datasets(spark, a.runs, visits, mapping):
             dataset.orderBy("uai", "debutsemaine").write.mode("overwrite").parquet(
                 os.path.join(a.out, name))
     spark.stop()

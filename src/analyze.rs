@@ -249,6 +249,8 @@ fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
     referential.fill_from(annuaire);
     let mut ctx = Context::new(UserKeyer::new(&opts.salt), referential, LocalDays::new(tz));
     ctx.visits = opts.visits;
+    // Points are kept by visits.
+    ctx.count_services &= opts.visits;
     ctx.visit_gap_ms = opts.visit_gap_ms;
     ctx.login = opts.login.clone();
     let valid_until = match opts.valid_until {

@@ -39,6 +39,11 @@ pub const SERVICES: [&str; 25] = [
 /// A service: its index in [`SERVICES`].
 pub type ServiceId = u8;
 
+/// The service named `name` (as [`SERVICES`] spells it), if one is.
+pub fn service_id(name: &str) -> Option<ServiceId> {
+    SERVICES.iter().position(|&s| s == name).map(|i| i as ServiceId)
+}
+
 /// The default mapping: Entcore applications (the `module` of events, the
 /// first segment of an access log's path), compared without regard to
 /// case, and the service each counts for. Applications not listed count
@@ -110,10 +115,10 @@ impl ServiceMap {
     /// Maps `app` to `service`; fails on a service that is not one of
     /// [`SERVICES`], naming it.
     fn insert(&mut self, app: &str, service: &str) -> std::result::Result<(), String> {
-        let Some(id) = SERVICES.iter().position(|&s| s == service) else {
+        let Some(id) = service_id(service) else {
             return Err(format!("{service:?} is not a service of the national measure"));
         };
-        self.by_app.insert(app.to_ascii_lowercase().into_bytes(), id as ServiceId);
+        self.by_app.insert(app.to_ascii_lowercase().into_bytes(), id);
         Ok(())
     }
 
@@ -176,7 +181,7 @@ mod tests {
     #[test]
     fn the_default_maps_applications_without_regard_to_case() {
         let map = ServiceMap::default();
-        let id = |s: &str| SERVICES.iter().position(|&x| x == s).map(|i| i as ServiceId);
+        let id = service_id;
         assert_eq!(map.service_of(b"Conversation"), id("courrier_electronique"));
         assert_eq!(map.service_of(b"conversation"), id("courrier_electronique"));
         assert_eq!(map.service_of(b"Auth"), None);

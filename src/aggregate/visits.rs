@@ -48,6 +48,9 @@ pub struct Point {
     pub service: u8,
 }
 
+/// A visit's distinct points, sorted; most visits have a few, held inline.
+pub type Points = SmallVec<[Point; 4]>;
+
 /// What one event tells the visit it falls in (with its device, see
 /// [`DayVisits::add`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,9 +80,8 @@ pub struct OpenVisit {
     pub device: Device,
     /// Distinct structures named by its events (never [`NO_STRUCTURE`]).
     pub structures: SmallVec<[StructureId; 2]>,
-    /// Its distinct points, sorted (empty when services are not counted);
-    /// most visits have a few, held inline.
-    pub points: SmallVec<[Point; 4]>,
+    /// Its distinct points, sorted (empty when services are not counted).
+    pub points: Points,
 }
 
 impl OpenVisit {
@@ -98,10 +100,7 @@ impl OpenVisit {
 }
 
 /// Adds the sorted distinct `more` to the sorted distinct `points`.
-fn union_points<const N: usize>(points: &mut SmallVec<[Point; N]>, more: &[Point])
-where
-    [Point; N]: smallvec::Array<Item = Point>,
-{
+fn union_points(points: &mut Points, more: &[Point]) {
     if !more.is_empty() {
         points.extend_from_slice(more);
         points.sort_unstable();
@@ -168,7 +167,7 @@ impl DayVisits {
                 profile,
                 device: device(),
                 structures: SmallVec::new(),
-                points: SmallVec::new(),
+                points: Points::new(),
             };
             v.insert(i, visit);
         } else if (at, profile) <= (v[i].start, v[i].profile) {
@@ -442,7 +441,7 @@ impl VisitList {
             .sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.device, s.end_ms));
         let mut out = VisitList::default();
         let mut names: Vec<StructureId> = Vec::new();
-        let mut points: SmallVec<[Point; 16]> = SmallVec::new();
+        let mut points = Points::new();
         let mut spans = self.spans.iter().peekable();
         while let Some(first) = spans.next() {
             let mut cur = *first;
@@ -576,8 +575,10 @@ impl NationalScratch {
         for &(k, bits) in &self.rows {
             // Every row of the user was made by `add`.
             let Some(row) = national.get_mut(&k) else { continue };
-            for (g, cell) in row.iter_mut().enumerate() {
-                cell.users += i64::from((bits >> g) & 1 == 1);
+            let mut rest = bits;
+            while rest != 0 {
+                row[rest.trailing_zeros() as usize].users += 1;
+                rest &= rest - 1;
             }
         }
         self.rows.clear();

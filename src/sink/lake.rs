@@ -1,7 +1,7 @@
 //! `--lake DIR`: a run's per-user partial tables added to one shared
 //! table location that Spark, Trino and DuckDB read as one table.
 //!
-//! Each partitioned table (`user_activity/`, `user_visits/`,
+//! Each table partitioned by month (`user_activity/`, `user_visits/`,
 //! `user_modules/`) keeps its Hive layout under `DIR`
 //! (`DIR/user_activity/month=2020-03-01/`), and each run's file in a month
 //! is named by the run: `part-<run id>.parquet`. The run id is a hash of
@@ -14,18 +14,13 @@
 
 use super::outdir::sync;
 use super::partitioned;
+use super::registry::TABLES;
 use super::run_json::RunReport;
-use super::table::Table;
-use super::user_activity::UserActivity;
-use super::user_modules::UserModules;
-use super::user_visits::UserVisits;
+use super::table::Merged;
 use crate::error::{Error, Result};
 use siphasher::sip::SipHasher13;
 use std::hash::Hasher;
-use std::path::{Path, PathBuf};
-
-/// The tables a lake holds.
-pub const TABLES: [&dyn Table; 3] = [&UserActivity, &UserVisits, &UserModules];
+use std::path::Path;
 
 /// The id of a run: a stable hash (the same on every machine and in every
 /// version) of what its figures depend on. `None` for a run that read
@@ -54,10 +49,9 @@ pub fn run_id(report: &RunReport) -> Option<String> {
 }
 
 /// Adds the partitioned tables of the finished run in `out` to the lake
-/// `lake` under the run's id `id`; returns the files written.
-pub fn add(out: &Path, lake: &Path, id: &str) -> Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    for table in TABLES {
+/// `lake` under the run's id `id`.
+pub fn add(out: &Path, lake: &Path, id: &str) -> Result<()> {
+    for table in TABLES.iter().filter(|t| matches!(t.merged(), Merged::Partitioned(_))) {
         let dest = lake.join(table.name());
         for (_, file) in partitioned::files(&out.join(table.name()))? {
             let Some(month) = file.parent().and_then(Path::file_name) else { continue };
@@ -69,8 +63,7 @@ pub fn add(out: &Path, lake: &Path, id: &str) -> Result<Vec<PathBuf>> {
             sync(&temp)?;
             std::fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
             sync(&dir)?;
-            written.push(target);
         }
     }
-    Ok(written)
+    Ok(())
 }

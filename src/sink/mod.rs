@@ -92,8 +92,8 @@ pub fn key_texts<'t, K, V>(rows: &[(K, V)], text: impl Fn(&K) -> Option<&'t str>
 pub struct TableLayout {
     /// Columns the rows are sorted by, in order (ascending, nulls first).
     pub sorted_by: &'static [&'static str],
-    /// Columns of high cardinality, written without a dictionary (the
-    /// items of a list column as `name.list.item`).
+    /// Columns of high cardinality, written without a dictionary (a list
+    /// column's items).
     pub plain: &'static [&'static str],
 }
 
@@ -122,10 +122,15 @@ pub fn write_parquet(
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_sorting_columns(Some(sorting))
         .set_created_by(format!("entlog {}", env!("CARGO_PKG_VERSION")));
-    for c in layout.plain {
-        let parts: Vec<String> = c.split('.').map(str::to_string).collect();
-        index(&parts[0])?;
-        props = props.set_column_dictionary_enabled(ColumnPath::new(parts), false);
+    for &c in layout.plain {
+        // A list's values are the leaf `name.list.<item>` of its column.
+        let column = match schema.field(index(c)?).data_type() {
+            DataType::List(item) => {
+                ColumnPath::new(vec![c.into(), "list".into(), item.name().clone()])
+            }
+            _ => ColumnPath::from(c),
+        };
+        props = props.set_column_dictionary_enabled(column, false);
     }
     atomic_write(path, |file| {
         let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.build()))

@@ -11,7 +11,7 @@ use crate::aggregate::visits::{NO_SERVICE, Point, VisitList, VisitSpan, day_base
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
-use crate::service::SERVICES;
+use crate::service::{SERVICES, service_id};
 use crate::stored::{batches, column, dates, ints, strings};
 use crate::time::month_start;
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
@@ -37,10 +37,8 @@ const DEVICE: &str = "device";
 const EVENT_OFFSETS: &str = "event_offsets_ms";
 const EVENT_SERVICES: &str = "event_services";
 
-const LAYOUT: TableLayout = TableLayout {
-    sorted_by: &[USER_KEY, START],
-    plain: &[USER_KEY, START, END, "event_offsets_ms.list.item"],
-};
+const LAYOUT: TableLayout =
+    TableLayout { sorted_by: &[USER_KEY, START], plain: &[USER_KEY, START, END, EVENT_OFFSETS] };
 
 impl Table for UserVisits {
     fn name(&self) -> &'static str {
@@ -216,12 +214,10 @@ impl<'b> Points<'b> {
         let services = s[i] as usize..s[i + 1] as usize;
         for (j, k) in (o[i] as usize..o[i + 1] as usize).zip(services) {
             let service = match self.service_values.is_null(k) {
-                true => NO_SERVICE,
-                false => {
-                    let name = self.service_values.value(k);
-                    SERVICES.iter().position(|&x| x == name).map_or(NO_SERVICE, |x| x as u8)
-                }
+                true => None,
+                false => service_id(self.service_values.value(k)),
             };
+            let service = service.unwrap_or(NO_SERVICE);
             let at = start + i64::from(self.offset_values.value(j));
             out.push(Point { at: at as u32, service });
         }

@@ -6,12 +6,16 @@ usage: spark_sql_check.py LAKE_DIR RUNS_GLOB WHOLE_RUN_DIR
 (RUNS_GLOB: a glob of the runs' directories, such as /tmp/x/run-*)
 """
 import os
+import pathlib
 import sys
 
 import pyarrow.parquet as pq
-from pyspark.sql import SparkSession
 
 from merge_sql import readme_query
+
+# The job's own session settings (local mode, loopback only).
+sys.path.insert(0, str(pathlib.Path(__file__).parents[2] / "spark"))
+from audience import session  # noqa: E402
 
 # Two standard errors of an lgK 12 sketch.
 TOLERANCE = 2 * 1.04 / 64
@@ -28,15 +32,7 @@ def statements(name, **paths):
 
 def main():
     lake, runs, whole = sys.argv[1:]
-    spark = (SparkSession.builder.master("local[2]")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.driver.bindAddress", "127.0.0.1")
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "8")
-             .config("spark.sql.warehouse.dir", os.path.join(lake, "..", "spark-warehouse"))
-             .config("spark.sql.session.timeZone", "UTC")
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = session({"spark.sql.warehouse.dir": os.path.join(lake, "..", "spark-warehouse")})
     rows = [r for r in pq.read_table(f"{whole}/audience.parquet").to_pylist()
             if r["grain"] == "month"]
     problems = []
