@@ -184,7 +184,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::usage(format!("cannot start {threads} threads: {e}")))?;
-    let mut workers: Vec<Worker<'_>> = (0..threads).map(|_| Worker::new(&ctx)).collect();
+    let mut workers = Worker::team(&ctx, threads);
     let inputs = scan_inputs(opts, &pool, &mut workers);
     let scanned = start.elapsed().as_secs_f64();
     let agg =

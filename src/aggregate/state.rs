@@ -12,7 +12,7 @@ use super::http::HttpAgg;
 use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
-use super::visits::{DayVisits, Touch, day_base_ms};
+use super::visits::{DayVisits, Touch};
 use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
@@ -40,9 +40,6 @@ pub struct Record<'s> {
     pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
-    /// The national service the event counts for ([`NO_SERVICE`](super::visits::NO_SERVICE) when
-    /// none), or `None` when the services of visits are not counted.
-    pub service: Option<u8>,
     /// The raw user id, hashed into an HLL coupon on the user's first
     /// `LOGIN` in this state.
     pub raw_user: &'s [u8],
@@ -122,10 +119,10 @@ impl Agg {
         Agg { visit_gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32, ..Agg::new() }
     }
 
-    /// Folds one resolved event in; `device` gives its device, asked only
-    /// when its visit needs it.
+    /// Folds one resolved event in, its visit aside (see
+    /// [`Agg::add_visit`]).
     #[inline]
-    pub fn add(&mut self, r: &Record<'_>, device: impl FnOnce() -> Device) {
+    pub fn add(&mut self, r: &Record<'_>) {
         let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, .. } = *r;
         if kind == EventKind::Admin {
             return;
@@ -162,14 +159,6 @@ impl Agg {
         {
             self.settle_facts();
         }
-        if let Some(visits) = &mut self.visits {
-            let ids = structures.iter().map(|&(s, _)| s);
-            let at = (time_ms - day_base_ms(day)) as u32;
-            let touch = Touch { at, profile, service: r.service };
-            // A worker's own events go to the first piece.
-            let gap = self.visit_gap_ms;
-            visits[0].at(day).entry(user).or_default().add(touch, device, ids, gap);
-        }
         let pending = &mut self.pending;
         let mut put = |structure| match pending.iter_mut().find(|(k, _)| k.structure == structure) {
             Some((_, f)) => f.merge(&fact),
@@ -181,6 +170,32 @@ impl Agg {
         for &(s, _) in structures {
             put(s);
         }
+    }
+
+    /// Folds one event of `user`'s visits on local `day` in (nothing
+    /// without visits); `device` gives its device, asked only when the
+    /// event may be its visit's first. The worker that owns the user's
+    /// visits does this (see [`owners`](super::owners)), not
+    /// [`Agg::add`].
+    #[inline]
+    pub fn add_visit(
+        &mut self,
+        user: u64,
+        day: i32,
+        touch: Touch,
+        device: impl FnOnce() -> Device,
+        structures: impl Iterator<Item = StructureId>,
+    ) {
+        if let Some(visits) = &mut self.visits {
+            // A worker's own events go to the first piece.
+            let gap = self.visit_gap_ms;
+            visits[0].at(day).entry(user).or_default().add(touch, device, structures, gap);
+        }
+    }
+
+    /// Whether this state builds visits.
+    pub fn has_visits(&self) -> bool {
+        self.visits.is_some()
     }
 
     /// Moves the pending facts into the fact table.

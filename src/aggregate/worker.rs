@@ -5,9 +5,10 @@ use super::accounts::{Directory, KnownUser};
 use super::app_names::{AppId, Apps, LocalApps};
 use super::class_names::{ClassId, Classes, DIRECTORY_CLASSES, LocalClasses};
 use super::dedup::Dedup;
+use super::owners::{Forward, Mailboxes};
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
-use super::visits::NO_SERVICE;
+use super::visits::{NO_SERVICE, Touch, day_base_ms};
 use crate::device::AgentCache;
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
@@ -16,6 +17,7 @@ use crate::referential::Referential;
 use crate::service::{ServiceMap, app_of_path};
 use crate::time::LocalDays;
 use std::ops::RangeInclusive;
+use std::sync::Arc;
 
 /// What every worker shares: the salt's keyer, the structure table and
 /// the time zone.
@@ -132,14 +134,40 @@ pub struct Worker<'c> {
     /// requests in runs, and comparing is cheaper than keying.
     /// With the user's entry in the users referential.
     last_user: LastUser<'c>,
+    /// This worker's number in its team.
+    id: usize,
+    /// The team's mailboxes (`None` for a worker alone, which owns every
+    /// user's visits).
+    team: Option<Arc<Mailboxes>>,
+    /// Events of visits owned by other workers, by owner, until the end
+    /// of the chunk.
+    outboxes: Vec<Vec<Forward>>,
     /// The state folded so far.
     pub agg: Agg,
 }
 
 impl<'c> Worker<'c> {
-    /// A worker with an empty state.
+    /// A team of `n` workers (at least one) with empty states, each
+    /// owning the visits of a share of the users: see
+    /// [`owners`](super::owners).
+    pub fn team(ctx: &'c Context, n: usize) -> Vec<Worker<'c>> {
+        let mail = Mailboxes::new(n);
+        (0..mail.workers())
+            .map(|id| Worker {
+                id,
+                outboxes: vec![Vec::new(); mail.workers()],
+                team: Some(Arc::clone(&mail)),
+                ..Worker::new(ctx)
+            })
+            .collect()
+    }
+
+    /// A worker alone, with an empty state.
     pub fn new(ctx: &'c Context) -> Worker<'c> {
         Worker {
+            id: 0,
+            team: None,
+            outboxes: Vec::new(),
             ctx,
             days: ctx.days.clone(),
             structures: LocalInterner::default(),
@@ -209,24 +237,43 @@ impl<'c> Worker<'c> {
         };
         let classes = &self.class_scratch;
         let raw_user = &ev.user;
-        let agents = &mut self.agents;
-        self.agg.add(
-            &Record {
-                user,
-                day,
-                hour,
-                profile,
-                kind,
-                time_ms,
-                structures,
-                classes,
-                app,
-                service,
-                raw_user,
-            },
-            || agents.device(&ev.ua),
-        );
+        let record =
+            Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user };
+        self.agg.add(&record);
+        if self.agg.has_visits() {
+            let at = (time_ms - day_base_ms(day)) as u32;
+            let touch = Touch { at, profile, service };
+            let ids = structures.iter().map(|&(s, _)| s);
+            let agents = &mut self.agents;
+            let owner = self.team.as_ref().map_or(self.id, |t| t.owner(user));
+            if owner == self.id {
+                self.agg.add_visit(user, day, touch, || agents.device(&ev.ua), ids);
+            } else {
+                let device = agents.device(&ev.ua);
+                let structures = ids.collect();
+                self.outboxes[owner].push(Forward { user, day, touch, device, structures });
+            }
+        }
         Ok(time_ms)
+    }
+
+    /// Posts the events of visits this worker does not own to their
+    /// owners, and folds in those posted to it. Workers of a team call
+    /// this after each chunk; once every worker is done with an input,
+    /// each calls it once more so that nothing stays in a mailbox.
+    pub fn exchange_visits(&mut self) {
+        let Some(team) = &self.team else { return };
+        for (to, outbox) in self.outboxes.iter_mut().enumerate() {
+            if !outbox.is_empty() {
+                team.post(to, std::mem::take(outbox));
+            }
+        }
+        for batch in team.collect(self.id) {
+            for f in batch {
+                let Forward { user, day, touch, device, structures } = f;
+                self.agg.add_visit(user, day, touch, || device, structures.into_iter());
+            }
+        }
     }
 }
 
@@ -370,6 +417,34 @@ mod tests {
             let ba = figures(fold(&ctx, b).merge(fold(&ctx, a)), &ctx);
             assert!(ba == whole, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn a_team_that_owns_users_gives_the_figures_of_one_worker() {
+        let ctx = context();
+        let lines = sample_lines();
+        let whole = figures(fold(&ctx, &lines), &ctx);
+        let mut team = Worker::team(&ctx, 3);
+        // Chunks of 100 lines dealt round the team, each worker
+        // exchanging after its chunk, as the scan does.
+        for (i, chunk) in lines.chunks(100).enumerate() {
+            let w = &mut team[i % 3];
+            for l in chunk {
+                let mut ev = Event::default();
+                if Format::EntcoreJson.parse(l.as_bytes(), &mut ev).is_ok() {
+                    w.consume(&ev).unwrap();
+                }
+            }
+            w.exchange_visits();
+        }
+        for w in &mut team {
+            w.exchange_visits();
+        }
+        let pieces: Vec<usize> =
+            team.iter().map(|w| w.agg.visits.as_ref().map_or(0, |v| v[0].iter().count())).collect();
+        assert!(pieces.iter().all(|&days| days > 0), "every worker owns some visits: {pieces:?}");
+        let merged = team.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap();
+        assert!(figures(merged, &ctx) == whole);
     }
 
     #[test]

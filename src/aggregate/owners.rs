@@ -1,0 +1,109 @@
+//! Workers that own users' visits.
+//!
+//! Workers read chunks, not users: a user's day is often read in part by
+//! each worker, and a dump read twice (or four times) gives every worker a
+//! part of nearly every user's day. If each worker kept the visits of what
+//! it read, the visit state would grow with the number of workers that saw
+//! a day, up to one copy per worker, and the final stage would join them.
+//! Instead each user's visits have one owner among the workers (by the
+//! user's shard): a worker folds the events of the users it owns, and posts
+//! the others, as [`Forward`]s, to their owner's mailbox once per chunk. The
+//! owner folds them in when it next finishes a chunk, and every worker
+//! empties its mailbox when an input is read. Visits do not depend on the
+//! order their events come in, so the figures are those of any other cut.
+
+use super::key::user_shard;
+use super::scope::StructureId;
+use super::visits::Touch;
+use crate::device::Device;
+use smallvec::SmallVec;
+use std::sync::{Arc, Mutex};
+
+/// One event of a visit, for the worker that owns its user.
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// The event's instant, profile and service.
+    pub touch: Touch,
+    /// The event's device (its owner may need it: the event may be its
+    /// visit's first).
+    pub device: Device,
+    /// Distinct structures of the event.
+    pub structures: SmallVec<[StructureId; 2]>,
+}
+
+/// The mailboxes of a team of workers: batches of [`Forward`]s waiting for
+/// their owner.
+#[derive(Debug)]
+pub struct Mailboxes {
+    boxes: Vec<Mutex<Vec<Vec<Forward>>>>,
+}
+
+impl Mailboxes {
+    /// Mailboxes for `workers` workers (at least one).
+    pub fn new(workers: usize) -> Arc<Mailboxes> {
+        let boxes = (0..workers.max(1)).map(|_| Mutex::new(Vec::new())).collect();
+        Arc::new(Mailboxes { boxes })
+    }
+
+    /// The worker that owns the visits of `user`.
+    #[inline]
+    pub fn owner(&self, user: u64) -> usize {
+        user_shard(user) % self.boxes.len()
+    }
+
+    /// The number of workers.
+    pub fn workers(&self) -> usize {
+        self.boxes.len()
+    }
+
+    /// Leaves `batch` for worker `to`.
+    pub fn post(&self, to: usize, batch: Vec<Forward>) {
+        lock(&self.boxes[to]).push(batch);
+    }
+
+    /// Everything left for worker `me` so far.
+    pub fn collect(&self, me: usize) -> Vec<Vec<Forward>> {
+        std::mem::take(&mut *lock(&self.boxes[me]))
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Posting and collecting cannot panic half-way: a poisoned box is whole.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Profile;
+
+    #[test]
+    fn every_user_has_one_owner_among_the_workers() {
+        let mail = Mailboxes::new(3);
+        let owners: Vec<usize> =
+            (0..1000u64).map(|u| mail.owner(u.wrapping_mul(0x9E37_79B9_7F4A_7C15))).collect();
+        assert!(owners.iter().all(|&o| o < 3));
+        for w in 0..3 {
+            assert!(owners.contains(&w), "worker {w} owns no user");
+        }
+        assert_eq!(Mailboxes::new(0).workers(), 1);
+    }
+
+    #[test]
+    fn batches_wait_for_their_owner() {
+        let mail = Mailboxes::new(2);
+        let touch = Touch { at: 5, profile: Profile::Student, service: None };
+        let f =
+            Forward { user: 1, day: 2, touch, device: Device::Other, structures: SmallVec::new() };
+        mail.post(1, vec![f.clone(), f]);
+        assert!(mail.collect(0).is_empty());
+        let got = mail.collect(1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].len(), 2);
+        assert!(mail.collect(1).is_empty());
+    }
+}
