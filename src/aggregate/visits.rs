@@ -439,6 +439,14 @@ impl VisitList {
     pub fn joined(mut self, gap_ms: i64) -> VisitList {
         self.spans
             .sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.device, s.end_ms));
+        let joins = |a: &VisitSpan, b: &VisitSpan| {
+            (a.user, a.day) == (b.user, b.day) && b.start_ms - a.end_ms <= gap_ms
+        };
+        // A run's workers own disjoint users, so its visits seldom join:
+        // then the sorted spans are the answer, their lists left in place.
+        if !self.spans.windows(2).any(|w| joins(&w[0], &w[1])) {
+            return self;
+        }
         let mut out = VisitList::default();
         let mut names: Vec<StructureId> = Vec::new();
         let mut points = Points::new();
@@ -449,9 +457,7 @@ impl VisitList {
             names.extend_from_slice(self.structures_of(first));
             points.clear();
             points.extend_from_slice(self.points_of(first));
-            while let Some(next) = spans.next_if(|n| {
-                (n.user, n.day) == (cur.user, cur.day) && n.start_ms - cur.end_ms <= gap_ms
-            }) {
+            while let Some(next) = spans.next_if(|n| joins(&cur, n)) {
                 cur.end_ms = cur.end_ms.max(next.end_ms);
                 for s in self.structures_of(next) {
                     if !names.contains(s) {
