@@ -20,6 +20,7 @@ pub mod ode;
 pub mod outdir;
 pub mod partitioned;
 pub mod registry;
+mod row_groups;
 pub mod run_json;
 pub mod structure_modules;
 pub mod table;
@@ -36,6 +37,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
+use row_groups::ParallelWriter;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,7 +45,7 @@ use std::sync::Arc;
 /// Rows per record batch handed to the Parquet writer.
 pub const BATCH_ROWS: usize = 64 * 1024;
 /// Rows per Parquet row group.
-const ROW_GROUP_ROWS: usize = 1 << 20;
+pub(crate) const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// Writes `path` atomically: `write` fills a temporary file in the same
 /// directory, which is renamed to `path` only if `write` succeeds.
@@ -133,8 +135,9 @@ pub fn write_parquet(
         props = props.set_column_dictionary_enabled(column, false);
     }
     atomic_write(path, |file| {
-        let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.build()))
+        let w = ArrowWriter::try_new(file, schema.clone(), Some(props.build()))
             .map_err(|e| Error::output(path, e))?;
+        let mut w = ParallelWriter::new(w).map_err(|e| Error::output(path, e))?;
         for b in batches {
             w.write(&b?).map_err(|e| Error::output(path, e))?;
         }

@@ -14,6 +14,9 @@ use arrow_schema::SchemaRef;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
+/// Batches of one file made at once.
+const BATCHES_AHEAD: usize = 4;
+
 /// Name of each partition's file.
 pub const PART_FILE: &str = "part-0.parquet";
 
@@ -36,7 +39,13 @@ pub fn write<R: Sync>(
         let part = dir.join(format!("month={}", format_day(month(&group[0]))));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
         let file = part.join(PART_FILE);
-        let batches = group.chunks(BATCH_ROWS).map(|rows| batch(&file, rows));
+        // A few batches are made side by side while the writer encodes
+        // the ones before: one month often holds most rows.
+        let batches = group.chunks(BATCH_ROWS * BATCHES_AHEAD).flat_map(|window| {
+            let made: Vec<Result<RecordBatch>> =
+                window.par_chunks(BATCH_ROWS).map(|rows| batch(&file, rows)).collect();
+            made
+        });
         write_parquet(&file, schema.clone(), layout, batches)
     })
 }
