@@ -21,7 +21,7 @@ use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::{Agg, VisitDays};
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
-use super::visits::{self, DayVisits, NationalCells, VisitList};
+use super::visits::{self, DayVisits, NationalCells, VisitList, VisitTable};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
@@ -87,7 +87,7 @@ pub struct Tables {
     pub sketches: FastMap<RowKey, Vec<u8>>,
     /// `user_visits` rows, sorted by month, user key and start (empty
     /// without visits).
-    pub user_visits: VisitList,
+    pub user_visits: VisitTable,
     /// `user_modules` rows, sorted by month, user key, profile and
     /// application name.
     pub user_modules: Vec<AppUserRow>,
@@ -292,14 +292,14 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     let accounts = accounts::combine(accounts, |s| dims.structure_text(s));
     // Applications, hours and the visit table need nothing of the audience
     // figures: they are made meanwhile.
-    let (audience, (apps, user_modules, hourly, user_visits, structure_apps, classes)) =
+    let (audience, (apps, user_modules, hourly, visit_order, structure_apps, classes)) =
         rayon::join(
             || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
             || {
                 let (apps, user_modules) = apps.finish(&dims);
                 let structure_apps = structure_apps.rows(&dims);
                 let classes = classes::count(classes, class_members, &dims.classes);
-                (apps, user_modules, hourly.rows(), visit_table(&joined), structure_apps, classes)
+                (apps, user_modules, hourly.rows(), visit_order(&joined), structure_apps, classes)
             },
         );
     // Classes have accounts in every period with data, as the audience.
@@ -315,7 +315,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         audience: audience.rows,
         user_activity: audience.user_activity,
         sketches: audience.sketches,
-        user_visits,
+        user_visits: VisitTable { lists: joined, order: visit_order },
         user_modules,
         http,
         visitors_without_account: audience.visitors_without_account,
@@ -505,14 +505,16 @@ fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Ve
     rows
 }
 
-/// All visits in the order of `user_visits`: month, user key (signed),
-/// start. Each shard is already in (user, start) order, and shards hold
-/// consecutive ranges of keys, so visits are only dealt into months: a
-/// counting sort, stable, in three passes.
-fn visit_table(shards: &[VisitList]) -> VisitList {
+/// The places of all visits in the order of `user_visits`: month, user
+/// key (signed), start. Each shard is already in (user, start) order, and
+/// shards hold consecutive ranges of keys, so visits are only dealt into
+/// months: a counting sort, stable, in three passes. The visits stay in
+/// their shards' lists.
+fn visit_order(shards: &[VisitList]) -> Vec<(u32, u32)> {
     let half = shards.len() / 2;
     // Shards of keys with the top bit set hold the negative signed keys.
-    let lists: Vec<&VisitList> = shards[half..].iter().chain(&shards[..half]).collect();
+    let lists: Vec<(u32, &VisitList)> =
+        (half..shards.len()).chain(0..half).map(|s| (s as u32, &shards[s])).collect();
     // The month changes rarely from one visit to the next: it is looked up
     // only then, in the months met so far (few, kept sorted).
     let (mut months, mut counts): (Vec<i32>, Vec<usize>) = (Vec::new(), Vec::new());
@@ -537,34 +539,23 @@ fn visit_table(shards: &[VisitList]) -> VisitList {
             Some(slot)
         })
         .collect();
-    let total = counts.iter().sum();
-    let mut order = vec![(0u32, 0u32); total];
+    let mut order = vec![(0u32, 0u32); counts.iter().sum()];
     at = (i32::MIN, 0);
     for_each_month(&lists, |month, list, i| {
         if month != at.0 {
             // Every month was counted in the first pass.
             at = (month, months.binary_search(&month).unwrap_or_default());
         }
-        order[slots[at.1]] = (list as u32, i as u32);
+        order[slots[at.1]] = (list, i as u32);
         slots[at.1] += 1;
     });
-    let mut out = VisitList {
-        spans: Vec::with_capacity(total),
-        structures: Vec::with_capacity(lists.iter().map(|l| l.structures.len()).sum()),
-        points: Vec::with_capacity(lists.iter().map(|l| l.points.len()).sum()),
-    };
-    for (list, i) in order {
-        let list = lists[list as usize];
-        let span = &list.spans[i as usize];
-        out.push_span(*span, list.structures_of(span), list.points_of(span));
-    }
-    out
+    order
 }
 
-/// Calls `f(month, list, index)` for every visit of `lists`.
-fn for_each_month(lists: &[&VisitList], mut f: impl FnMut(i32, usize, usize)) {
+/// Calls `f(month, shard, index)` for each visit of `lists`, in order.
+fn for_each_month(lists: &[(u32, &VisitList)], mut f: impl FnMut(i32, u32, usize)) {
     let mut month = (i32::MIN, 0);
-    for (l, list) in lists.iter().enumerate() {
+    for &(l, list) in lists {
         for (i, v) in list.spans.iter().enumerate() {
             if v.day != month.0 {
                 month = (v.day, month_start(v.day));

@@ -472,6 +472,36 @@ impl VisitList {
     }
 }
 
+/// The visits of `user_visits`, in its order (month, user key as signed,
+/// start), left where the final stage made them: the joined visit list of
+/// each user shard, and the order of the table as (shard, visit) places.
+#[derive(Clone, Debug, Default)]
+pub struct VisitTable {
+    /// The joined visits of each user shard.
+    pub lists: Vec<VisitList>,
+    /// The table's rows: shard and index of each visit.
+    pub order: Vec<(u32, u32)>,
+}
+
+impl VisitTable {
+    /// The list holding the visit at `place`, and the visit.
+    pub fn get(&self, (list, i): (u32, u32)) -> (&VisitList, &VisitSpan) {
+        let list = &self.lists[list as usize];
+        (list, &list.spans[i as usize])
+    }
+
+    /// Each row in order: the visit (its places in the shared lists
+    /// cleared), its structures and its points; what two tables of the
+    /// same visits have equal, however their lists are laid out.
+    pub fn rows(&self) -> impl Iterator<Item = (VisitSpan, &[StructureId], &[Point])> + '_ {
+        self.order.iter().map(|&place| {
+            let (list, span) = self.get(place);
+            let bare = VisitSpan { first_structure: 0, first_point: 0, ..*span };
+            (bare, list.structures_of(span), list.points_of(span))
+        })
+    }
+}
+
 /// The months (first days) of the visits of `list`, each once.
 pub fn months(list: &VisitList) -> FastSet<i32> {
     let mut months = FastSet::default();

@@ -400,7 +400,9 @@ mod tests {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
         let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
-        (t.audience, t.user_activity, t.user_visits, t.hourly, t.apps, t.user_modules, t.sketches)
+        let visits: Vec<_> =
+            t.user_visits.rows().map(|(v, s, p)| (v, s.to_vec(), p.to_vec())).collect();
+        (t.audience, t.user_activity, visits, t.hourly, t.apps, t.user_modules, t.sketches)
     }
 
     #[test]

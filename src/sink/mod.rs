@@ -37,15 +37,13 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
-use row_groups::ParallelWriter;
+use row_groups::{ParallelWriter, ROW_GROUP_ROWS};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Rows per record batch handed to the Parquet writer.
 pub const BATCH_ROWS: usize = 64 * 1024;
-/// Rows per Parquet row group.
-pub(crate) const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// Writes `path` atomically: `write` fills a temporary file in the same
 /// directory, which is renamed to `path` only if `write` succeeds.

@@ -8,7 +8,6 @@
 //! and the finished column chunks appended in order: the file is the one
 //! [`ArrowWriter`] writes, byte for byte.
 
-use super::ROW_GROUP_ROWS;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
@@ -16,6 +15,9 @@ use parquet::errors::Result;
 use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 use std::io::Write;
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// A Parquet file being written, row group by row group.
 pub struct ParallelWriter<W: Write + Send> {

@@ -62,13 +62,13 @@ impl Table for UserVisits {
     }
 
     fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
-        let spans = &tables.user_visits.spans;
+        let table = &tables.user_visits;
         partitioned::write(
             &dir.join(NAME),
             self.schema(),
             &LAYOUT,
-            spans,
-            |v| month_start(v.day),
+            &table.order,
+            |&place| month_start(table.get(place).1.day),
             |path, rows| self.batch(path, tables, rows),
         )
     }
@@ -84,16 +84,16 @@ fn offset_item() -> Field {
 }
 
 impl UserVisits {
-    fn batch(&self, path: &Path, t: &Tables, rows: &[VisitSpan]) -> Result<RecordBatch> {
+    fn batch(&self, path: &Path, t: &Tables, places: &[(u32, u32)]) -> Result<RecordBatch> {
+        let visits: Vec<(&VisitList, &VisitSpan)> =
+            places.iter().map(|&p| t.user_visits.get(p)).collect();
+        let rows = || visits.iter().map(|&(_, v)| v);
         let mut structures = ListBuilder::new(StringBuilder::new());
         let mut ids: Vec<&str> = Vec::new();
-        for v in rows {
+        for &(list, v) in &visits {
             ids.clear();
             ids.extend(
-                t.user_visits
-                    .structures_of(v)
-                    .iter()
-                    .map(|&s| t.dims.structures[s as usize].id.as_str()),
+                list.structures_of(v).iter().map(|&s| t.dims.structures[s as usize].id.as_str()),
             );
             // Sorted by text, so that the list does not depend on the order
             // the events came in.
@@ -105,9 +105,9 @@ impl UserVisits {
         }
         let mut offsets = ListBuilder::new(Int32Builder::new()).with_field(offset_item());
         let mut services = ListBuilder::new(StringBuilder::new());
-        for v in rows {
+        for &(list, v) in &visits {
             let start = v.start_ms - day_base_ms(v.day);
-            for p in t.user_visits.points_of(v) {
+            for p in list.points_of(v) {
                 offsets.values().append_value((i64::from(p.at) - start) as i32);
                 services.values().append_option(SERVICES.get(usize::from(p.service)));
             }
@@ -115,13 +115,13 @@ impl UserVisits {
             services.append(true);
         }
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(rows.iter().map(|r| r.user as i64).collect::<Int64Array>()),
-            Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.day))),
-            instants(rows.iter().map(|r| r.start_ms)),
-            instants(rows.iter().map(|r| r.end_ms)),
-            Arc::new(rows.iter().map(|r| Some(r.profile.name())).collect::<StringArray>()),
+            Arc::new(rows().map(|r| r.user as i64).collect::<Int64Array>()),
+            Arc::new(Date32Array::from_iter_values(rows().map(|r| r.day))),
+            instants(rows().map(|r| r.start_ms)),
+            instants(rows().map(|r| r.end_ms)),
+            Arc::new(rows().map(|r| Some(r.profile.name())).collect::<StringArray>()),
             Arc::new(structures.finish()),
-            Arc::new(rows.iter().map(|r| Some(r.device.name())).collect::<StringArray>()),
+            Arc::new(rows().map(|r| Some(r.device.name())).collect::<StringArray>()),
             Arc::new(offsets.finish()),
             Arc::new(services.finish()),
         ];
