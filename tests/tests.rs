@@ -11,6 +11,7 @@ mod demo;
 mod determinism;
 mod formats;
 mod generate;
+mod memory;
 mod merge;
 mod national;
 mod outdir;
