@@ -48,8 +48,9 @@ pub struct Point {
     pub service: u8,
 }
 
-/// A visit's distinct points, sorted; most visits have a few, held inline.
-pub type Points = SmallVec<[Point; 4]>;
+/// A visit's distinct points, sorted; two held inline (the scenario's
+/// visits average two events, and every inline slot is paid by every visit).
+pub type Points = SmallVec<[Point; 2]>;
 
 /// What one event tells the visit it falls in (with its device, see
 /// [`DayVisits::add`]).
