@@ -15,10 +15,10 @@ use crate::split::{self, CHUNK_SIZE, StreamChunker};
 use crate::time::format_ms;
 use indicatif::ProgressBar;
 use rayon::ThreadPool;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{SyncSender, sync_channel};
 
 /// Rejections kept per chunk, and per input in `run.json`.
 const SAMPLES: usize = 10;
@@ -153,24 +153,7 @@ pub fn scan_input(
                         }
                     });
                 }
-                let mut chunker = StreamChunker::new(reader, CHUNK_SIZE);
-                let mut seq = 0;
-                loop {
-                    match chunker.next_chunk() {
-                        Ok(Some(c)) => {
-                            if tx.send((seq, c)).is_err() {
-                                break;
-                            }
-                            seq += 1;
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            report.error = Some(format!("read error: {e}"));
-                            break;
-                        }
-                    }
-                }
-                drop(tx);
+                feed(reader, tx, report);
             });
             progress.inc(report.bytes_on_disk.unwrap_or(0));
         }
@@ -181,6 +164,27 @@ pub fn scan_input(
         w.exchange_visits();
     }
     account(stats.into_inner().unwrap_or_else(|e| e.into_inner()), report);
+}
+
+/// Cuts `reader` into chunks for the workers, numbered in order, until
+/// its end or a read error (recorded in `report`); the workers stop when
+/// `tx` is dropped.
+fn feed(reader: impl Read, tx: SyncSender<(usize, Vec<u8>)>, report: &mut InputReport) {
+    let mut chunker = StreamChunker::new(reader, CHUNK_SIZE);
+    for seq in 0.. {
+        match chunker.next_chunk() {
+            Ok(Some(c)) => {
+                if tx.send((seq, c)).is_err() {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                report.error = Some(format!("read error: {e}"));
+                break;
+            }
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
