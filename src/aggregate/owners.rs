@@ -12,7 +12,7 @@
 //! empties its mailbox when an input is read. Visits do not depend on the
 //! order their events come in, so the figures are those of any other cut.
 
-use super::key::user_shard;
+use super::key::{SHARDS, user_shard};
 use super::scope::StructureId;
 use super::visits::Touch;
 use crate::device::Device;
@@ -40,19 +40,22 @@ pub struct Forward {
 #[derive(Debug)]
 pub struct Mailboxes {
     boxes: Vec<Mutex<Vec<Vec<Forward>>>>,
+    /// The owner of each user shard (asked for every event: no division).
+    owners: [usize; SHARDS],
 }
 
 impl Mailboxes {
     /// Mailboxes for `workers` workers (at least one).
     pub fn new(workers: usize) -> Arc<Mailboxes> {
-        let boxes = (0..workers.max(1)).map(|_| Mutex::new(Vec::new())).collect();
-        Arc::new(Mailboxes { boxes })
+        let workers = workers.max(1);
+        let boxes = (0..workers).map(|_| Mutex::new(Vec::new())).collect();
+        Arc::new(Mailboxes { boxes, owners: std::array::from_fn(|shard| shard % workers) })
     }
 
     /// The worker that owns the visits of `user`.
     #[inline]
     pub fn owner(&self, user: u64) -> usize {
-        user_shard(user) % self.boxes.len()
+        self.owners[user_shard(user)]
     }
 
     /// The number of workers.
@@ -62,18 +65,14 @@ impl Mailboxes {
 
     /// Leaves `batch` for worker `to`.
     pub fn post(&self, to: usize, batch: Vec<Forward>) {
-        lock(&self.boxes[to]).push(batch);
+        // Posting and collecting cannot panic half-way: a poisoned box is whole.
+        self.boxes[to].lock().unwrap_or_else(|e| e.into_inner()).push(batch);
     }
 
     /// Everything left for worker `me` so far.
     pub fn collect(&self, me: usize) -> Vec<Vec<Forward>> {
-        std::mem::take(&mut *lock(&self.boxes[me]))
+        std::mem::take(&mut *self.boxes[me].lock().unwrap_or_else(|e| e.into_inner()))
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Posting and collecting cannot panic half-way: a poisoned box is whole.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

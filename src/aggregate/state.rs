@@ -193,11 +193,6 @@ impl Agg {
         }
     }
 
-    /// Whether this state builds visits.
-    pub fn has_visits(&self) -> bool {
-        self.visits.is_some()
-    }
-
     /// Moves the pending facts into the fact table.
     pub(super) fn settle_facts(&mut self) {
         for (k, f) in self.pending.drain(..) {

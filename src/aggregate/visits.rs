@@ -490,17 +490,6 @@ impl VisitTable {
         let list = &self.lists[list as usize];
         (list, &list.spans[i as usize])
     }
-
-    /// Each row in order: the visit (its places in the shared lists
-    /// cleared), its structures and its points; what two tables of the
-    /// same visits have equal, however their lists are laid out.
-    pub fn rows(&self) -> impl Iterator<Item = (VisitSpan, &[StructureId], &[Point])> + '_ {
-        self.order.iter().map(|&place| {
-            let (list, span) = self.get(place);
-            let bare = VisitSpan { first_structure: 0, first_point: 0, ..*span };
-            (bare, list.structures_of(span), list.points_of(span))
-        })
-    }
 }
 
 /// The months (first days) of the visits of `list`, each once.

@@ -136,9 +136,9 @@ pub struct Worker<'c> {
     last_user: LastUser<'c>,
     /// This worker's number in its team.
     id: usize,
-    /// The team's mailboxes (`None` for a worker alone, which owns every
-    /// user's visits).
-    team: Option<Arc<Mailboxes>>,
+    /// The team's mailboxes (a worker alone is a team of one, owning
+    /// every user's visits).
+    team: Arc<Mailboxes>,
     /// Events of visits owned by other workers, by owner, until the end
     /// of the chunk.
     outboxes: Vec<Vec<Forward>>,
@@ -152,22 +152,20 @@ impl<'c> Worker<'c> {
     /// [`owners`](super::owners).
     pub fn team(ctx: &'c Context, n: usize) -> Vec<Worker<'c>> {
         let mail = Mailboxes::new(n);
-        (0..mail.workers())
-            .map(|id| Worker {
-                id,
-                outboxes: vec![Vec::new(); mail.workers()],
-                team: Some(Arc::clone(&mail)),
-                ..Worker::new(ctx)
-            })
-            .collect()
+        (0..mail.workers()).map(|id| Worker::member(ctx, id, Arc::clone(&mail))).collect()
     }
 
     /// A worker alone, with an empty state.
     pub fn new(ctx: &'c Context) -> Worker<'c> {
+        Worker::member(ctx, 0, Mailboxes::new(1))
+    }
+
+    /// Worker `id` of the team of `team`, with an empty state.
+    fn member(ctx: &'c Context, id: usize, team: Arc<Mailboxes>) -> Worker<'c> {
         Worker {
-            id: 0,
-            team: None,
-            outboxes: Vec::new(),
+            id,
+            outboxes: vec![Vec::new(); team.workers()],
+            team,
             ctx,
             days: ctx.days.clone(),
             structures: LocalInterner::default(),
@@ -240,12 +238,12 @@ impl<'c> Worker<'c> {
         let record =
             Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user };
         self.agg.add(&record);
-        if self.agg.has_visits() {
+        if self.ctx.visits {
             let at = (time_ms - day_base_ms(day)) as u32;
             let touch = Touch { at, profile, service };
             let ids = structures.iter().map(|&(s, _)| s);
             let agents = &mut self.agents;
-            let owner = self.team.as_ref().map_or(self.id, |t| t.owner(user));
+            let owner = self.team.owner(user);
             if owner == self.id {
                 self.agg.add_visit(user, day, touch, || agents.device(&ev.ua), ids);
             } else {
@@ -262,13 +260,12 @@ impl<'c> Worker<'c> {
     /// this after each chunk; once every worker is done with an input,
     /// each calls it once more so that nothing stays in a mailbox.
     pub fn exchange_visits(&mut self) {
-        let Some(team) = &self.team else { return };
         for (to, outbox) in self.outboxes.iter_mut().enumerate() {
             if !outbox.is_empty() {
-                team.post(to, std::mem::take(outbox));
+                self.team.post(to, std::mem::take(outbox));
             }
         }
-        for batch in team.collect(self.id) {
+        for batch in self.team.collect(self.id) {
             for f in batch {
                 let Forward { user, day, touch, device, structures } = f;
                 self.agg.add_visit(user, day, touch, || device, structures.into_iter());
@@ -353,6 +350,7 @@ mod tests {
     use super::*;
     use crate::aggregate::finish;
     use crate::aggregate::scope::ScopeKey;
+    use crate::aggregate::visits::VisitSpan;
     use crate::parse::Format;
     use jiff::tz::TimeZone;
 
@@ -400,8 +398,15 @@ mod tests {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
         let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
-        let visits: Vec<_> =
-            t.user_visits.rows().map(|(v, s, p)| (v, s.to_vec(), p.to_vec())).collect();
+        // Each visit with its structures and points, its places in the
+        // shared lists cleared: lists laid out differently hold them alike.
+        let visits: Vec<_> = (t.user_visits.order.iter())
+            .map(|&place| {
+                let (list, v) = t.user_visits.get(place);
+                let bare = VisitSpan { first_structure: 0, first_point: 0, ..*v };
+                (bare, list.structures_of(v).to_vec(), list.points_of(v).to_vec())
+            })
+            .collect();
         (t.audience, t.user_activity, visits, t.hourly, t.apps, t.user_modules, t.sketches)
     }
 

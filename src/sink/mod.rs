@@ -37,7 +37,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
-use row_groups::{ParallelWriter, ROW_GROUP_ROWS};
+use row_groups::ParallelWriter;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -119,7 +119,6 @@ pub fn write_parquet(
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).map_err(|e| Error::output(path, e))?,
         ))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_sorting_columns(Some(sorting))
         .set_created_by(format!("entlog {}", env!("CARGO_PKG_VERSION")));
     for &c in layout.plain {

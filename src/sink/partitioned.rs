@@ -39,8 +39,8 @@ pub fn write<R: Sync>(
         let part = dir.join(format!("month={}", format_day(month(&group[0]))));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
         let file = part.join(PART_FILE);
-        // A few batches are made side by side while the writer encodes
-        // the ones before: one month often holds most rows.
+        // Batches are made a few at a time, side by side: one month often
+        // holds most rows, and its file is written by one writer.
         let batches = group.chunks(BATCH_ROWS * BATCHES_AHEAD).flat_map(|window| {
             let made: Vec<Result<RecordBatch>> =
                 window.par_chunks(BATCH_ROWS).map(|rows| batch(&file, rows)).collect();

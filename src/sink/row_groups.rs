@@ -16,8 +16,9 @@ use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 use std::io::Write;
 
-/// Rows per Parquet row group.
-pub const ROW_GROUP_ROWS: usize = 1 << 20;
+/// Rows per Parquet row group (the writer's own limit, not the
+/// properties': row groups are cut here).
+const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// A Parquet file being written, row group by row group.
 pub struct ParallelWriter<W: Write + Send> {
