@@ -2,6 +2,7 @@
 //! profile and application (`modules.parquet`, `user_modules`).
 
 use super::app_names::AppId;
+use super::by_day::ByDay;
 use super::key::{AppFactKey, Grain, SHARDS, combine_rows, profile_name, user_shard};
 use super::scope::Dimensions;
 use super::users;
@@ -82,37 +83,32 @@ fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
 pub type AppCounters = FastMap<(i32, Profile, AppId), i64>;
 
 /// A worker's application use: `ACCESS` events by (user, day,
-/// application, profile), sharded by user key.
-#[derive(Clone, Debug)]
-pub struct AppFacts(Vec<FastMap<AppFactKey, u32>>);
-
-impl Default for AppFacts {
-    fn default() -> Self {
-        AppFacts(vec![FastMap::default(); SHARDS])
-    }
-}
+/// application, profile), in one table per local day (see
+/// [`ByDay`]: the day being read stays in cache).
+#[derive(Clone, Debug, Default)]
+pub struct AppFacts(ByDay<FastMap<AppFactKey, u32>>);
 
 impl AppFacts {
     /// Counts one `ACCESS` of `user` to `app`.
     #[inline]
     pub fn add(&mut self, user: u64, day: i32, app: AppId, profile: Profile) {
-        *self.0[user_shard(user)].entry(AppFactKey { user, day, app, profile }).or_default() += 1;
+        *self.0.at(day).entry(AppFactKey { user, day, app, profile }).or_default() += 1;
     }
 
-    /// Adds the facts of `other`, shard by shard in parallel.
-    pub fn merge(&mut self, mut other: AppFacts) {
-        self.0.par_iter_mut().zip(other.0.par_iter_mut()).for_each(|(a, b)| {
-            merge_maps(a, b, |x, y| *x += y);
-        });
+    /// Adds the facts of `other`, days in parallel.
+    pub fn merge(&mut self, other: AppFacts) {
+        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
     }
 
     /// The counters and per-user rows of these facts.
     pub fn into_partial(self) -> AppPartial {
         let counters = self
             .0
-            .par_iter()
-            .fold(AppCounters::default, |mut c, shard| {
-                for (k, &n) in shard {
+            .iter()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .fold(AppCounters::default, |mut c, (_, day)| {
+                for (k, &n) in day {
                     *c.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
                 }
                 c
@@ -123,11 +119,7 @@ impl AppFacts {
                 }
                 a
             });
-        let users = self
-            .0
-            .into_par_iter()
-            .map(|shard| shard.iter().map(|(k, &n)| AppUserRow::of_fact(k, n)).collect())
-            .collect();
+        let users = self.0.deal(|k| user_shard(k.user), |k, &n| AppUserRow::of_fact(k, n));
         AppPartial { counters, users }
     }
 }

@@ -4,6 +4,7 @@
 //! stay in the processor's cache, where one table of every day (or one
 //! sharded by user) would miss it on most lookups.
 
+use super::key::SHARDS;
 use crate::hash::FastMap;
 use rayon::prelude::*;
 
@@ -63,6 +64,51 @@ impl<T: Default> ByDay<T> {
     /// The values, in the order days were first used.
     pub fn into_values(self) -> impl Iterator<Item = T> {
         self.days.into_iter().map(|(_, v)| v)
+    }
+}
+
+impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
+    /// The entries of every day made into rows by `row` and dealt into
+    /// the user shards by `shard`, days in parallel: the final stage
+    /// works shard by shard, the scan day by day.
+    pub fn deal<R: Send>(
+        self,
+        shard: impl Fn(&K) -> usize + Sync,
+        row: impl Fn(&K, &V) -> R + Sync,
+    ) -> Vec<Vec<R>>
+    where
+        FastMap<K, V>: Send,
+    {
+        let days: Vec<FastMap<K, V>> = self.into_values().collect();
+        let by_day: Vec<Vec<Vec<R>>> = days
+            .into_par_iter()
+            .map(|day| {
+                let mut shards: Vec<Vec<R>> = (0..SHARDS).map(|_| Vec::new()).collect();
+                for (k, v) in &day {
+                    shards[shard(k)].push(row(k, v));
+                }
+                shards
+            })
+            .collect();
+        // Each day's rows move to their shard's list of pieces, and each
+        // piece is freed once copied: the rows are held once, not twice.
+        let mut pieces: Vec<Vec<Vec<R>>> =
+            (0..SHARDS).map(|_| Vec::with_capacity(by_day.len())).collect();
+        for day in by_day {
+            for (s, rows) in day.into_iter().enumerate() {
+                pieces[s].push(rows);
+            }
+        }
+        pieces
+            .into_par_iter()
+            .map(|pieces| {
+                let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+                for rows in pieces {
+                    all.extend(rows);
+                }
+                all
+            })
+            .collect()
     }
 }
 

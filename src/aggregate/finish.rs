@@ -216,21 +216,7 @@ impl Agg {
 /// The user activity rows of the facts of each day, dealt into the user
 /// shards (the final stage works shard by shard).
 fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> {
-    let days: Vec<FastMap<FactKey, Fact>> = facts.into_values().collect();
-    let by_day: Vec<Vec<Vec<UserActivityRow>>> = days
-        .into_par_iter()
-        .map(|day| {
-            let mut shards = vec![Vec::new(); SHARDS];
-            for (k, f) in &day {
-                shards[user_shard(k.user)].push(UserActivityRow::of_fact(k, f));
-            }
-            shards
-        })
-        .collect();
-    (0..SHARDS)
-        .into_par_iter()
-        .map(|s| by_day.iter().flat_map(|d| d[s].iter().copied()).collect())
-        .collect()
+    facts.deal(|k| user_shard(k.user), UserActivityRow::of_fact)
 }
 
 /// The visits of each piece and day, dealt into the user shards, and
