@@ -227,7 +227,17 @@ fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
     let by_day: Vec<Vec<VisitList>> = days
         .into_par_iter()
         .map(|(day, users)| {
-            let mut shards = vec![VisitList::default(); SHARDS];
+            // Sized first: grown by doubling, the lists were copied
+            // over and over.
+            let mut sizes = [(0, 0, 0); SHARDS];
+            for (&user, v) in &users {
+                let size = &mut sizes[user_shard(user)];
+                for o in &v.0 {
+                    *size = (size.0 + 1, size.1 + o.structures.len(), size.2 + o.points.len());
+                }
+            }
+            let mut shards: Vec<VisitList> =
+                sizes.iter().map(|&(v, s, p)| VisitList::with_capacity(v, s, p)).collect();
             for (&user, v) in &users {
                 shards[user_shard(user)].push_day(user, day, v);
             }
@@ -240,16 +250,7 @@ fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
             shards[s].push(list);
         }
     }
-    shards
-        .into_par_iter()
-        .map(|lists| {
-            let mut all = VisitList::default();
-            for l in lists {
-                all.append(l);
-            }
-            all.joined(gap_ms)
-        })
-        .collect()
+    shards.into_par_iter().map(|lists| VisitList::concat(lists).joined(gap_ms)).collect()
 }
 
 /// Turns a merged state into sorted output rows, the accounts being those

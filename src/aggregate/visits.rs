@@ -417,6 +417,31 @@ impl VisitList {
         &self.points[start..start + span.point_count as usize]
     }
 
+    /// An empty list with room for `spans` visits naming `structures`
+    /// structures and holding `points` points in all.
+    pub fn with_capacity(spans: usize, structures: usize, points: usize) -> VisitList {
+        VisitList {
+            spans: Vec::with_capacity(spans),
+            structures: Vec::with_capacity(structures),
+            points: Vec::with_capacity(points),
+        }
+    }
+
+    /// The visits of `lists`, one after the other, in one list made at
+    /// its final size.
+    pub fn concat(lists: Vec<VisitList>) -> VisitList {
+        let size = |f: fn(&VisitList) -> usize| lists.iter().map(f).sum();
+        let mut all = VisitList::with_capacity(
+            size(|l| l.spans.len()),
+            size(|l| l.structures.len()),
+            size(|l| l.points.len()),
+        );
+        for l in lists {
+            all.append(l);
+        }
+        all
+    }
+
     /// Moves the visits of `other` to the end of `self`.
     pub fn append(&mut self, other: VisitList) {
         let structures = self.structures.len() as u32;

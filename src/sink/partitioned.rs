@@ -33,8 +33,17 @@ pub fn write<R: Sync>(
     batch: impl Fn(&Path, &[R]) -> Result<RecordBatch> + Sync,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    // Months are independent files: written in parallel.
-    let months: Vec<&[R]> = rows.chunk_by(|a, b| month(a) == month(b)).collect();
+    // Months are independent files: written in parallel. Each month's
+    // end is found by bisection: a month per row would cost a pass over
+    // millions of rows on one thread before any file is begun.
+    let mut months: Vec<&[R]> = Vec::new();
+    let mut rest = rows;
+    while let Some(first) = rest.first() {
+        let m = month(first);
+        let (group, tail) = rest.split_at(rest.partition_point(|r| month(r) <= m));
+        months.push(group);
+        rest = tail;
+    }
     months.into_par_iter().try_for_each(|group| {
         let part = dir.join(format!("month={}", format_day(month(&group[0]))));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
