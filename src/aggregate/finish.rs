@@ -452,6 +452,10 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
                 (a, b) => a.or(b),
             },
         )
+        .map(|mut part| {
+            part.roll_up(cx.layout);
+            part
+        })
 }
 
 /// `audience.parquet` rows, the empty ones left out, in output order:

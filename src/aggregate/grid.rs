@@ -145,6 +145,37 @@ impl Layout {
         (period * self.scopes + scope) * PROFILES + profile
     }
 
+    /// Fills the `All` cells of every day, then every week and month cell,
+    /// from the cells of each day and profile (which alone were counted):
+    /// for figures that add up, such as visits, each counted once in its
+    /// day and profile. A week across two months of the layout gets the
+    /// days of both.
+    pub fn roll_up<T: Copy + Default + std::ops::AddAssign>(&self, grid: &mut [T]) {
+        let block = self.scopes * PROFILES;
+        // Day slots come first: what is read lies before what is written.
+        let (days, longer) = grid.split_at_mut(self.days * block);
+        for (i, m) in self.months.iter().enumerate() {
+            let (y, mo, _) = civil_from_days(m.start);
+            for day in m.start..m.start + days_in_month(y, mo) as i32 {
+                let [d, month, week] = self.slots_in(i, day);
+                let cells = &mut days[d * block..(d + 1) * block];
+                for scope in cells.chunks_exact_mut(PROFILES) {
+                    let mut all = T::default();
+                    for &x in &scope[..PROFILES - 1] {
+                        all += x;
+                    }
+                    scope[PROFILES - 1] = all;
+                }
+                for period in [month, week] {
+                    let start = (period - self.days) * block;
+                    for (x, &y) in longer[start..start + block].iter_mut().zip(cells.iter()) {
+                        *x += y;
+                    }
+                }
+            }
+        }
+    }
+
     /// The row key of cell `i` (inverse of [`Layout::index`]).
     pub fn key(&self, i: usize) -> RowKey {
         let profile = Profile::ALL.get(i % PROFILES).copied();
@@ -247,6 +278,33 @@ mod tests {
         check(&[m(2019, 12), m(2020, 1), m(2020, 2), m(2020, 3)]);
         // Months far apart, given out of order and repeated.
         check(&[m(2020, 3), m(1, 1), m(9999, 12), m(2020, 3), m(1970, 1)]);
+    }
+
+    #[test]
+    fn rolled_up_days_equal_every_period_counted() {
+        let m = |y, m| days_from_civil(y, m, 1);
+        // Two consecutive months share a week; March's first week has no
+        // February in the layout.
+        let layout = Layout::new([m(2019, 12), m(2020, 1), m(2020, 3)], &dims());
+        let scopes = [ScopeKey::PLATFORM, ScopeKey::segment(0), ScopeKey::structure(1)];
+        let (mut counted, mut rolled) = (vec![0u64; layout.len()], vec![0u64; layout.len()]);
+        for day in m(2019, 11)..m(2020, 4) {
+            let Some(periods) = layout.periods_of(day) else { continue };
+            for (n, scope) in scopes.iter().enumerate() {
+                for profile in Profile::ALL {
+                    let value = (day as u64 % 7) * 100 + n as u64 * 10 + u64::from(profile.code());
+                    for period in periods {
+                        for p in [Some(profile), None] {
+                            counted[layout.cell(period, *scope, p)] += value;
+                        }
+                    }
+                    rolled[layout.cell(periods[0], *scope, Some(profile))] += value;
+                }
+            }
+        }
+        layout.roll_up(&mut rolled);
+        assert!(counted.iter().filter(|&&x| x > 0).count() > 1000);
+        assert_eq!(rolled, counted);
     }
 
     #[test]

@@ -261,6 +261,14 @@ impl Partial {
         }
     }
 
+    /// Fills the week, month and `All` cells of the grid from the day
+    /// and profile cells that [`count`] counts: once, when every partial
+    /// is merged.
+    pub fn roll_up(&mut self, layout: &Layout) {
+        layout.roll_up(&mut self.visits);
+        layout.roll_up(&mut self.seconds);
+    }
+
     /// Adds `other` into `self`.
     pub fn merge(mut self, other: Partial) -> Partial {
         if self.visits.is_empty() {
@@ -545,16 +553,15 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
             let profile = Some(v.profile);
             // Distinct scopes, so every cell below is distinct.
             cx.dims.scopes_naming(structures, &mut scopes);
-            // The layout holds the months of every visit's day.
-            let Some(periods) = cx.layout.periods_of(v.day) else { continue };
-            for period in periods {
-                for &scope in &scopes {
-                    for profile in [profile, None] {
-                        let i = cx.layout.cell(period, scope, profile);
-                        out.visits[i] += 1;
-                        out.seconds[i] += seconds;
-                    }
-                }
+            // The layout holds the months of every visit's day. Only the
+            // day and profile are counted here: weeks, months and `All`
+            // are their sums (see `Partial::roll_up`), and one cell per
+            // scope is a sixth of the cache misses of six.
+            let Some([day, ..]) = cx.layout.periods_of(v.day) else { continue };
+            for &scope in &scopes {
+                let i = cx.layout.cell(day, scope, profile);
+                out.visits[i] += 1;
+                out.seconds[i] += seconds;
             }
             let month = month_start(v.day);
             for profile in [profile, None] {
