@@ -3,15 +3,18 @@
 //! Counts add up, so workers, runs and merges combine by summing, and
 //! weeks, months and the `All` profile are sums of day cells.
 
+use super::by_day::ByDay;
 use super::key::{CounterKey, Counts, Grain, Metrics, RowKey};
 use super::scope::{ScopeKey, SegmentId, StructureId};
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::Profile;
 
 /// Event counts by (local day, scope, profile): a worker's state, a run's
-/// partial, and what a merge gathers from runs.
+/// partial, and what a merge gathers from runs. One table per day (see
+/// [`ByDay`]): an event counts in three cells or more, and the day being
+/// read has a table small enough to stay in cache.
 #[derive(Clone, Debug, Default)]
-pub struct EventCounts(FastMap<CounterKey, Counts>);
+pub struct EventCounts(ByDay<FastMap<CounterKey, Counts>>);
 
 impl EventCounts {
     /// Counts one event of `day` and `profile` once at platform level,
@@ -24,8 +27,9 @@ impl EventCounts {
         structures: &[(StructureId, Option<SegmentId>)],
         delta: Counts,
     ) {
+        let cells = self.0.at(day);
         let mut count = |scope| {
-            *self.0.entry(CounterKey { day, scope, profile }).or_default() += delta;
+            *cells.entry(CounterKey { day, scope, profile }).or_default() += delta;
         };
         count(ScopeKey::PLATFORM);
         for (i, &(s, seg)) in structures.iter().enumerate() {
@@ -45,25 +49,24 @@ impl EventCounts {
     /// no cell, as in the run that wrote it.
     pub fn add_cell(&mut self, key: CounterKey, counts: Counts) {
         if counts != Counts::default() {
-            *self.0.entry(key).or_default() += counts;
+            *self.0.at(key.day).entry(key).or_default() += counts;
         }
     }
 
     /// The cells counted so far.
-    #[cfg(test)]
     pub(super) fn cells(&self) -> impl Iterator<Item = (&CounterKey, &Counts)> {
-        self.0.iter()
+        self.0.iter().flat_map(|(_, cells)| cells.iter())
     }
 
     /// Adds the counts of `other`.
-    pub fn merge(&mut self, mut other: EventCounts) {
-        merge_maps(&mut self.0, &mut other.0, |x, y| *x += y);
+    pub fn merge(&mut self, other: EventCounts) {
+        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
     }
 
     /// The counts summed into every grain, for each profile and `All`.
     pub fn rows(&self) -> FastMap<RowKey, Metrics> {
         let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
-        for (k, c) in &self.0 {
+        for (k, c) in self.cells() {
             for grain in Grain::ALL {
                 for profile in [Some(k.profile), None] {
                     let key =
