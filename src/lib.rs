@@ -51,6 +51,7 @@ assert!(!dir.path().join("out").exists());
 #![deny(unsafe_code)]
 
 pub mod aggregate;
+pub mod alloc;
 pub mod analyze;
 pub mod annuaire;
 pub mod cli;

@@ -222,7 +222,9 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
 /// Turns a merged state into sorted output rows, the accounts being those
 /// of `directory`.
 pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Tables {
+    crate::alloc::release_free_memory();
     let partials = agg.into_partials(directory);
+    crate::alloc::release_free_memory();
     finish_partials(partials, dims, settings)
 }
 
