@@ -401,29 +401,20 @@ fn distinct_visitors(
 
 /// What the visits of every shard add up to (`None` without visits).
 fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits::Partial> {
+    if joined.is_empty() {
+        return None;
+    }
+    let cells = visits::Cells::new(cx.layout);
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
-    joined
+    let tally = joined
         .par_iter()
         .with_min_len(per_thread)
-        .fold(
-            || None,
-            |acc: Option<visits::Partial>, list| {
-                let mut part = acc.unwrap_or_else(|| visits::Partial::new(cx.layout));
-                visits::count(list, cx, &mut part);
-                Some(part)
-            },
-        )
-        .reduce(
-            || None,
-            |a, b| match (a, b) {
-                (Some(a), Some(b)) => Some(a.merge(b)),
-                (a, b) => a.or(b),
-            },
-        )
-        .map(|mut part| {
-            part.roll_up(cx.layout);
-            part
+        .fold(visits::Tally::default, |mut tally, list| {
+            visits::count(list, cx, &cells, &mut tally);
+            tally
         })
+        .reduce(visits::Tally::default, visits::Tally::merge);
+    Some(visits::Partial::new(cells, tally, cx.layout))
 }
 
 /// `audience.parquet` rows, the empty ones left out, in output order:

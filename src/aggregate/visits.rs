@@ -15,7 +15,7 @@
 //! merged ([`VisitList::joined`]). Memory therefore follows the visits, not
 //! the events: the same dump read four times keeps the same visits.
 
-use super::grid::{self, Layout};
+use super::grid::Layout;
 use super::key::{SHARDS, user_shard};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::device::Device;
@@ -25,6 +25,8 @@ use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
 use smallvec::SmallVec;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicI64, AtomicU32};
 
 /// The instant offsets of a day's visits count from: the start of the
 /// UTC day before the local day, so that every instant of the local day
@@ -239,44 +241,44 @@ pub struct NationalMetrics {
     pub seconds: i64,
 }
 
-/// What the visits of some users add up to.
-pub struct Partial {
-    /// Visits per cell of the audience layout.
-    pub visits: Vec<u32>,
-    /// Seconds per cell of the audience layout.
-    pub seconds: Vec<i64>,
+/// Visits and seconds per cell of the audience layout, shared by the
+/// threads that count them: sums do not depend on the order of their
+/// terms, and one grid for all threads is a grid less per thread.
+pub struct Cells {
+    visits: Vec<AtomicU32>,
+    seconds: Vec<AtomicI64>,
+}
+
+impl Cells {
+    /// Zeroed cells for `layout`.
+    pub fn new(layout: &Layout) -> Cells {
+        Cells {
+            visits: (0..layout.len()).map(|_| AtomicU32::new(0)).collect(),
+            seconds: (0..layout.len()).map(|_| AtomicI64::new(0)).collect(),
+        }
+    }
+
+    /// Counts one visit of `seconds` in cell `i`.
+    #[inline]
+    fn add(&self, i: usize, seconds: i64) {
+        self.visits[i].fetch_add(1, Relaxed);
+        self.seconds[i].fetch_add(seconds, Relaxed);
+    }
+}
+
+/// What the histograms and national rows of some users add up to: each
+/// thread's own.
+#[derive(Default)]
+pub struct Tally {
     /// Durations by (month, profile; `None` for all).
     pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
     /// The national datasets' figures.
     pub national: FastMap<NationalKey, NationalCells>,
 }
 
-impl Partial {
-    /// An empty partial for `layout`.
-    pub fn new(layout: &Layout) -> Partial {
-        Partial {
-            visits: vec![0; layout.len()],
-            seconds: vec![0; layout.len()],
-            histograms: FastMap::default(),
-            national: FastMap::default(),
-        }
-    }
-
-    /// Fills the week, month and `All` cells of the grid from the day
-    /// and profile cells that [`count`] counts: once, when every partial
-    /// is merged.
-    pub fn roll_up(&mut self, layout: &Layout) {
-        layout.roll_up(&mut self.visits);
-        layout.roll_up(&mut self.seconds);
-    }
-
+impl Tally {
     /// Adds `other` into `self`.
-    pub fn merge(mut self, other: Partial) -> Partial {
-        if self.visits.is_empty() {
-            return other;
-        }
-        self.visits = grid::add(self.visits, other.visits);
-        self.seconds = grid::add(self.seconds, other.seconds);
+    pub fn merge(mut self, other: Tally) -> Tally {
         for (k, h) in other.histograms {
             match self.histograms.get_mut(&k) {
                 // Same bounds everywhere, so addition cannot fail.
@@ -301,6 +303,33 @@ impl Partial {
             }
         }
         self
+    }
+}
+
+/// What the visits of every user add up to.
+pub struct Partial {
+    /// Visits per cell of the audience layout.
+    pub visits: Vec<u32>,
+    /// Seconds per cell of the audience layout.
+    pub seconds: Vec<i64>,
+    /// Durations by (month, profile; `None` for all).
+    pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
+    /// The national datasets' figures.
+    pub national: FastMap<NationalKey, NationalCells>,
+}
+
+impl Partial {
+    /// The figures of `cells` and `tally` once every visit is counted,
+    /// the grid's weeks, months and `All` filled from its days (see
+    /// [`count`]).
+    pub fn new(cells: Cells, tally: Tally, layout: &Layout) -> Partial {
+        // Atomics and plain integers have the same layout: the buffers
+        // are reused, not copied.
+        let mut visits: Vec<u32> = cells.visits.into_iter().map(AtomicU32::into_inner).collect();
+        let mut seconds: Vec<i64> = cells.seconds.into_iter().map(AtomicI64::into_inner).collect();
+        layout.roll_up(&mut visits);
+        layout.roll_up(&mut seconds);
+        Partial { visits, seconds, histograms: tally.histograms, national: tally.national }
     }
 }
 
@@ -562,8 +591,8 @@ pub fn months(list: &VisitList) -> FastSet<i32> {
     months
 }
 
-/// Counts the visits of `list` (sorted by user) into `out`.
-pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
+/// Counts the visits of `list` (sorted by user) into `cells` and `out`.
+pub fn count(list: &VisitList, cx: &Context<'_>, cells: &Cells, out: &mut Tally) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
     let mut national = NationalScratch::default();
     for user_spans in list.spans.chunk_by(|a, b| a.user == b.user) {
@@ -576,13 +605,10 @@ pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Partial) {
             cx.dims.scopes_naming(structures, &mut scopes);
             // The layout holds the months of every visit's day. Only the
             // day and profile are counted here: weeks, months and `All`
-            // are their sums (see `Partial::roll_up`), and one cell per
-            // scope is a sixth of the cache misses of six.
+            // are their sums (see `Partial::new`).
             let Some([day, ..]) = cx.layout.periods_of(v.day) else { continue };
             for &scope in &scopes {
-                let i = cx.layout.cell(day, scope, profile);
-                out.visits[i] += 1;
-                out.seconds[i] += seconds;
+                cells.add(cx.layout.cell(day, scope, profile), seconds);
             }
             let month = month_start(v.day);
             for profile in [profile, None] {
