@@ -14,6 +14,7 @@ use crate::parse::Format;
 use crate::parse::Profile;
 use crate::parse::access::LoginRule;
 use crate::referential::{self, Referential};
+use crate::report::data::ReportData;
 use crate::scan::scan_input;
 use crate::service::ServiceMap;
 use crate::sink::lake;
@@ -146,6 +147,8 @@ impl AnalyzeOptions {
 pub struct Analysis {
     /// The rows written.
     pub tables: Tables,
+    /// What `summary.json` holds, for the terminal and the HTML report.
+    pub summary: ReportData,
     /// What was written to `run.json`.
     pub report: RunReport,
 }
@@ -195,8 +198,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let finished = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&opts.out)?;
-    let mut outputs = pool.install(|| write_tables(staging.path(), &tables, &[]))?;
-    write_summary(staging.path(), &tables, &opts.tz, &mut outputs)?;
+    let (outputs, summary) =
+        pool.install(|| write_outputs(staging.path(), &tables, &[], &opts.tz))?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
     let options = RunOptions {
@@ -233,7 +236,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     if let (Some(dir), Some(id), true) = (&opts.lake, &report.run_id, ok) {
         lake::add(&opts.out, dir, id)?;
     }
-    Ok(Analysis { tables, report })
+    Ok(Analysis { tables, summary, report })
 }
 
 /// What every worker of the run shares, from the options: time zone,
@@ -345,18 +348,22 @@ fn scan_inputs(
     inputs
 }
 
-/// Writes `summary.json` into `dir` and lists it among `outputs`, before
-/// `run.json`.
-pub fn write_summary(
+/// Writes the tables not named in `omit` and `summary.json` into `dir`;
+/// returns the names of the files written (`run.json`, still to write,
+/// last) and the summary. The summary is made while the tables are being
+/// written, once: the terminal and the HTML report show it too.
+pub fn write_outputs(
     dir: &Path,
     tables: &Tables,
+    omit: &[&str],
     tz: &str,
-    outputs: &mut Vec<String>,
-) -> Result<()> {
-    let data = crate::report::data::ReportData::from_tables(tables);
-    crate::report::json::write(&dir.join(SUMMARY_JSON), &data, tz)?;
+) -> Result<(Vec<String>, ReportData)> {
+    let (written, summary) =
+        rayon::join(|| write_tables(dir, tables, omit), || ReportData::from_tables(tables));
+    let mut outputs = written?;
+    crate::report::json::write(&dir.join(SUMMARY_JSON), &summary, tz)?;
     outputs.insert(outputs.len().saturating_sub(1), SUMMARY_JSON.to_string());
-    Ok(())
+    Ok((outputs, summary))
 }
 
 /// What the terminal summary shows, as data ([`crate::report::json`]).

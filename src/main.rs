@@ -67,7 +67,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let analysis = entlog::analyze::analyze(&opts)?;
     let failed = report_failures(&analysis.report, &opts.out);
-    let data = ReportData::from_tables(&analysis.tables);
+    let data = &analysis.summary;
     let view = View {
         print: !args.quiet,
         by_school: args.by_school,
@@ -75,7 +75,7 @@ fn analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         lang: args.lang,
         ..View::default()
     };
-    show(&data, &opts.tz, &view)?;
+    show(data, &opts.tz, &view)?;
     Ok(exit_code(failed))
 }
 
@@ -107,11 +107,11 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let merged = with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
     warn_missing_accounts(&merged.report);
-    let data = ReportData::from_tables(&merged.tables);
+    let data = &merged.summary;
     let tz = &merged.report.options.tz;
     let view =
         View { print: !args.quiet, html: args.html.as_deref(), lang: args.lang, ..View::default() };
-    show(&data, tz, &view)?;
+    show(data, tz, &view)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -129,10 +129,10 @@ fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         demo.tables.display(),
     );
     let failed = report_failures(&demo.analysis.report, &demo.tables);
-    let data = ReportData::from_tables(&demo.analysis.tables);
+    let data = &demo.analysis.summary;
     let tz = &demo.analysis.report.options.tz;
     let view = View { print: true, html: args.html.as_deref(), lang: args.lang, ..View::default() };
-    show(&data, tz, &view)?;
+    show(data, tz, &view)?;
     Ok(exit_code(failed))
 }
 

@@ -22,7 +22,7 @@
 
 use crate::aggregate::finish::{Settings, finish_partials};
 use crate::aggregate::gather::Gathered;
-use crate::analyze::{Analysis, RUN_JSON, run_report, write_summary, write_tables};
+use crate::analyze::{Analysis, RUN_JSON, run_report, write_outputs};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::sink::outdir::Staging;
@@ -57,8 +57,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     tables.schools = schools;
     let finished = start.elapsed().as_secs_f64();
     let staging = Staging::new(out)?;
-    let mut outputs = write_tables(staging.path(), &tables, &omit)?;
-    write_summary(staging.path(), &tables, &options.tz, &mut outputs)?;
+    let (outputs, summary) = write_outputs(staging.path(), &tables, &omit, &options.tz)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: read, finish: finished - read, write: wall - finished };
     let inputs = stored.into_iter().flat_map(|s| s.inputs).collect();
@@ -68,7 +67,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     report.options.threads = rayon::current_num_threads();
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     staging.commit(out)?;
-    Ok(Analysis { tables, report })
+    Ok(Analysis { tables, summary, report })
 }
 
 /// The tables the runs can be merged into, and the names of those left
