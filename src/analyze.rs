@@ -195,6 +195,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
     let mut tables = pool.install(|| finish(agg, ctx.dimensions(), &ctx.users, &settings));
     tables.schools = annuaire;
+    // What the final stage freed is handed back before the writers take
+    // theirs.
+    crate::alloc::release_free_memory();
     let finished = start.elapsed().as_secs_f64();
 
     let staging = Staging::new(&opts.out)?;
