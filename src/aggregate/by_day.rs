@@ -40,6 +40,19 @@ impl<T: Default> ByDay<T> {
         })
     }
 
+    /// Removes the days for which `take` holds, and returns them with
+    /// their values.
+    pub fn take_days(&mut self, mut take: impl FnMut(i32) -> bool) -> Vec<(i32, T)> {
+        if !self.days.iter().any(|&(d, _)| take(d)) {
+            return Vec::new();
+        }
+        let (taken, kept) = std::mem::take(&mut self.days).into_iter().partition(|&(d, _)| take(d));
+        self.days = kept;
+        self.index = self.days.iter().enumerate().map(|(i, &(d, _))| (d, i)).collect();
+        self.last = None;
+        taken
+    }
+
     /// Whether no day was used.
     pub fn is_empty(&self) -> bool {
         self.days.is_empty()

@@ -18,10 +18,10 @@ use super::http::HttpRow;
 use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
 use super::key::{Fact, FactKey, SHARDS, user_shard};
 use super::scope::{Dimensions, ScopeKey, StructureEntry};
-use super::state::{Agg, VisitDays};
+use super::state::Agg;
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
-use super::visits::{self, DayVisits, NationalCells, VisitList, VisitTable};
+use super::visits::{self, NationalCells, VisitList, VisitTable};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
@@ -194,7 +194,7 @@ impl Agg {
             || http.rows(),
             || {
                 let users = user_rows(facts);
-                (users, visits.map(|v| visit_lists(v, gap_ms)), app_facts.into_partial())
+                (users, visits.map(|v| v.into_lists(gap_ms)), app_facts.into_partial())
             },
         );
         Partials {
@@ -217,40 +217,6 @@ impl Agg {
 /// shards (the final stage works shard by shard).
 fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> {
     facts.deal(|k| user_shard(k.user), UserActivityRow::of_fact)
-}
-
-/// The visits of each piece and day, dealt into the user shards, and
-/// joined shard by shard across pieces ([`VisitList::joined`]).
-fn visit_lists(pieces: Vec<VisitDays>, gap_ms: i64) -> Vec<VisitList> {
-    let days: Vec<(i32, FastMap<u64, DayVisits>)> =
-        pieces.into_iter().flat_map(ByDay::into_days).collect();
-    let by_day: Vec<Vec<VisitList>> = days
-        .into_par_iter()
-        .map(|(day, users)| {
-            // Sized first: grown by doubling, the lists were copied
-            // over and over.
-            let mut sizes = [(0, 0, 0); SHARDS];
-            for (&user, v) in &users {
-                let size = &mut sizes[user_shard(user)];
-                for o in &v.0 {
-                    *size = (size.0 + 1, size.1 + o.structures.len(), size.2 + o.points.len());
-                }
-            }
-            let mut shards: Vec<VisitList> =
-                sizes.iter().map(|&(v, s, p)| VisitList::with_capacity(v, s, p)).collect();
-            for (&user, v) in &users {
-                shards[user_shard(user)].push_day(user, day, v);
-            }
-            shards
-        })
-        .collect();
-    let mut shards: Vec<Vec<VisitList>> = vec![Vec::new(); SHARDS];
-    for day in by_day {
-        for (s, list) in day.into_iter().enumerate() {
-            shards[s].push(list);
-        }
-    }
-    shards.into_par_iter().map(|lists| VisitList::concat(lists).joined(gap_ms)).collect()
 }
 
 /// Turns a merged state into sorted output rows, the accounts being those

@@ -34,6 +34,7 @@ pub mod hourly;
 pub mod http;
 pub mod intern;
 pub mod key;
+pub mod open_visits;
 pub mod owners;
 pub mod scope;
 pub mod state;

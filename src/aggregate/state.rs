@@ -10,9 +10,10 @@ use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
 use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
+use super::open_visits::OpenVisits;
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
-use super::visits::{DayVisits, Touch};
+use super::visits::Touch;
 use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
@@ -69,7 +70,7 @@ pub struct Agg {
     /// pieces (one per worker) instead of joining them: the final stage
     /// joins the visits of a user and day across pieces, as a merge of
     /// runs does.
-    pub(super) visits: Option<Vec<VisitDays>>,
+    pub(super) visits: Option<OpenVisits>,
     /// The HLL coupon of each user with a `LOGIN` (sharded by user like
     /// `facts`): the raw id is gone by the final stage.
     pub(super) coupons: Vec<FastMap<u64, Coupon>>,
@@ -99,7 +100,7 @@ impl Agg {
             facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: AppFacts::default(),
-            visits: Some(vec![VisitDays::default()]),
+            visits: Some(OpenVisits::default()),
             coupons: vec![FastMap::default(); SHARDS],
             activations: FastMap::default(),
             structure_apps: StructureApps::default(),
@@ -187,9 +188,15 @@ impl Agg {
         structures: impl Iterator<Item = StructureId>,
     ) {
         if let Some(visits) = &mut self.visits {
-            // A worker's own events go to the first piece.
-            let gap = self.visit_gap_ms;
-            visits[0].at(day).entry(user).or_default().add(touch, device, structures, gap);
+            visits.add(user, day, touch, device, structures, self.visit_gap_ms);
+        }
+    }
+
+    /// Ends a chunk of input: the visits of days left behind are closed
+    /// into compact lists (see [`OpenVisits`]).
+    pub fn end_chunk(&mut self) {
+        if let Some(visits) = &mut self.visits {
+            visits.end_chunk();
         }
     }
 
@@ -220,7 +227,7 @@ impl Agg {
                 }
                 merge_maps(&mut self.activations, &mut other.activations, |a, b| *a = (*a).min(b));
                 if let (Some(a), Some(b)) = (&mut self.visits, other.visits) {
-                    a.extend(b);
+                    a.merge(b);
                 }
             },
         );
@@ -234,9 +241,6 @@ impl Agg {
         self.facts.iter().map(|(_, m)| m.len()).sum()
     }
 }
-
-/// The visits of one worker: by local day, by user.
-pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
 
 /// The visit gap of the national audience measure, 30 minutes.
 pub const DEFAULT_VISIT_GAP_MS: i64 = 30 * 60 * 1000;

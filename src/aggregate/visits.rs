@@ -16,6 +16,7 @@
 //! the events: the same dump read four times keeps the same visits.
 
 use super::grid::Layout;
+use super::key::{SHARDS, user_shard};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::device::Device;
 use crate::hash::{FastMap, FastSet};
@@ -452,6 +453,26 @@ impl VisitList {
     pub fn points_of(&self, span: &VisitSpan) -> &[Point] {
         let start = span.first_point as usize;
         &self.points[start..start + span.point_count as usize]
+    }
+
+    /// The visits of `users` on `day`, dealt into a list per user shard,
+    /// each made at its size.
+    pub fn deal_day(day: i32, users: &FastMap<u64, DayVisits>) -> Vec<VisitList> {
+        // Sized first: grown by doubling, the lists were copied over and
+        // over.
+        let mut sizes = [(0, 0, 0); SHARDS];
+        for (&user, v) in users {
+            let size = &mut sizes[user_shard(user)];
+            for o in &v.0 {
+                *size = (size.0 + 1, size.1 + o.structures.len(), size.2 + o.points.len());
+            }
+        }
+        let mut shards: Vec<VisitList> =
+            sizes.iter().map(|&(v, s, p)| VisitList::with_capacity(v, s, p)).collect();
+        for (&user, v) in users {
+            shards[user_shard(user)].push_day(user, day, v);
+        }
+        shards
     }
 
     /// An empty list with room for `spans` visits naming `structures`

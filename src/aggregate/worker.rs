@@ -271,6 +271,7 @@ impl<'c> Worker<'c> {
                 self.agg.add_visit(user, day, touch, || device, structures.into_iter());
             }
         }
+        self.agg.end_chunk();
     }
 }
 
@@ -447,9 +448,11 @@ mod tests {
         for w in &mut team {
             w.exchange_visits();
         }
-        let pieces: Vec<usize> =
-            team.iter().map(|w| w.agg.visits.as_ref().map_or(0, |v| v[0].iter().count())).collect();
-        assert!(pieces.iter().all(|&days| days > 0), "every worker owns some visits: {pieces:?}");
+        let held: Vec<(usize, usize)> = (team.iter())
+            .map(|w| w.agg.visits.as_ref().map_or((0, 0), |v| (v.open_days(), v.closed_days())))
+            .collect();
+        assert!(held.iter().all(|&(_, closed)| closed > 0), "every worker closes days: {held:?}");
+        assert!(held.iter().all(|&(open, _)| open > 0), "and holds some open: {held:?}");
         let merged = team.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap();
         assert!(figures(merged, &ctx) == whole);
     }

@@ -1,0 +1,170 @@
+//! A worker's visits while the logs are read: the days still being read
+//! in tables by user, where events fold into their visits, and the days
+//! left behind closed into compact lists by user shard.
+//!
+//! A table of a day's users costs about twice what its visits take in a
+//! [`VisitList`] (the table's slack, inline slots for visits and points
+//! most user days do not fill). Logs come in time order, so a day that no
+//! event touched for a while is closed: its visits move to lists, and the
+//! table is freed for the days to come. An event of a closed day (a late
+//! line, a file read out of order, a dump given twice) opens the day
+//! again: its lists go back into a table, where the event folds into the
+//! visits as if the day had never closed, so visits are held once however
+//! often their events are read.
+
+use super::by_day::ByDay;
+use super::key::SHARDS;
+use super::scope::StructureId;
+use super::visits::{DayVisits, OpenVisit, Touch, VisitList, day_base_ms};
+use crate::device::Device;
+use crate::hash::FastMap;
+use rayon::prelude::*;
+
+/// The visits of one worker's open days: by local day, by user.
+pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
+
+/// A day is closed once this many chunks went by without one of its
+/// events: the day being read is touched by every chunk, and the owner of
+/// a user's visits gets other workers' events one chunk late.
+const IDLE_CHUNKS: u64 = 2;
+
+/// A worker's visits: open days in tables, closed days in lists.
+#[derive(Clone, Debug)]
+pub struct OpenVisits {
+    /// Open days, by piece: a worker folds into the first; merged states
+    /// bring theirs, moved rather than joined.
+    pieces: Vec<VisitDays>,
+    /// Visits of closed days, by day, in a list per user shard.
+    closed: FastMap<i32, Vec<VisitList>>,
+    /// The chunk count when each open day of the first piece was last
+    /// touched (recorded when the day read changes).
+    touched: FastMap<i32, u64>,
+    /// The day of the last event folded in.
+    last_day: Option<i32>,
+    /// Chunks read so far.
+    chunks: u64,
+}
+
+impl Default for OpenVisits {
+    fn default() -> Self {
+        OpenVisits {
+            pieces: vec![VisitDays::default()],
+            closed: FastMap::default(),
+            touched: FastMap::default(),
+            last_day: None,
+            chunks: 0,
+        }
+    }
+}
+
+impl OpenVisits {
+    /// Folds one event of `user`'s visits on local `day` in (see
+    /// [`DayVisits::add`]).
+    #[inline]
+    pub fn add(
+        &mut self,
+        user: u64,
+        day: i32,
+        touch: Touch,
+        device: impl FnOnce() -> Device,
+        structures: impl Iterator<Item = StructureId>,
+        gap_ms: u32,
+    ) {
+        if self.last_day != Some(day) {
+            if let Some(last) = self.last_day {
+                self.touched.insert(last, self.chunks);
+            }
+            self.last_day = Some(day);
+            // The day being read is never closed: a closed day is met
+            // again here, on the first event that opens it.
+            if let Some(lists) = self.closed.remove(&day) {
+                reopen(&lists, day, self.pieces[0].at(day));
+            }
+        }
+        let visits = self.pieces[0].at(day).entry(user).or_default();
+        visits.add(touch, device, structures, gap_ms);
+    }
+
+    /// Ends a chunk: closes the days of the first piece that no event
+    /// touched during the last [`IDLE_CHUNKS`] chunks.
+    pub fn end_chunk(&mut self) {
+        self.chunks += 1;
+        if let Some(last) = self.last_day {
+            self.touched.insert(last, self.chunks);
+        }
+        let now = self.chunks;
+        let idle = |day: i32| self.touched.get(&day).is_none_or(|&t| t + IDLE_CHUNKS <= now);
+        let closing = self.pieces[0].take_days(idle);
+        if closing.is_empty() {
+            return;
+        }
+        for (day, _) in &closing {
+            self.touched.remove(day);
+        }
+        // On this worker's thread: the other workers go on reading.
+        for (day, users) in closing {
+            self.closed.insert(day, VisitList::deal_day(day, &users));
+        }
+    }
+
+    /// Adds the visits of `other` (its pieces and closed days are moved).
+    pub fn merge(&mut self, other: OpenVisits) {
+        self.pieces.extend(other.pieces);
+        for (day, lists) in other.closed {
+            match self.closed.get_mut(&day) {
+                // Joined at the end, as pieces are.
+                Some(held) => held.iter_mut().zip(lists).for_each(|(a, b)| a.append(b)),
+                None => {
+                    self.closed.insert(day, lists);
+                }
+            }
+        }
+    }
+
+    /// Days open in the first piece (for tests).
+    #[cfg(test)]
+    pub(super) fn open_days(&self) -> usize {
+        self.pieces[0].iter().count()
+    }
+
+    /// Days closed (for tests).
+    #[cfg(test)]
+    pub(super) fn closed_days(&self) -> usize {
+        self.closed.len()
+    }
+
+    /// The visits of each user shard, the open days dealt into shards as
+    /// closed ones were, and joined shard by shard across pieces and
+    /// closings ([`VisitList::joined`]).
+    pub fn into_lists(self, gap_ms: i64) -> Vec<VisitList> {
+        let days: Vec<(i32, FastMap<u64, DayVisits>)> =
+            self.pieces.into_iter().flat_map(ByDay::into_days).collect();
+        let by_day: Vec<Vec<VisitList>> =
+            days.into_par_iter().map(|(day, users)| VisitList::deal_day(day, &users)).collect();
+        let mut shards: Vec<Vec<VisitList>> = vec![Vec::new(); SHARDS];
+        for day in self.closed.into_values().chain(by_day) {
+            for (s, list) in day.into_iter().enumerate() {
+                shards[s].push(list);
+            }
+        }
+        shards.into_par_iter().map(|lists| VisitList::concat(lists).joined(gap_ms)).collect()
+    }
+}
+
+/// Puts the visits of a closed day (`lists`, one per user shard) back
+/// into its table `users`: each user's visits, sorted, as they were.
+fn reopen(lists: &[VisitList], day: i32, users: &mut FastMap<u64, DayVisits>) {
+    let base = day_base_ms(day);
+    for list in lists {
+        for v in &list.spans {
+            users.entry(v.user).or_default().0.push(OpenVisit {
+                start: (v.start_ms - base) as u32,
+                end: (v.end_ms - base) as u32,
+                profile: v.profile,
+                device: v.device,
+                structures: list.structures_of(v).into(),
+                points: list.points_of(v).into(),
+            });
+        }
+    }
+}
