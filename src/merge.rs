@@ -53,8 +53,13 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let read = start.elapsed().as_secs_f64();
     let settings = Settings { days: LocalDays::new(tz), visit_gap_ms: options.visit_gap_ms };
     let (partials, dims) = gathered.into_partials(options.visits, options.visit_gap_ms);
+    // What reading the runs' tables freed is handed back before the final
+    // stage builds its own, and what the final stage freed before the
+    // writes (see `alloc`).
+    crate::alloc::release_free_memory();
     let mut tables = finish_partials(partials, dims, &settings);
     tables.schools = schools;
+    crate::alloc::release_free_memory();
     let finished = start.elapsed().as_secs_f64();
     let staging = Staging::new(out)?;
     let (outputs, summary) = write_outputs(staging.path(), &tables, &omit, &options.tz)?;
