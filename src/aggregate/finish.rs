@@ -17,6 +17,7 @@ use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
 use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
 use super::key::{Fact, FactKey, SHARDS, user_shard};
+use super::open_visits::OpenVisits;
 use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::Agg;
 use super::structure_apps::{StructureAppKey, StructureApps};
@@ -182,7 +183,6 @@ impl Agg {
     /// that, are counted meanwhile.
     pub fn into_partials(mut self, directory: &Directory) -> Partials {
         self.settle_facts();
-        let gap_ms = i64::from(self.visit_gap_ms);
         let accounts = accounts::rows(directory, &self.activations, accounts::structures_of);
         let class_members =
             accounts::rows(directory, &self.activations, |u, out| out.extend(&u.classes));
@@ -194,7 +194,7 @@ impl Agg {
             || http.rows(),
             || {
                 let users = user_rows(facts);
-                (users, visits.map(|v| v.into_lists(gap_ms)), app_facts.into_partial())
+                (users, visits.map(OpenVisits::into_lists), app_facts.into_partial())
             },
         );
         Partials {

@@ -31,6 +31,9 @@ const IDLE_CHUNKS: u64 = 2;
 /// A worker's visits: open days in tables, closed days in lists.
 #[derive(Clone, Debug)]
 pub struct OpenVisits {
+    /// Longest gap inside a visit, ms (a visit never crosses midnight, so
+    /// a `u32` holds every useful gap).
+    gap_ms: u32,
     /// Open days, by piece: a worker folds into the first; merged states
     /// bring theirs, moved rather than joined.
     pieces: Vec<VisitDays>,
@@ -45,9 +48,11 @@ pub struct OpenVisits {
     chunks: u64,
 }
 
-impl Default for OpenVisits {
-    fn default() -> Self {
+impl OpenVisits {
+    /// No visits yet, cut at gaps over `gap_ms`.
+    pub fn new(gap_ms: i64) -> OpenVisits {
         OpenVisits {
+            gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32,
             pieces: vec![VisitDays::default()],
             closed: FastMap::default(),
             touched: FastMap::default(),
@@ -55,9 +60,7 @@ impl Default for OpenVisits {
             chunks: 0,
         }
     }
-}
 
-impl OpenVisits {
     /// Folds one event of `user`'s visits on local `day` in (see
     /// [`DayVisits::add`]).
     #[inline]
@@ -68,7 +71,6 @@ impl OpenVisits {
         touch: Touch,
         device: impl FnOnce() -> Device,
         structures: impl Iterator<Item = StructureId>,
-        gap_ms: u32,
     ) {
         if self.last_day != Some(day) {
             if let Some(last) = self.last_day {
@@ -82,7 +84,7 @@ impl OpenVisits {
             }
         }
         let visits = self.pieces[0].at(day).entry(user).or_default();
-        visits.add(touch, device, structures, gap_ms);
+        visits.add(touch, device, structures, self.gap_ms);
     }
 
     /// Ends a chunk: closes the days of the first piece that no event
@@ -136,7 +138,8 @@ impl OpenVisits {
     /// The visits of each user shard, the open days dealt into shards as
     /// closed ones were, and joined shard by shard across pieces and
     /// closings ([`VisitList::joined`]).
-    pub fn into_lists(self, gap_ms: i64) -> Vec<VisitList> {
+    pub fn into_lists(self) -> Vec<VisitList> {
+        let gap_ms = i64::from(self.gap_ms);
         let days: Vec<(i32, FastMap<u64, DayVisits>)> =
             self.pieces.into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =

@@ -13,8 +13,6 @@ use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
 use super::open_visits::OpenVisits;
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
-use super::visits::Touch;
-use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -49,9 +47,6 @@ pub struct Record<'s> {
 /// One worker's aggregate state.
 #[derive(Clone, Debug)]
 pub struct Agg {
-    /// Longest gap inside a visit, ms (a visit never crosses midnight, so
-    /// a `u32` holds every useful gap).
-    pub(super) visit_gap_ms: u32,
     pub(super) counters: EventCounts,
     /// Connections by (local day, local hour, profile).
     pub(super) hourly: HourlyCounts,
@@ -62,8 +57,8 @@ pub struct Agg {
     /// and a lookup in a large table costs a cache miss per event.
     /// [`Agg::settle_facts`] moves them in.
     pub(super) pending: Vec<(FactKey, Fact)>,
-    /// `ACCESS` events by user, day, application and profile (sharded by
-    /// user key).
+    /// `ACCESS` events by user, day, application and profile, in one
+    /// table per day.
     pub(super) app_facts: AppFacts,
     /// The visits of each user, by local day, built as events come
     /// (`None` when visits are not computed). Merging states moves
@@ -94,13 +89,12 @@ impl Agg {
     /// An empty state; cheap (no table is allocated before use).
     pub fn new() -> Agg {
         Agg {
-            visit_gap_ms: DEFAULT_VISIT_GAP_MS as u32,
             counters: EventCounts::default(),
             hourly: HourlyCounts::default(),
             facts: ByDay::default(),
             pending: Vec::new(),
             app_facts: AppFacts::default(),
-            visits: Some(OpenVisits::default()),
+            visits: Some(OpenVisits::new(DEFAULT_VISIT_GAP_MS)),
             coupons: vec![FastMap::default(); SHARDS],
             activations: FastMap::default(),
             structure_apps: StructureApps::default(),
@@ -117,11 +111,12 @@ impl Agg {
 
     /// An empty state for visits cut at gaps over `gap_ms`.
     pub fn with_visit_gap(gap_ms: i64) -> Agg {
-        Agg { visit_gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32, ..Agg::new() }
+        Agg { visits: Some(OpenVisits::new(gap_ms)), ..Agg::new() }
     }
 
-    /// Folds one resolved event in, its visit aside (see
-    /// [`Agg::add_visit`]).
+    /// Folds one resolved event in, its visit aside: the worker that
+    /// owns the user's visits folds it into [`OpenVisits`] (see
+    /// [`owners`](super::owners)).
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
         let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, .. } = *r;
@@ -170,25 +165,6 @@ impl Agg {
         }
         for &(s, _) in structures {
             put(s);
-        }
-    }
-
-    /// Folds one event of `user`'s visits on local `day` in (nothing
-    /// without visits); `device` gives its device, asked only when the
-    /// event may be its visit's first. The worker that owns the user's
-    /// visits does this (see [`owners`](super::owners)), not
-    /// [`Agg::add`].
-    #[inline]
-    pub fn add_visit(
-        &mut self,
-        user: u64,
-        day: i32,
-        touch: Touch,
-        device: impl FnOnce() -> Device,
-        structures: impl Iterator<Item = StructureId>,
-    ) {
-        if let Some(visits) = &mut self.visits {
-            visits.add(user, day, touch, device, structures, self.visit_gap_ms);
         }
     }
 

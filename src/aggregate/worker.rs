@@ -245,7 +245,9 @@ impl<'c> Worker<'c> {
             let agents = &mut self.agents;
             let owner = self.team.owner(user);
             if owner == self.id {
-                self.agg.add_visit(user, day, touch, || agents.device(&ev.ua), ids);
+                if let Some(visits) = &mut self.agg.visits {
+                    visits.add(user, day, touch, || agents.device(&ev.ua), ids);
+                }
             } else {
                 let device = agents.device(&ev.ua);
                 let structures = ids.collect();
@@ -265,10 +267,13 @@ impl<'c> Worker<'c> {
                 self.team.post(to, std::mem::take(outbox));
             }
         }
-        for batch in self.team.collect(self.id) {
-            for f in batch {
-                let Forward { user, day, touch, device, structures } = f;
-                self.agg.add_visit(user, day, touch, || device, structures.into_iter());
+        // Only a state with visits is posted any.
+        if let Some(visits) = &mut self.agg.visits {
+            for batch in self.team.collect(self.id) {
+                for f in batch {
+                    let Forward { user, day, touch, device, structures } = f;
+                    visits.add(user, day, touch, || device, structures.into_iter());
+                }
             }
         }
         self.agg.end_chunk();
