@@ -6,7 +6,7 @@ use super::by_day::ByDay;
 use super::key::{AppFactKey, Grain, SHARDS, combine_rows, profile_name, user_shard};
 use super::scope::Dimensions;
 use super::users;
-use crate::hash::{FastMap, merge_maps};
+use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::month_start;
 use rayon::prelude::*;
@@ -97,17 +97,15 @@ impl AppFacts {
 
     /// Adds the facts of `other`, days in parallel.
     pub fn merge(&mut self, other: AppFacts) {
-        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
+        self.0.merge_tables(other.0, |x, y| *x += y);
     }
 
     /// The counters and per-user rows of these facts.
     pub fn into_partial(self) -> AppPartial {
         let counters = self
             .0
-            .iter()
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .fold(AppCounters::default, |mut c, (_, day)| {
+            .par_values()
+            .fold(AppCounters::default, |mut c, day| {
                 for (k, &n) in day {
                     *c.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
                 }

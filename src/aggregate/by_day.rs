@@ -5,8 +5,9 @@
 //! sharded by user) would miss it on most lookups.
 
 use super::key::SHARDS;
-use crate::hash::FastMap;
+use crate::hash::{FastMap, merge_maps};
 use rayon::prelude::*;
+use std::hash::Hash;
 
 /// Values by local day.
 #[derive(Clone, Debug, Default)]
@@ -103,16 +104,9 @@ impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
                 shards
             })
             .collect();
-        // Each day's rows move to their shard's list of pieces, and each
-        // piece is freed once copied: the rows are held once, not twice.
-        let mut pieces: Vec<Vec<Vec<R>>> =
-            (0..SHARDS).map(|_| Vec::with_capacity(by_day.len())).collect();
-        for day in by_day {
-            for (s, rows) in day.into_iter().enumerate() {
-                pieces[s].push(rows);
-            }
-        }
-        pieces
+        // Each piece is freed once copied: the rows are held once, not
+        // twice.
+        by_shard(by_day)
             .into_par_iter()
             .map(|pieces| {
                 let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
@@ -123,6 +117,34 @@ impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
             })
             .collect()
     }
+}
+
+impl<K: Eq + Hash + Send, V: Send> ByDay<FastMap<K, V>> {
+    /// Adds the tables of `o` day by day, days in parallel, `combine`
+    /// adding the value of a key both hold.
+    pub fn merge_tables(&mut self, o: Self, combine: impl Fn(&mut V, V) + Sync) {
+        self.merge(o, |mine, mut theirs| merge_maps(mine, &mut theirs, &combine));
+    }
+}
+
+impl<T: Sync> ByDay<T> {
+    /// The values, in parallel.
+    pub fn par_values(&self) -> impl ParallelIterator<Item = &T> {
+        self.days.par_iter().map(|(_, v)| v)
+    }
+}
+
+/// What each day dealt into the user shards (one `Vec` of pieces per day,
+/// a piece per shard), moved into one `Vec` of pieces per shard, in the
+/// order of the days.
+pub fn by_shard<T>(days: impl IntoIterator<Item = Vec<T>>) -> Vec<Vec<T>> {
+    let mut shards: Vec<Vec<T>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for day in days {
+        for (s, piece) in day.into_iter().enumerate() {
+            shards[s].push(piece);
+        }
+    }
+    shards
 }
 
 impl<T: Default + Send> ByDay<T> {

@@ -124,7 +124,7 @@ impl ClassActivity {
 
     /// Adds the facts of `other`.
     pub fn merge(&mut self, other: ClassActivity) {
-        self.parts.merge(other.parts, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
+        self.parts.merge_tables(other.parts, |x, y| *x += y);
     }
 
     /// The facts sorted by user, week part, class id and profile name: the

@@ -6,7 +6,7 @@
 use super::by_day::ByDay;
 use super::key::{CounterKey, Counts, Grain, Metrics, RowKey};
 use super::scope::{ScopeKey, SegmentId, StructureId};
-use crate::hash::{FastMap, merge_maps};
+use crate::hash::FastMap;
 use crate::parse::Profile;
 
 /// Event counts by (local day, scope, profile): a worker's state, a run's
@@ -60,7 +60,7 @@ impl EventCounts {
 
     /// Adds the counts of `other`.
     pub fn merge(&mut self, other: EventCounts) {
-        self.0.merge(other.0, |a, mut b| merge_maps(a, &mut b, |x, y| *x += y));
+        self.0.merge_tables(other.0, |x, y| *x += y);
     }
 
     /// The counts summed into every grain, for each profile and `All`.

@@ -325,7 +325,10 @@ fn audience_figures(
                 m.visits = i64::from(n);
                 m.visit_seconds = v.seconds[i];
             }
-            (visit_rows(v.histograms, &v.seconds, &layout), national_rows(v.national, &uais))
+            (
+                visit_rows(v.tally.histograms, &v.seconds, &layout),
+                national_rows(v.tally.national, &uais),
+            )
         }
         None => (Vec::new(), Vec::new()),
     };

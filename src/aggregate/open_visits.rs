@@ -12,8 +12,7 @@
 //! visits as if the day had never closed, so visits are held once however
 //! often their events are read.
 
-use super::by_day::ByDay;
-use super::key::SHARDS;
+use super::by_day::{ByDay, by_shard};
 use super::scope::StructureId;
 use super::visits::{DayVisits, OpenVisit, Touch, VisitList, day_base_ms};
 use crate::device::Device;
@@ -144,13 +143,10 @@ impl OpenVisits {
             self.pieces.into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =
             days.into_par_iter().map(|(day, users)| VisitList::deal_day(day, &users)).collect();
-        let mut shards: Vec<Vec<VisitList>> = vec![Vec::new(); SHARDS];
-        for day in self.closed.into_values().chain(by_day) {
-            for (s, list) in day.into_iter().enumerate() {
-                shards[s].push(list);
-            }
-        }
-        shards.into_par_iter().map(|lists| VisitList::concat(lists).joined(gap_ms)).collect()
+        by_shard(self.closed.into_values().chain(by_day))
+            .into_par_iter()
+            .map(|lists| VisitList::concat(lists).joined(gap_ms))
+            .collect()
     }
 }
 

@@ -194,7 +194,7 @@ impl Agg {
             || {
                 self.counters.merge(std::mem::take(&mut other.counters));
                 self.hourly.merge(std::mem::take(&mut other.hourly));
-                self.facts.merge(other.facts, |a, mut b| merge_maps(a, &mut b, |x, y| x.merge(&y)));
+                self.facts.merge_tables(other.facts, |x, y| x.merge(&y));
                 self.app_facts.merge(std::mem::take(&mut other.app_facts));
                 self.structure_apps.merge(std::mem::take(&mut other.structure_apps));
                 self.classes.merge(std::mem::take(&mut other.classes));

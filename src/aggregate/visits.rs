@@ -312,10 +312,8 @@ pub struct Partial {
     pub visits: Vec<u32>,
     /// Seconds per cell of the audience layout.
     pub seconds: Vec<i64>,
-    /// Durations by (month, profile; `None` for all).
-    pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
-    /// The national datasets' figures.
-    pub national: FastMap<NationalKey, NationalCells>,
+    /// Histograms and national rows.
+    pub tally: Tally,
 }
 
 impl Partial {
@@ -329,7 +327,7 @@ impl Partial {
         let mut seconds: Vec<i64> = cells.seconds.into_iter().map(AtomicI64::into_inner).collect();
         layout.roll_up(&mut visits);
         layout.roll_up(&mut seconds);
-        Partial { visits, seconds, histograms: tally.histograms, national: tally.national }
+        Partial { visits, seconds, tally }
     }
 }
 

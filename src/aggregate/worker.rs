@@ -238,16 +238,14 @@ impl<'c> Worker<'c> {
         let record =
             Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user };
         self.agg.add(&record);
-        if self.ctx.visits {
+        if let Some(visits) = &mut self.agg.visits {
             let at = (time_ms - day_base_ms(day)) as u32;
             let touch = Touch { at, profile, service };
             let ids = structures.iter().map(|&(s, _)| s);
             let agents = &mut self.agents;
             let owner = self.team.owner(user);
             if owner == self.id {
-                if let Some(visits) = &mut self.agg.visits {
-                    visits.add(user, day, touch, || agents.device(&ev.ua), ids);
-                }
+                visits.add(user, day, touch, || agents.device(&ev.ua), ids);
             } else {
                 let device = agents.device(&ev.ua);
                 let structures = ids.collect();
@@ -258,7 +256,9 @@ impl<'c> Worker<'c> {
     }
 
     /// Posts the events of visits this worker does not own to their
-    /// owners, and folds in those posted to it. Workers of a team call
+    /// owners, folds in those posted to it, and ends the chunk for its
+    /// visits (days left behind are closed, see
+    /// [`OpenVisits`](super::open_visits::OpenVisits)). Workers of a team call
     /// this after each chunk; once every worker is done with an input,
     /// each calls it once more so that nothing stays in a mailbox.
     pub fn exchange_visits(&mut self) {
