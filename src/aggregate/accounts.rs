@@ -124,7 +124,7 @@ pub fn combine<'d>(
 /// from a directory that should list every account. None without
 /// accounts.
 ///
-/// Each shard's rows are combined (see `users::combine`), so a user's rows
+/// Each shard's rows are combined (see `UserActivityRow::combine`), so a user's rows
 /// are together.
 pub fn visitors_without_account(users: &[Vec<UserActivityRow>], accounts: &[AccountRow]) -> u64 {
     if accounts.is_empty() {

@@ -2,8 +2,9 @@
 //! profile and application (`modules.parquet`, `user_modules`).
 
 use super::app_names::AppId;
-use super::by_day::ByDay;
-use super::key::{AppFactKey, Grain, SHARDS, combine_rows, profile_name, user_shard};
+use super::by_day::{ByDay, deal_day};
+use super::key::{AppFactKey, Grain, SHARDS, profile_name, user_shard};
+use super::month_rows::{Combine, MonthRows};
 use super::scope::Dimensions;
 use super::users;
 use crate::hash::FastMap;
@@ -67,58 +68,94 @@ impl AppUserRow {
     }
 }
 
-/// Sorts rows by user and combines the rows of equal keys.
-fn combine(rows: Vec<AppUserRow>) -> Vec<AppUserRow> {
-    combine_rows(
-        rows,
-        |r| (r.user_key as u64, r.month, r.profile, r.app),
-        |a, b| {
-            a.access += b.access;
-            a.days |= b.days;
-        },
-    )
+impl Combine for AppUserRow {
+    type Key = (u64, i32, Profile, AppId);
+
+    fn key(&self) -> Self::Key {
+        (self.user_key as u64, self.month, self.profile, self.app)
+    }
+
+    fn fold(&mut self, o: &Self) {
+        self.access += o.access;
+        self.days |= o.days;
+    }
 }
 
 /// `ACCESS` events by (local day, profile, application).
 pub type AppCounters = FastMap<(i32, Profile, AppId), i64>;
 
 /// A worker's application use: `ACCESS` events by (user, day,
-/// application, profile), in one table per local day (see
-/// [`ByDay`]: the day being read stays in cache).
+/// application, profile), in one table per local day while the day is
+/// read (see [`ByDay`]: the day being read stays in cache), in counters
+/// and month rows once it is closed.
 #[derive(Clone, Debug, Default)]
-pub struct AppFacts(ByDay<FastMap<AppFactKey, u32>>);
+pub struct AppFacts {
+    /// Days being read.
+    open: ByDay<FastMap<AppFactKey, u32>>,
+    /// The counters of closed days.
+    counters: AppCounters,
+    /// The user rows of closed days.
+    closed: MonthRows<AppUserRow>,
+}
 
 impl AppFacts {
     /// Counts one `ACCESS` of `user` to `app`.
     #[inline]
     pub fn add(&mut self, user: u64, day: i32, app: AppId, profile: Profile) {
-        *self.0.at(day).entry(AppFactKey { user, day, app, profile }).or_default() += 1;
+        *self.open.at(day).entry(AppFactKey { user, day, app, profile }).or_default() += 1;
+    }
+
+    /// Closes the tables of the days of `idle` into counters and month
+    /// rows.
+    pub fn close(&mut self, idle: &[i32]) {
+        for (_, table) in self.open.take_days(|day| idle.contains(&day)) {
+            count(&mut self.counters, &table);
+            self.closed.add(deal_day(&table, |k| user_shard(k.user), user_row));
+        }
     }
 
     /// Adds the facts of `other`, days in parallel.
     pub fn merge(&mut self, other: AppFacts) {
-        self.0.merge_tables(other.0, |x, y| *x += y);
+        self.open.merge_tables(other.open, |x, y| *x += y);
+        add_counters(&mut self.counters, other.counters);
+        self.closed.merge(other.closed);
     }
 
     /// The counters and per-user rows of these facts.
     pub fn into_partial(self) -> AppPartial {
-        let counters = self
-            .0
+        let AppFacts { open, counters: of_closed, closed } = self;
+        let mut counters = open
             .par_values()
             .fold(AppCounters::default, |mut c, day| {
-                for (k, &n) in day {
-                    *c.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
-                }
+                count(&mut c, day);
                 c
             })
             .reduce(AppCounters::default, |mut a, b| {
-                for (k, n) in b {
-                    *a.entry(k).or_default() += n;
-                }
+                add_counters(&mut a, b);
                 a
             });
-        let users = self.0.deal(|k| user_shard(k.user), |k, &n| AppUserRow::of_fact(k, n));
+        add_counters(&mut counters, of_closed);
+        let users = closed.into_shards_with(open.deal(|k| user_shard(k.user), user_row));
         AppPartial { counters, users }
+    }
+}
+
+/// The user row of one day's fact.
+fn user_row(k: &AppFactKey, &access: &u32) -> AppUserRow {
+    AppUserRow::of_fact(k, access)
+}
+
+/// Adds the facts of one day's table to `counters`.
+fn count(counters: &mut AppCounters, day: &FastMap<AppFactKey, u32>) {
+    for (k, &n) in day {
+        *counters.entry((k.day, k.profile, k.app)).or_default() += i64::from(n);
+    }
+}
+
+/// Adds `b` to `a`.
+fn add_counters(a: &mut AppCounters, b: AppCounters) {
+    for (k, n) in b {
+        *a.entry(k).or_default() += n;
     }
 }
 
@@ -144,7 +181,8 @@ impl AppPartial {
     /// application name) and of `user_modules` (by month, user key,
     /// profile name and application name).
     pub fn finish(self, dims: &Dimensions) -> (Vec<(AppRowKey, AppMetrics)>, Vec<AppUserRow>) {
-        let users: Vec<Vec<AppUserRow>> = self.users.into_par_iter().map(combine).collect();
+        let users: Vec<Vec<AppUserRow>> =
+            self.users.into_par_iter().map(AppUserRow::combine).collect();
         // Applications ranked by name once, rather than names compared
         // per comparison.
         let mut by_name: Vec<usize> = (0..dims.apps.len()).collect();

@@ -94,16 +94,8 @@ impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
         FastMap<K, V>: Send,
     {
         let days: Vec<FastMap<K, V>> = self.into_values().collect();
-        let by_day: Vec<Vec<Vec<R>>> = days
-            .into_par_iter()
-            .map(|day| {
-                let mut shards: Vec<Vec<R>> = (0..SHARDS).map(|_| Vec::new()).collect();
-                for (k, v) in &day {
-                    shards[shard(k)].push(row(k, v));
-                }
-                shards
-            })
-            .collect();
+        let by_day: Vec<Vec<Vec<R>>> =
+            days.into_par_iter().map(|day| deal_day(&day, &shard, &row)).collect();
         // Each piece is freed once copied: the rows are held once, not
         // twice.
         by_shard(by_day)
@@ -117,6 +109,20 @@ impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
             })
             .collect()
     }
+}
+
+/// The entries of one day's table made into rows by `row` and dealt into
+/// the user shards by `shard`.
+pub fn deal_day<K, V, R>(
+    day: &FastMap<K, V>,
+    shard: impl Fn(&K) -> usize,
+    row: impl Fn(&K, &V) -> R,
+) -> Vec<Vec<R>> {
+    let mut shards: Vec<Vec<R>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for (k, v) in day {
+        shards[shard(k)].push(row(k, v));
+    }
+    shards
 }
 
 impl<K: Eq + Hash + Send, V: Send> ByDay<FastMap<K, V>> {

@@ -17,6 +17,7 @@ use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
 use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
 use super::key::{Fact, FactKey, SHARDS, user_shard};
+use super::month_rows::Combine;
 use super::open_visits::OpenVisits;
 use super::scope::{Dimensions, ScopeKey, StructureEntry};
 use super::state::Agg;
@@ -188,12 +189,21 @@ impl Agg {
             accounts::rows(directory, &self.activations, |u, out| out.extend(&u.classes));
         let classes = std::mem::take(&mut self.classes).resolved(directory);
         let Agg {
-            facts, app_facts, visits, counters, hourly, coupons, http, structure_apps, ..
+            facts,
+            closed_facts,
+            app_facts,
+            visits,
+            counters,
+            hourly,
+            coupons,
+            http,
+            structure_apps,
+            ..
         } = self;
         let (http, (users, visits, apps)) = rayon::join(
             || http.rows(),
             || {
-                let users = user_rows(facts);
+                let users = closed_facts.into_shards_with(user_rows(facts));
                 (users, visits.map(OpenVisits::into_lists), app_facts.into_partial())
             },
         );
@@ -307,7 +317,8 @@ fn audience_figures(
     settings: &Settings,
 ) -> AudienceFigures {
     let mut rows = counters.rows();
-    let users: Vec<Vec<UserActivityRow>> = users.into_par_iter().map(users::combine).collect();
+    let users: Vec<Vec<UserActivityRow>> =
+        users.into_par_iter().map(UserActivityRow::combine).collect();
     let layout = Layout::new(active_months(&users, joined), dims);
     let (visitors, sketches) = distinct_visitors(&users, dims, &layout, sketches);
     if !visitors.is_empty() {

@@ -12,12 +12,13 @@
 //!   count and the `user_activity` table come from facts, grouped by user;
 //!   nothing distinct is ever summed. Facts are kept in one table per
 //!   local day, as logs come in time order and the day being read then
-//!   has a table that stays in cache; states merge day by day in
-//!   parallel, and the final stage deals the facts into shards by user
-//!   key, one shard per task.
+//!   has a table that stays in cache. A day the worker has left behind
+//!   ([`day_clock`]) is closed: its facts become month rows by user shard
+//!   ([`month_rows`]), a user's days of a month in one row, which is what
+//!   the final stage works from. Application facts are kept the same way.
 //!
-//! Both tables only grow with the number of distinct (user, day) pairs and
-//! (day, structure) pairs, never with the number of events.
+//! The tables grow with the number of distinct (user, day) pairs being
+//! read and (user, month) pairs read, never with the number of events.
 
 pub mod accounts;
 pub mod app_names;
@@ -25,6 +26,7 @@ pub mod apps;
 mod by_day;
 pub mod class_names;
 pub mod classes;
+pub mod day_clock;
 pub mod dedup;
 pub mod events;
 pub mod finish;
@@ -34,6 +36,7 @@ pub mod hourly;
 pub mod http;
 pub mod intern;
 pub mod key;
+pub mod month_rows;
 pub mod open_visits;
 pub mod owners;
 pub mod scope;

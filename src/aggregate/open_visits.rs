@@ -13,6 +13,7 @@
 //! often their events are read.
 
 use super::by_day::{ByDay, by_shard};
+use super::day_clock::DayClock;
 use super::scope::StructureId;
 use super::visits::{DayVisits, OpenVisit, Touch, VisitList, day_base_ms};
 use crate::device::Device;
@@ -21,11 +22,6 @@ use rayon::prelude::*;
 
 /// The visits of one worker's open days: by local day, by user.
 pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
-
-/// A day is closed once this many chunks went by without one of its
-/// events: the day being read is touched by every chunk, and the owner of
-/// a user's visits gets other workers' events one chunk late.
-const IDLE_CHUNKS: u64 = 2;
 
 /// A worker's visits: open days in tables, closed days in lists.
 #[derive(Clone, Debug)]
@@ -38,13 +34,8 @@ pub struct OpenVisits {
     pieces: Vec<VisitDays>,
     /// Visits of closed days, by day, in a list per user shard.
     closed: FastMap<i32, Vec<VisitList>>,
-    /// The chunk count when each open day of the first piece was last
-    /// touched (recorded when the day read changes).
-    touched: FastMap<i32, u64>,
-    /// The day of the last event folded in.
-    last_day: Option<i32>,
-    /// Chunks read so far.
-    chunks: u64,
+    /// When the days of the first piece were last read.
+    clock: DayClock,
 }
 
 impl OpenVisits {
@@ -54,9 +45,7 @@ impl OpenVisits {
             gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32,
             pieces: vec![VisitDays::default()],
             closed: FastMap::default(),
-            touched: FastMap::default(),
-            last_day: None,
-            chunks: 0,
+            clock: DayClock::default(),
         }
     }
 
@@ -71,37 +60,22 @@ impl OpenVisits {
         device: impl FnOnce() -> Device,
         structures: impl Iterator<Item = StructureId>,
     ) {
-        if self.last_day != Some(day) {
-            if let Some(last) = self.last_day {
-                self.touched.insert(last, self.chunks);
-            }
-            self.last_day = Some(day);
-            // The day being read is never closed: a closed day is met
-            // again here, on the first event that opens it.
-            if let Some(lists) = self.closed.remove(&day) {
-                reopen(&lists, day, self.pieces[0].at(day));
-            }
+        // The day being read is never closed: a closed day is met again
+        // here, on the first event that opens it.
+        if self.clock.read(day)
+            && let Some(lists) = self.closed.remove(&day)
+        {
+            reopen(&lists, day, self.pieces[0].at(day));
         }
         let visits = self.pieces[0].at(day).entry(user).or_default();
         visits.add(touch, device, structures, self.gap_ms);
     }
 
-    /// Ends a chunk: closes the days of the first piece that no event
-    /// touched during the last [`IDLE_CHUNKS`] chunks.
+    /// Ends a chunk: closes the days of the first piece left behind (see
+    /// [`DayClock`]).
     pub fn end_chunk(&mut self) {
-        self.chunks += 1;
-        if let Some(last) = self.last_day {
-            self.touched.insert(last, self.chunks);
-        }
-        let now = self.chunks;
-        let idle = |day: i32| self.touched.get(&day).is_none_or(|&t| t + IDLE_CHUNKS <= now);
-        let closing = self.pieces[0].take_days(idle);
-        if closing.is_empty() {
-            return;
-        }
-        for (day, _) in &closing {
-            self.touched.remove(day);
-        }
+        let idle = self.clock.end_chunk();
+        let closing = self.pieces[0].take_days(|day| idle.contains(&day));
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {
             self.closed.insert(day, VisitList::deal_day(day, &users));

@@ -3,16 +3,19 @@
 
 use super::app_names::AppId;
 use super::apps::AppFacts;
-use super::by_day::ByDay;
+use super::by_day::{ByDay, deal_day};
 use super::class_names::ClassId;
 use super::classes::ClassActivity;
+use super::day_clock::DayClock;
 use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
 use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
+use super::month_rows::MonthRows;
 use super::open_visits::OpenVisits;
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
+use super::users::UserActivityRow;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -52,6 +55,12 @@ pub struct Agg {
     pub(super) hourly: HourlyCounts,
     /// Facts by day: the table of the day being read stays in cache.
     pub(super) facts: ByDay<FastMap<FactKey, Fact>>,
+    /// The facts of closed days, as month rows (see
+    /// [`MonthRows`]).
+    pub(super) closed_facts: MonthRows<UserActivityRow>,
+    /// When the days of `facts` and `app_facts` were last read: the days
+    /// left behind are closed.
+    clock: DayClock,
     /// Facts of the last (user, day, profile) folded in, one per structure,
     /// not yet in `facts`: a page is many requests of one user in a row,
     /// and a lookup in a large table costs a cache miss per event.
@@ -92,6 +101,8 @@ impl Agg {
             counters: EventCounts::default(),
             hourly: HourlyCounts::default(),
             facts: ByDay::default(),
+            closed_facts: MonthRows::default(),
+            clock: DayClock::default(),
             pending: Vec::new(),
             app_facts: AppFacts::default(),
             visits: Some(OpenVisits::new(DEFAULT_VISIT_GAP_MS)),
@@ -123,6 +134,7 @@ impl Agg {
         if kind == EventKind::Admin {
             return;
         }
+        self.clock.read(day);
         if kind == EventKind::Login {
             self.hourly.add(day, hour, profile, 1);
             self.coupons[user_shard(user)]
@@ -168,12 +180,23 @@ impl Agg {
         }
     }
 
-    /// Ends a chunk of input: the visits of days left behind are closed
-    /// into compact lists (see [`OpenVisits`]).
+    /// Ends a chunk of input: the visits, facts and application facts of
+    /// days left behind are closed into compact lists and month rows (see
+    /// [`OpenVisits`] and [`MonthRows`]).
     pub fn end_chunk(&mut self) {
         if let Some(visits) = &mut self.visits {
             visits.end_chunk();
         }
+        let idle = self.clock.end_chunk();
+        if idle.is_empty() {
+            return;
+        }
+        self.settle_facts();
+        for (_, table) in self.facts.take_days(|day| idle.contains(&day)) {
+            let rows = deal_day(&table, |k| user_shard(k.user), UserActivityRow::of_fact);
+            self.closed_facts.add(rows);
+        }
+        self.app_facts.close(&idle);
     }
 
     /// Moves the pending facts into the fact table.
@@ -195,6 +218,7 @@ impl Agg {
                 self.counters.merge(std::mem::take(&mut other.counters));
                 self.hourly.merge(std::mem::take(&mut other.hourly));
                 self.facts.merge_tables(other.facts, |x, y| x.merge(&y));
+                self.closed_facts.merge(std::mem::take(&mut other.closed_facts));
                 self.app_facts.merge(std::mem::take(&mut other.app_facts));
                 self.structure_apps.merge(std::mem::take(&mut other.structure_apps));
                 self.classes.merge(std::mem::take(&mut other.classes));
@@ -210,8 +234,8 @@ impl Agg {
         self
     }
 
-    /// Number of facts held (distinct user x day x structure x profile),
-    /// the pending ones moved into the table first.
+    /// Number of facts held in open days (distinct user x day x structure
+    /// x profile), the pending ones moved into the table first.
     pub fn fact_count(&mut self) -> usize {
         self.settle_facts();
         self.facts.iter().map(|(_, m)| m.len()).sum()

@@ -9,8 +9,8 @@
 //! counts and joining day sets.
 
 use super::grid::Layout;
-use super::key::combine_rows;
 use super::key::{Fact, FactKey};
+use super::month_rows::Combine;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
@@ -74,20 +74,21 @@ pub fn days_of(month: i32, mut days: u32) -> impl Iterator<Item = i32> {
     })
 }
 
-/// Sorts rows by user and combines the rows of equal keys.
-pub fn combine(rows: Vec<UserActivityRow>) -> Vec<UserActivityRow> {
-    combine_rows(
-        rows,
-        |r| (r.user_key as u64, r.month, r.profile, r.structure),
-        |a, o| {
-            a.connections += o.connections;
-            a.access += o.access;
-            a.login_days |= o.login_days;
-            a.active_days |= o.active_days;
-            a.first_ms = a.first_ms.min(o.first_ms);
-            a.last_ms = a.last_ms.max(o.last_ms);
-        },
-    )
+impl Combine for UserActivityRow {
+    type Key = (u64, i32, Profile, StructureId);
+
+    fn key(&self) -> Self::Key {
+        (self.user_key as u64, self.month, self.profile, self.structure)
+    }
+
+    fn fold(&mut self, o: &Self) {
+        self.connections += o.connections;
+        self.access += o.access;
+        self.login_days |= o.login_days;
+        self.active_days |= o.active_days;
+        self.first_ms = self.first_ms.min(o.first_ms);
+        self.last_ms = self.last_ms.max(o.last_ms);
+    }
 }
 
 /// The months of `rows` (first days), each once.
