@@ -41,8 +41,13 @@ fn the_same_dump_four_times_over_costs_the_heap_of_one() {
         out.flush().unwrap();
     }
     let out = dir.path().join("out");
-    let a = peak(&once, &dump, &out);
-    let b = peak(&four, &dump, &out);
+    // The peak is reached as the last tables are written side by side,
+    // and which of them overlap varies from run to run (by up to a tenth
+    // of the peak at this size): the lower of two runs is what the
+    // figures hold.
+    let lower = |input| peak(input, &dump, &out).min(peak(input, &dump, &out));
+    let a = lower(&once);
+    let b = lower(&four);
     eprintln!("peak heap: {a} KiB for the dump, {b} KiB for it four times over");
     assert!(b <= a + a * 15 / 100, "{b} KiB against {a} KiB");
 }
