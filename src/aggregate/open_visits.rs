@@ -15,7 +15,7 @@
 use super::by_day::{ByDay, by_shard};
 use super::day_clock::DayClock;
 use super::scope::StructureId;
-use super::visits::{DayVisits, OpenVisit, Touch, VisitList, day_base_ms};
+use super::visits::{DayVisits, OpenVisit, Touch, VisitList};
 use crate::device::Device;
 use crate::hash::FastMap;
 use rayon::prelude::*;
@@ -65,7 +65,7 @@ impl OpenVisits {
         if self.clock.read(day)
             && let Some(lists) = self.closed.remove(&day)
         {
-            reopen(&lists, day, self.pieces[0].at(day));
+            reopen(&lists, self.pieces[0].at(day));
         }
         let visits = self.pieces[0].at(day).entry(user).or_default();
         visits.add(touch, device, structures, self.gap_ms);
@@ -126,13 +126,12 @@ impl OpenVisits {
 
 /// Puts the visits of a closed day (`lists`, one per user shard) back
 /// into its table `users`: each user's visits, sorted, as they were.
-fn reopen(lists: &[VisitList], day: i32, users: &mut FastMap<u64, DayVisits>) {
-    let base = day_base_ms(day);
+fn reopen(lists: &[VisitList], users: &mut FastMap<u64, DayVisits>) {
     for list in lists {
         for v in &list.spans {
             users.entry(v.user).or_default().0.push(OpenVisit {
-                start: (v.start_ms - base) as u32,
-                end: (v.end_ms - base) as u32,
+                start: v.start,
+                end: v.end,
                 profile: v.profile,
                 device: v.device,
                 structures: list.structures_of(v).into(),

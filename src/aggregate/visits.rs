@@ -380,10 +380,11 @@ pub struct VisitSpan {
     pub user: u64,
     /// Local day.
     pub day: i32,
-    /// First event, epoch ms.
-    pub start_ms: i64,
-    /// Last event, epoch ms.
-    pub end_ms: i64,
+    /// First event, ms after [`day_base_ms`] of its day (as an offset,
+    /// not an instant: a span takes 40 bytes, not 48).
+    pub start: u32,
+    /// Last event, the same way.
+    pub end: u32,
     /// Profile of the first event.
     pub profile: Profile,
     /// Device of the first event.
@@ -398,23 +399,35 @@ pub struct VisitSpan {
     pub point_count: u32,
 }
 
+// Held for every visit of a run: keep them small.
+const _: () = assert!(size_of::<VisitSpan>() == 40 && size_of::<Point>() == 5);
+
 impl VisitSpan {
     /// Duration in whole seconds, truncated.
     pub fn seconds(&self) -> i64 {
-        (self.end_ms - self.start_ms) / 1000
+        (i64::from(self.end) - i64::from(self.start)) / 1000
+    }
+
+    /// First event, epoch ms.
+    pub fn start_ms(&self) -> i64 {
+        day_base_ms(self.day) + i64::from(self.start)
+    }
+
+    /// Last event, epoch ms.
+    pub fn end_ms(&self) -> i64 {
+        day_base_ms(self.day) + i64::from(self.end)
     }
 }
 
 impl VisitList {
     /// Appends the visits of `user` on `day`.
     pub fn push_day(&mut self, user: u64, day: i32, visits: &DayVisits) {
-        let base = day_base_ms(day);
         for v in &visits.0 {
             let span = VisitSpan {
                 user,
                 day,
-                start_ms: base + i64::from(v.start),
-                end_ms: base + i64::from(v.end),
+                start: v.start,
+                end: v.end,
                 profile: v.profile,
                 device: v.device,
                 first_structure: 0,
@@ -429,7 +442,7 @@ impl VisitList {
     /// Sorts the visits by user, day and start (their structures stay
     /// where they are in the shared list).
     pub fn sort(&mut self) {
-        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start_ms));
+        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start));
     }
 
     /// Appends a span with `structures` as its structures and `points`
@@ -522,10 +535,9 @@ impl VisitList {
     /// the points of both. Visits cut from the same events by shards of
     /// the input join back into the visits of the whole.
     pub fn joined(mut self, gap_ms: i64) -> VisitList {
-        self.spans
-            .sort_unstable_by_key(|s| (s.user, s.day, s.start_ms, s.profile, s.device, s.end_ms));
+        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start, s.profile, s.device, s.end));
         let joins = |a: &VisitSpan, b: &VisitSpan| {
-            (a.user, a.day) == (b.user, b.day) && b.start_ms - a.end_ms <= gap_ms
+            (a.user, a.day) == (b.user, b.day) && i64::from(b.start) - i64::from(a.end) <= gap_ms
         };
         // A run's workers own disjoint users, so its visits seldom join:
         // then the sorted spans are the answer, their lists left in place.
@@ -543,7 +555,7 @@ impl VisitList {
             points.clear();
             points.extend_from_slice(self.points_of(first));
             while let Some(next) = spans.next_if(|n| joins(&cur, n)) {
-                cur.end_ms = cur.end_ms.max(next.end_ms);
+                cur.end = cur.end.max(next.end);
                 for s in self.structures_of(next) {
                     if !names.contains(s) {
                         names.push(*s);
@@ -839,7 +851,7 @@ mod tests {
                 };
                 l.spans
                     .iter()
-                    .map(|s| (s.start_ms, s.end_ms, s.profile, structures(s)))
+                    .map(|s| (s.start, s.end, s.profile, structures(s)))
                     .collect::<Vec<_>>()
             };
             let whole = list(&[fold(&sorted)]);

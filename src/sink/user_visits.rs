@@ -106,7 +106,7 @@ impl UserVisits {
         let mut offsets = ListBuilder::new(Int32Builder::new()).with_field(offset_item());
         let mut services = ListBuilder::new(StringBuilder::new());
         for &(list, v) in &visits {
-            let start = v.start_ms - day_base_ms(v.day);
+            let start = i64::from(v.start);
             for p in list.points_of(v) {
                 offsets.values().append_value((i64::from(p.at) - start) as i32);
                 services.values().append_option(SERVICES.get(usize::from(p.service)));
@@ -117,8 +117,8 @@ impl UserVisits {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(rows().map(|r| r.user as i64).collect::<Int64Array>()),
             Arc::new(Date32Array::from_iter_values(rows().map(|r| r.day))),
-            instants(rows().map(|r| r.start_ms)),
-            instants(rows().map(|r| r.end_ms)),
+            instants(rows().map(VisitSpan::start_ms)),
+            instants(rows().map(VisitSpan::end_ms)),
             Arc::new(rows().map(|r| Some(r.profile.name())).collect::<StringArray>()),
             Arc::new(structures.finish()),
             Arc::new(rows().map(|r| Some(r.device.name())).collect::<StringArray>()),
@@ -156,11 +156,17 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
                 ids.push(names.structure(values.value(j)));
             }
             let user_key = user.value(i);
+            let day = day.value(i);
+            // A span holds its instants as offsets in its day.
+            let offset = |micros: i64| {
+                u32::try_from(micros.div_euclid(1000) - day_base_ms(day))
+                    .map_err(|_| Error::output(path, "a visit's start or end is outside its day"))
+            };
             let span = VisitSpan {
                 user: user_key as u64,
-                day: day.value(i),
-                start_ms: start.value(i).div_euclid(1000),
-                end_ms: end.value(i).div_euclid(1000),
+                day,
+                start: offset(start.value(i))?,
+                end: offset(end.value(i))?,
                 profile: Profile::from_name(profile.value(i).as_bytes()),
                 device: Device::from_name(device.value(i)),
                 first_structure: 0,
@@ -168,7 +174,7 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
                 first_point: 0,
                 point_count: 0,
             };
-            points.read(i, span.start_ms - day_base_ms(span.day), &mut visit_points);
+            points.read(i, i64::from(span.start), &mut visit_points);
             out[user_shard(user_key as u64)].push_span(span, &ids, &visit_points);
         }
     }
