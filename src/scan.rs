@@ -121,7 +121,7 @@ pub fn scan_input(
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(c) = chunks.get(i) else { break };
                             let st = scan_chunk(w, format, c);
-                            w.exchange_visits();
+                            w.exchange();
                             progress.inc(c.len() as u64);
                             lock(stats).push((i, st));
                         }
@@ -148,7 +148,7 @@ pub fn scan_input(
                         // The lock is held only while waiting for a chunk.
                         while let Ok((i, c)) = lock(rx).recv() {
                             let st = scan_chunk(w, format, &c);
-                            w.exchange_visits();
+                            w.exchange();
                             lock(stats).push((i, st));
                         }
                     });
@@ -161,7 +161,7 @@ pub fn scan_input(
     // Every worker has posted its last chunk's events: each takes what
     // was left for it, so no event waits past its input.
     for w in workers.iter_mut() {
-        w.exchange_visits();
+        w.exchange();
     }
     account(stats.into_inner().unwrap_or_else(|e| e.into_inner()), report);
 }

@@ -50,5 +50,5 @@ pub use accounts::KnownUser;
 pub use key::{
     AppFactKey, CounterKey, Counts, Fact, FactKey, Grain, RowKey, SHARDS, profile_name, user_shard,
 };
-pub use state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
+pub use state::{Agg, DEFAULT_VISIT_GAP_MS, Record, UserRecord};
 pub use worker::{Context, Worker};

@@ -1,25 +1,31 @@
-//! Workers that own users' visits.
+//! Workers that own users' facts and visits.
 //!
 //! Workers read chunks, not users: a user's day is often read in part by
 //! each worker, and a dump read twice (or four times) gives every worker a
-//! part of nearly every user's day. If each worker kept the visits of what
-//! it read, the visit state would grow with the number of workers that saw
-//! a day, up to one copy per worker, and the final stage would join them.
-//! Instead each user's visits have one owner among the workers (by the
-//! user's shard): a worker folds the events of the users it owns, and posts
-//! the others, as [`Forward`]s, to their owner's mailbox once per chunk. The
-//! owner folds them in when it next finishes a chunk, and every worker
-//! empties its mailbox when an input is read. Visits do not depend on the
-//! order their events come in, so the figures are those of any other cut.
+//! part of nearly every user's day. If each worker kept the facts and
+//! visits of what it read, the per-user state would grow with the number
+//! of workers that saw a day, up to one copy per worker, and the final
+//! stage would combine them. Instead each user has one owner among the
+//! workers (by the user's shard): a worker folds the facts and visits of
+//! the users it owns, and posts the others' events, as [`Forward`]s, to
+//! their owner's mailbox once per chunk. The owner folds them in when it
+//! next finishes a chunk, and every worker empties its mailbox when an
+//! input is read. Facts and visits do not depend on the order their
+//! events come in, so the figures are those of any other cut. What is not
+//! kept by user (event counts by day and scope, hours, applications by
+//! structure) is counted by the worker that reads the event.
 
+use super::app_names::AppId;
+use super::class_names::ClassId;
 use super::key::{SHARDS, user_shard};
 use super::scope::StructureId;
 use super::visits::Touch;
 use crate::device::Device;
+use crate::parse::EventKind;
 use smallvec::SmallVec;
 use std::sync::{Arc, Mutex};
 
-/// One event of a visit, for the worker that owns its user.
+/// One event, for the worker that owns its user.
 #[derive(Clone, Debug)]
 pub struct Forward {
     /// Keyed pseudonym of the user.
@@ -31,8 +37,14 @@ pub struct Forward {
     /// The event's device (its owner may need it: the event may be its
     /// visit's first).
     pub device: Device,
+    /// What happened.
+    pub kind: EventKind,
+    /// The application opened, for `ACCESS` events.
+    pub app: Option<AppId>,
     /// Distinct structures of the event.
     pub structures: SmallVec<[StructureId; 2]>,
+    /// Distinct classes of the event (or of its user, from the directory).
+    pub classes: SmallVec<[ClassId; 2]>,
 }
 
 /// The mailboxes of a team of workers: batches of [`Forward`]s waiting for
@@ -96,8 +108,16 @@ mod tests {
     fn batches_wait_for_their_owner() {
         let mail = Mailboxes::new(2);
         let touch = Touch { at: 5, profile: Profile::Student, service: None };
-        let f =
-            Forward { user: 1, day: 2, touch, device: Device::Other, structures: SmallVec::new() };
+        let f = Forward {
+            user: 1,
+            day: 2,
+            touch,
+            device: Device::Other,
+            kind: EventKind::Login,
+            app: None,
+            structures: SmallVec::new(),
+            classes: SmallVec::new(),
+        };
         mail.post(1, vec![f.clone(), f]);
         assert!(mail.collect(0).is_empty());
         let got = mail.collect(1);

@@ -21,7 +21,8 @@ use crate::parse::{EventKind, Profile};
 use crate::sketch;
 use datasketches::hll::Coupon;
 
-/// One event, resolved: what [`Agg::add`] folds in.
+/// One event, resolved: what [`Agg::add`] folds in, the figures any
+/// worker may count.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'s> {
     /// Keyed pseudonym of the user.
@@ -34,17 +35,36 @@ pub struct Record<'s> {
     pub profile: Profile,
     /// What happened.
     pub kind: EventKind,
-    /// The instant, epoch ms.
-    pub time_ms: i64,
     /// Distinct structures of the event, with their segments.
     pub structures: &'s [(StructureId, Option<SegmentId>)],
-    /// Distinct classes of the event (or of its user, from the directory).
-    pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
     /// The raw user id, hashed into an HLL coupon on the user's first
     /// `LOGIN` in this state.
     pub raw_user: &'s [u8],
+}
+
+/// One event, resolved: what [`Agg::add_user`] folds in, the facts kept
+/// by user, which the worker that owns the user counts (see
+/// [`owners`](super::owners)).
+#[derive(Clone, Copy, Debug)]
+pub struct UserRecord<'s> {
+    /// Keyed pseudonym of the user.
+    pub user: u64,
+    /// Local day number.
+    pub day: i32,
+    /// The user's profile.
+    pub profile: Profile,
+    /// What happened.
+    pub kind: EventKind,
+    /// The instant, epoch ms.
+    pub time_ms: i64,
+    /// Distinct structures of the event.
+    pub structures: &'s [StructureId],
+    /// Distinct classes of the event (or of its user, from the directory).
+    pub classes: &'s [ClassId],
+    /// The application opened, for `ACCESS` events.
+    pub app: Option<AppId>,
 }
 
 /// One worker's aggregate state.
@@ -125,16 +145,16 @@ impl Agg {
         Agg { visits: Some(OpenVisits::new(gap_ms)), ..Agg::new() }
     }
 
-    /// Folds one resolved event in, its visit aside: the worker that
-    /// owns the user's visits folds it into [`OpenVisits`] (see
-    /// [`owners`](super::owners)).
+    /// Folds one resolved event into the figures any worker may count:
+    /// event counts, hours, applications by structure, the user's coupon
+    /// and activation. Its user's facts and visits are folded by the
+    /// worker that owns the user ([`Agg::add_user`], [`OpenVisits`]).
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, time_ms, structures, classes, app, .. } = *r;
+        let Record { user, day, hour, profile, kind, structures, app, .. } = *r;
         if kind == EventKind::Admin {
             return;
         }
-        self.clock.read(day);
         if kind == EventKind::Login {
             self.hourly.add(day, hour, profile, 1);
             self.coupons[user_shard(user)]
@@ -142,7 +162,6 @@ impl Agg {
                 .or_insert_with(|| sketch::coupon(r.raw_user));
         }
         if let Some(app) = app {
-            self.app_facts.add(user, day, app, profile);
             self.structure_apps.add(day, profile, structures, app);
         }
         if kind == EventKind::Activation {
@@ -150,9 +169,25 @@ impl Agg {
         }
         if let Some(delta) = Counts::of(kind) {
             self.counters.add(day, profile, structures, delta);
-            if !classes.is_empty() {
-                self.classes.add(user, day, profile, delta, classes);
-            }
+        }
+    }
+
+    /// Folds one event into its user's facts: by day, by application and
+    /// by class.
+    #[inline]
+    pub fn add_user(&mut self, r: &UserRecord<'_>) {
+        let UserRecord { user, day, profile, kind, time_ms, structures, classes, app } = *r;
+        if kind == EventKind::Admin {
+            return;
+        }
+        self.clock.read(day);
+        if let Some(app) = app {
+            self.app_facts.add(user, day, app, profile);
+        }
+        if let Some(delta) = Counts::of(kind)
+            && !classes.is_empty()
+        {
+            self.classes.add(user, day, profile, delta, classes);
         }
         let fact = Fact {
             connections: u32::from(kind == EventKind::Login),
@@ -175,7 +210,7 @@ impl Agg {
         if structures.is_empty() {
             put(NO_STRUCTURE);
         }
-        for &(s, _) in structures {
+        for &s in structures {
             put(s);
         }
     }

@@ -7,9 +7,9 @@ use super::class_names::{ClassId, Classes, DIRECTORY_CLASSES, LocalClasses};
 use super::dedup::Dedup;
 use super::owners::{Forward, Mailboxes};
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
-use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record};
+use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record, UserRecord};
 use super::visits::{NO_SERVICE, Touch, day_base_ms};
-use crate::device::AgentCache;
+use crate::device::{AgentCache, Device};
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
@@ -130,6 +130,8 @@ pub struct Worker<'c> {
     app_services: Vec<Option<u8>>,
     scratch: Vec<(StructureId, Option<SegmentId>)>,
     class_scratch: Vec<ClassId>,
+    /// The structure ids of the event being folded.
+    ids: Vec<StructureId>,
     /// The last user id keyed and its key: access logs write a user's
     /// requests in runs, and comparing is cheaper than keying.
     /// With the user's entry in the users referential.
@@ -137,9 +139,9 @@ pub struct Worker<'c> {
     /// This worker's number in its team.
     id: usize,
     /// The team's mailboxes (a worker alone is a team of one, owning
-    /// every user's visits).
+    /// every user).
     team: Arc<Mailboxes>,
-    /// Events of visits owned by other workers, by owner, until the end
+    /// Events of users owned by other workers, by owner, until the end
     /// of the chunk.
     outboxes: Vec<Vec<Forward>>,
     /// The state folded so far.
@@ -148,7 +150,7 @@ pub struct Worker<'c> {
 
 impl<'c> Worker<'c> {
     /// A team of `n` workers (at least one) with empty states, each
-    /// owning the visits of a share of the users: see
+    /// owning the facts and visits of a share of the users: see
     /// [`owners`](super::owners).
     pub fn team(ctx: &'c Context, n: usize) -> Vec<Worker<'c>> {
         let mail = Mailboxes::new(n);
@@ -175,6 +177,7 @@ impl<'c> Worker<'c> {
             app_services: Vec::new(),
             scratch: Vec::with_capacity(8),
             class_scratch: Vec::with_capacity(4),
+            ids: Vec::with_capacity(8),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
             agg: if ctx.visits {
                 Agg::with_visit_gap(ctx.visit_gap_ms)
@@ -233,46 +236,56 @@ impl<'c> Worker<'c> {
             Some(k) if self.scratch.is_empty() => &k.structures,
             _ => &self.scratch,
         };
-        let classes = &self.class_scratch;
         let raw_user = &ev.user;
-        let record =
-            Record { user, day, hour, profile, kind, time_ms, structures, classes, app, raw_user };
-        self.agg.add(&record);
-        if let Some(visits) = &mut self.agg.visits {
-            let at = (time_ms - day_base_ms(day)) as u32;
-            let touch = Touch { at, profile, service };
-            let ids = structures.iter().map(|&(s, _)| s);
-            let agents = &mut self.agents;
-            let owner = self.team.owner(user);
-            if owner == self.id {
-                visits.add(user, day, touch, || agents.device(&ev.ua), ids);
-            } else {
-                let device = agents.device(&ev.ua);
-                let structures = ids.collect();
-                self.outboxes[owner].push(Forward { user, day, touch, device, structures });
+        self.agg.add(&Record { user, day, hour, profile, kind, structures, app, raw_user });
+        self.ids.clear();
+        self.ids.extend(structures.iter().map(|&(s, _)| s));
+        let touch = Touch { at: (time_ms - day_base_ms(day)) as u32, profile, service };
+        let owner = self.team.owner(user);
+        if owner == self.id {
+            let classes = &self.class_scratch;
+            let structures = &self.ids;
+            let facts = UserRecord { user, day, profile, kind, time_ms, structures, classes, app };
+            self.agg.add_user(&facts);
+            if let Some(visits) = &mut self.agg.visits {
+                let agents = &mut self.agents;
+                visits.add(user, day, touch, || agents.device(&ev.ua), self.ids.iter().copied());
             }
+        } else {
+            // The owner asks for the device only to start a visit.
+            let device =
+                if self.agg.visits.is_some() { self.agents.device(&ev.ua) } else { Device::Other };
+            let (structures, classes) =
+                (self.ids.as_slice().into(), self.class_scratch.as_slice().into());
+            let forward = Forward { user, day, touch, device, kind, app, structures, classes };
+            self.outboxes[owner].push(forward);
         }
         Ok(time_ms)
     }
 
-    /// Posts the events of visits this worker does not own to their
+    /// Posts the events of users this worker does not own to their
     /// owners, folds in those posted to it, and ends the chunk for its
-    /// visits (days left behind are closed, see
-    /// [`OpenVisits`](super::open_visits::OpenVisits)). Workers of a team call
+    /// tables (days left behind are closed, see
+    /// [`DayClock`](super::day_clock::DayClock)). Workers of a team call
     /// this after each chunk; once every worker is done with an input,
     /// each calls it once more so that nothing stays in a mailbox.
-    pub fn exchange_visits(&mut self) {
+    pub fn exchange(&mut self) {
         for (to, outbox) in self.outboxes.iter_mut().enumerate() {
             if !outbox.is_empty() {
                 self.team.post(to, std::mem::take(outbox));
             }
         }
-        // Only a state with visits is posted any.
-        if let Some(visits) = &mut self.agg.visits {
-            for batch in self.team.collect(self.id) {
-                for f in batch {
-                    let Forward { user, day, touch, device, structures } = f;
-                    visits.add(user, day, touch, || device, structures.into_iter());
+        for batch in self.team.collect(self.id) {
+            for f in batch {
+                let Forward { user, day, touch, device, kind, app, ref structures, ref classes } =
+                    f;
+                let time_ms = day_base_ms(day) + i64::from(touch.at);
+                let profile = touch.profile;
+                let facts =
+                    UserRecord { user, day, profile, kind, time_ms, structures, classes, app };
+                self.agg.add_user(&facts);
+                if let Some(visits) = &mut self.agg.visits {
+                    visits.add(user, day, touch, || device, structures.iter().copied());
                 }
             }
         }
@@ -448,10 +461,10 @@ mod tests {
                     w.consume(&ev).unwrap();
                 }
             }
-            w.exchange_visits();
+            w.exchange();
         }
         for w in &mut team {
-            w.exchange_visits();
+            w.exchange();
         }
         let held: Vec<(usize, usize)> = (team.iter())
             .map(|w| w.agg.visits.as_ref().map_or((0, 0), |v| (v.open_days(), v.closed_days())))
