@@ -4,7 +4,7 @@
 //! stay in the processor's cache, where one table of every day (or one
 //! sharded by user) would miss it on most lookups.
 
-use super::key::SHARDS;
+use super::key::{SHARDS, concat_moved};
 use crate::hash::{FastMap, merge_maps};
 use rayon::prelude::*;
 use std::hash::Hash;
@@ -96,18 +96,7 @@ impl<K: Sync, V: Sync> ByDay<FastMap<K, V>> {
         let days: Vec<FastMap<K, V>> = self.into_values().collect();
         let by_day: Vec<Vec<Vec<R>>> =
             days.into_par_iter().map(|day| deal_day(&day, &shard, &row)).collect();
-        // Each piece is freed once copied: the rows are held once, not
-        // twice.
-        by_shard(by_day)
-            .into_par_iter()
-            .map(|pieces| {
-                let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
-                for rows in pieces {
-                    all.extend(rows);
-                }
-                all
-            })
-            .collect()
+        by_shard(by_day).into_par_iter().map(concat_moved).collect()
     }
 }
 

@@ -130,7 +130,7 @@ impl ClassActivity {
     /// The facts sorted by user, week part, class id and profile name: the
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
-        let mut rows: Vec<(ClassFactKey, Counts)> = Vec::new();
+        let mut rows = Vec::with_capacity(self.parts.iter().map(|(_, f)| f.len()).sum());
         for (part, facts) in self.parts.into_days() {
             rows.extend(facts.into_iter().map(|(k, f)| {
                 (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)

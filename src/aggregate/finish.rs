@@ -16,7 +16,7 @@ use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
 use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
-use super::key::{Fact, FactKey, SHARDS, user_shard};
+use super::key::{Fact, FactKey, SHARDS, concat_moved, user_shard};
 use super::month_rows::Combine;
 use super::open_visits::OpenVisits;
 use super::scope::{Dimensions, ScopeKey, StructureEntry};
@@ -436,7 +436,9 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
 /// written text. The few distinct scopes and profiles are ranked by their
 /// text once, so that the rows sort by numbers.
 fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
-    let mut audience: Vec<_> = rows.into_iter().filter(|(_, m)| *m != Metrics::default()).collect();
+    // Sized at once: collecting a filter grows by doubling.
+    let mut audience = Vec::with_capacity(rows.len());
+    audience.extend(rows.into_iter().filter(|(_, m)| *m != Metrics::default()));
     let scopes: FastSet<ScopeKey> = audience.iter().map(|(k, _)| k.scope).collect();
     let mut scopes: Vec<ScopeKey> = scopes.into_iter().collect();
     let text = |s: &ScopeKey| (s.scope().name(), dims.segment_name(*s), dims.structure_id(*s));
@@ -457,7 +459,7 @@ fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowK
 /// structure id.
 fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Vec<UserActivityRow> {
     let text = |s| dims.structure_text(s);
-    let mut rows = users.concat();
+    let mut rows = concat_moved(users);
     rows.par_sort_unstable_by(|a, b| {
         (a.month, a.user_key, a.profile.name(), text(a.structure)).cmp(&(
             b.month,

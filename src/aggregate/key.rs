@@ -209,6 +209,16 @@ pub fn profile_of(name: &str) -> Option<Profile> {
     (name != ALL_PROFILES).then(|| Profile::from_name(name.as_bytes()))
 }
 
+/// The pieces one after the other, each freed once copied: the rows are
+/// held once and a piece more, not twice.
+pub fn concat_moved<T>(pieces: Vec<Vec<T>>) -> Vec<T> {
+    let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+    for piece in pieces {
+        all.extend(piece);
+    }
+    all
+}
+
 /// Sorts rows by `key` (user first) and folds rows of equal keys into one
 /// with `fold`.
 pub fn combine_rows<R, K: Ord>(
