@@ -105,10 +105,10 @@ impl AppFacts {
         *self.open.at(day).entry(AppFactKey { user, day, app, profile }).or_default() += 1;
     }
 
-    /// Closes the tables of the days of `idle` into counters and month
-    /// rows.
-    pub fn close(&mut self, idle: &[i32]) {
-        for (_, table) in self.open.take_days(|day| idle.contains(&day)) {
+    /// Closes the tables of the days for which `closing` holds into
+    /// counters and month rows.
+    pub fn close(&mut self, closing: impl Fn(i32) -> bool) {
+        for (_, table) in self.open.take_days(closing) {
             count(&mut self.counters, &table);
             self.closed.add(deal_day(&table, |k| user_shard(k.user), user_row));
         }

@@ -223,15 +223,20 @@ impl Agg {
             visits.end_chunk();
         }
         let idle = self.clock.end_chunk();
-        if idle.is_empty() {
-            return;
+        if !idle.is_empty() {
+            self.close_days(|day| idle.contains(&day));
         }
+    }
+
+    /// Closes the facts and application facts of the days for which
+    /// `closing` holds into month rows.
+    fn close_days(&mut self, closing: impl Fn(i32) -> bool) {
         self.settle_facts();
-        for (_, table) in self.facts.take_days(|day| idle.contains(&day)) {
+        for (_, table) in self.facts.take_days(&closing) {
             let rows = deal_day(&table, |k| user_shard(k.user), UserActivityRow::of_fact);
             self.closed_facts.add(rows);
         }
-        self.app_facts.close(&idle);
+        self.app_facts.close(closing);
     }
 
     /// Moves the pending facts into the fact table.
@@ -244,7 +249,10 @@ impl Agg {
     /// Combines two states; the result is the state of the events of both.
     pub fn merge(mut self, mut other: Agg) -> Agg {
         self.settle_facts();
-        other.settle_facts();
+        // Workers own disjoint users: `other`'s facts become rows beside
+        // these rather than a table that holds both (built while both are
+        // held).
+        other.close_days(|_| true);
         // The HTTP figures merge alongside the other tables.
         let http = &mut self.http;
         rayon::join(
