@@ -55,7 +55,7 @@ pub struct AppUserRow {
 
 impl AppUserRow {
     /// The row of one day's application fact.
-    pub fn of_fact(k: &AppFactKey, access: u32) -> AppUserRow {
+    pub fn of_fact(k: &AppFactKey, &access: &u32) -> AppUserRow {
         let month = month_start(k.day);
         AppUserRow {
             month,
@@ -110,7 +110,7 @@ impl AppFacts {
     pub fn close(&mut self, closing: impl Fn(i32) -> bool) {
         for (_, table) in self.open.take_days(closing) {
             count(&mut self.counters, &table);
-            self.closed.add(deal_day(&table, |k| user_shard(k.user), user_row));
+            self.closed.add(deal_day(&table, |k| user_shard(k.user), AppUserRow::of_fact));
         }
     }
 
@@ -135,14 +135,9 @@ impl AppFacts {
                 a
             });
         add_counters(&mut counters, of_closed);
-        let users = closed.into_shards_with(open.deal(|k| user_shard(k.user), user_row));
+        let users = closed.into_shards_with(open.deal(|k| user_shard(k.user), AppUserRow::of_fact));
         AppPartial { counters, users }
     }
-}
-
-/// The user row of one day's fact.
-fn user_row(k: &AppFactKey, &access: &u32) -> AppUserRow {
-    AppUserRow::of_fact(k, access)
 }
 
 /// Adds the facts of one day's table to `counters`.

@@ -74,11 +74,7 @@ impl<R: Combine> MonthRows<R> {
     /// Adds the rows of `other`, combined later.
     pub fn merge(&mut self, other: MonthRows<R>) {
         for (rows, theirs) in self.shards.iter_mut().zip(other.shards) {
-            if rows.is_empty() {
-                *rows = theirs;
-            } else {
-                rows.extend(theirs);
-            }
+            append(rows, theirs);
         }
     }
 }
@@ -90,10 +86,20 @@ impl<R: Combine + Send> MonthRows<R> {
         (self.shards, self.combined, open)
             .into_par_iter()
             .map(|(mut rows, combined, more)| {
-                rows.extend(more);
+                append(&mut rows, more);
                 combined_with_rest(rows, combined)
             })
             .collect()
+    }
+}
+
+/// Moves `more` to the end of `rows` (taking it whole when `rows` is
+/// empty, rather than copying it).
+fn append<R>(rows: &mut Vec<R>, more: Vec<R>) {
+    if rows.is_empty() {
+        *rows = more;
+    } else {
+        rows.extend(more);
     }
 }
 

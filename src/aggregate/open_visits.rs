@@ -13,7 +13,6 @@
 //! often their events are read.
 
 use super::by_day::{ByDay, by_shard};
-use super::day_clock::DayClock;
 use super::scope::StructureId;
 use super::visits::{DayVisits, OpenVisit, Touch, VisitList};
 use crate::device::Device;
@@ -34,8 +33,6 @@ pub struct OpenVisits {
     pieces: Vec<VisitDays>,
     /// Visits of closed days, by day, in a list per user shard.
     closed: FastMap<i32, Vec<VisitList>>,
-    /// When the days of the first piece were last read.
-    clock: DayClock,
 }
 
 impl OpenVisits {
@@ -45,7 +42,16 @@ impl OpenVisits {
             gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32,
             pieces: vec![VisitDays::default()],
             closed: FastMap::default(),
-            clock: DayClock::default(),
+        }
+    }
+
+    /// Notes that events of `day` are read again after other days
+    /// ([`DayClock::read`](super::day_clock::DayClock::read)): a closed
+    /// day goes back into a table, where its events fold in as if it had
+    /// never closed. The day being read is never closed.
+    pub fn read_day(&mut self, day: i32) {
+        if let Some(lists) = self.closed.remove(&day) {
+            reopen(&lists, self.pieces[0].at(day));
         }
     }
 
@@ -60,21 +66,13 @@ impl OpenVisits {
         device: impl FnOnce() -> Device,
         structures: impl Iterator<Item = StructureId>,
     ) {
-        // The day being read is never closed: a closed day is met again
-        // here, on the first event that opens it.
-        if self.clock.read(day)
-            && let Some(lists) = self.closed.remove(&day)
-        {
-            reopen(&lists, self.pieces[0].at(day));
-        }
         let visits = self.pieces[0].at(day).entry(user).or_default();
         visits.add(touch, device, structures, self.gap_ms);
     }
 
-    /// Ends a chunk: closes the days of the first piece left behind (see
-    /// [`DayClock`]).
-    pub fn end_chunk(&mut self) {
-        let idle = self.clock.end_chunk();
+    /// Closes the days of `idle` (left behind, see
+    /// [`DayClock`](super::day_clock::DayClock)) in the first piece.
+    pub fn close_days(&mut self, idle: &[i32]) {
         let closing = self.pieces[0].take_days(|day| idle.contains(&day));
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {

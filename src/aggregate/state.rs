@@ -16,6 +16,8 @@ use super::open_visits::OpenVisits;
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
 use super::structure_apps::StructureApps;
 use super::users::UserActivityRow;
+use super::visits::{Touch, day_base_ms};
+use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
 use crate::sketch;
@@ -44,8 +46,8 @@ pub struct Record<'s> {
     pub raw_user: &'s [u8],
 }
 
-/// One event, resolved: what [`Agg::add_user`] folds in, the facts kept
-/// by user, which the worker that owns the user counts (see
+/// One event, resolved: what [`Agg::add_user`] folds in, the facts and
+/// visits kept by user, which the worker that owns the user counts (see
 /// [`owners`](super::owners)).
 #[derive(Clone, Copy, Debug)]
 pub struct UserRecord<'s> {
@@ -53,12 +55,11 @@ pub struct UserRecord<'s> {
     pub user: u64,
     /// Local day number.
     pub day: i32,
-    /// The user's profile.
-    pub profile: Profile,
+    /// The event's instant in its day, the user's profile and the event's
+    /// service.
+    pub touch: Touch,
     /// What happened.
     pub kind: EventKind,
-    /// The instant, epoch ms.
-    pub time_ms: i64,
     /// Distinct structures of the event.
     pub structures: &'s [StructureId],
     /// Distinct classes of the event (or of its user, from the directory).
@@ -78,8 +79,8 @@ pub struct Agg {
     /// The facts of closed days, as month rows (see
     /// [`MonthRows`]).
     pub(super) closed_facts: MonthRows<UserActivityRow>,
-    /// When the days of `facts` and `app_facts` were last read: the days
-    /// left behind are closed.
+    /// When the days of the user tables (facts, application facts,
+    /// visits) were last read: the days left behind are closed.
     clock: DayClock,
     /// Facts of the last (user, day, profile) folded in, one per structure,
     /// not yet in `facts`: a page is many requests of one user in a row,
@@ -172,15 +173,23 @@ impl Agg {
         }
     }
 
-    /// Folds one event into its user's facts: by day, by application and
-    /// by class.
+    /// Folds one event into its user's facts (by day, by application and
+    /// by class) and visits; `device` gives its device, asked only when
+    /// the event may start a visit.
     #[inline]
-    pub fn add_user(&mut self, r: &UserRecord<'_>) {
-        let UserRecord { user, day, profile, kind, time_ms, structures, classes, app } = *r;
+    pub fn add_user(&mut self, r: &UserRecord<'_>, device: impl FnOnce() -> Device) {
+        let UserRecord { user, day, touch, kind, structures, classes, app } = *r;
         if kind == EventKind::Admin {
             return;
         }
-        self.clock.read(day);
+        let profile = touch.profile;
+        let new_day = self.clock.read(day);
+        if let Some(visits) = &mut self.visits {
+            if new_day {
+                visits.read_day(day);
+            }
+            visits.add(user, day, touch, device, structures.iter().copied());
+        }
         if let Some(app) = app {
             self.app_facts.add(user, day, app, profile);
         }
@@ -189,6 +198,7 @@ impl Agg {
         {
             self.classes.add(user, day, profile, delta, classes);
         }
+        let time_ms = day_base_ms(day) + i64::from(touch.at);
         let fact = Fact {
             connections: u32::from(kind == EventKind::Login),
             access: u32::from(kind == EventKind::Access),
@@ -219,13 +229,14 @@ impl Agg {
     /// days left behind are closed into compact lists and month rows (see
     /// [`OpenVisits`] and [`MonthRows`]).
     pub fn end_chunk(&mut self) {
-        if let Some(visits) = &mut self.visits {
-            visits.end_chunk();
-        }
         let idle = self.clock.end_chunk();
-        if !idle.is_empty() {
-            self.close_days(|day| idle.contains(&day));
+        if idle.is_empty() {
+            return;
         }
+        if let Some(visits) = &mut self.visits {
+            visits.close_days(&idle);
+        }
+        self.close_days(|day| idle.contains(&day));
     }
 
     /// Closes the facts and application facts of the days for which

@@ -243,14 +243,10 @@ impl<'c> Worker<'c> {
         let touch = Touch { at: (time_ms - day_base_ms(day)) as u32, profile, service };
         let owner = self.team.owner(user);
         if owner == self.id {
-            let classes = &self.class_scratch;
-            let structures = &self.ids;
-            let facts = UserRecord { user, day, profile, kind, time_ms, structures, classes, app };
-            self.agg.add_user(&facts);
-            if let Some(visits) = &mut self.agg.visits {
-                let agents = &mut self.agents;
-                visits.add(user, day, touch, || agents.device(&ev.ua), self.ids.iter().copied());
-            }
+            let (structures, classes) = (&self.ids, &self.class_scratch);
+            let record = UserRecord { user, day, touch, kind, structures, classes, app };
+            let agents = &mut self.agents;
+            self.agg.add_user(&record, || agents.device(&ev.ua));
         } else {
             // The owner asks for the device only to start a visit.
             let device =
@@ -279,14 +275,8 @@ impl<'c> Worker<'c> {
             for f in batch {
                 let Forward { user, day, touch, device, kind, app, ref structures, ref classes } =
                     f;
-                let time_ms = day_base_ms(day) + i64::from(touch.at);
-                let profile = touch.profile;
-                let facts =
-                    UserRecord { user, day, profile, kind, time_ms, structures, classes, app };
-                self.agg.add_user(&facts);
-                if let Some(visits) = &mut self.agg.visits {
-                    visits.add(user, day, touch, || device, structures.iter().copied());
-                }
+                let record = UserRecord { user, day, touch, kind, structures, classes, app };
+                self.agg.add_user(&record, || device);
             }
         }
         self.agg.end_chunk();
