@@ -16,10 +16,10 @@ use super::grid::{self, Layout};
 use super::hourly::{HourlyCounts, HourlyRow};
 use super::http::HttpRow;
 use super::key::{Counts, Grain, Metrics, RowKey, profile_name};
-use super::key::{Fact, FactKey, SHARDS, concat_moved, user_shard};
+use super::key::{Fact, FactKey, SHARDS, in_month_user_order, user_shard};
 use super::month_rows::Combine;
 use super::open_visits::OpenVisits;
-use super::scope::{Dimensions, ScopeKey, StructureEntry};
+use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::Agg;
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
@@ -400,12 +400,12 @@ fn distinct_visitors(
         .flatten()
         .collect();
     let mut visitors = Vec::new();
-    let months = layout.first_month_cell();
     for v in per_worker {
-        visitors = grid::add(visitors, v.grid);
-        for (i, s) in v.sketches.iter().enumerate() {
+        let (grid, month_sketches) = v.into_grid();
+        visitors = grid::add(visitors, grid);
+        for (j, s) in month_sketches.iter().enumerate() {
             if let Some(s) = s {
-                unions.entry(layout.key(months + i)).or_insert_with(sketch::new_union).update(s);
+                unions.entry(layout.month_key(j)).or_insert_with(sketch::new_union).update(s);
             }
         }
     }
@@ -455,20 +455,29 @@ fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowK
     audience
 }
 
-/// `user_activity` rows sorted by month, user key, profile name and
-/// structure id.
+/// `user_activity` rows sorted by month, user key (signed), profile name
+/// and structure id.
 fn user_activity_rows(users: Vec<Vec<UserActivityRow>>, dims: &Dimensions) -> Vec<UserActivityRow> {
-    let text = |s| dims.structure_text(s);
-    let mut rows = concat_moved(users);
-    rows.par_sort_unstable_by(|a, b| {
-        (a.month, a.user_key, a.profile.name(), text(a.structure)).cmp(&(
-            b.month,
-            b.user_key,
-            b.profile.name(),
-            text(b.structure),
-        ))
-    });
-    rows
+    let rank = structure_ranks(dims);
+    let text_order = |r: &UserActivityRow| {
+        let structure = if r.structure == NO_STRUCTURE { 0 } else { rank[r.structure as usize] };
+        (r.profile.name_rank(), structure)
+    };
+    in_month_user_order(users, |r| r.user_key, |r| r.month, text_order)
+}
+
+/// The rank of each structure number in the order of the structures' ids
+/// as written, from 1 (0 is left for [`NO_STRUCTURE`], which has no id
+/// and comes first).
+fn structure_ranks(dims: &Dimensions) -> Vec<u32> {
+    let id = |s: u32| &dims.structures[s as usize].id;
+    let mut order: Vec<u32> = (0..dims.structures.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| id(a).cmp(id(b)));
+    let mut rank = vec![0; dims.structures.len()];
+    for (r, s) in order.into_iter().enumerate() {
+        rank[s as usize] = r as u32 + 1;
+    }
+    rank
 }
 
 /// The places of all visits in the order of `user_visits`: month, user

@@ -11,6 +11,13 @@
 //! seven profiles (six and `All`), with `u32` cells: 31 MB for 4,400
 //! structures over seven months. One event dated in year 1 adds one month
 //! of cells, not two thousand years of them.
+//!
+//! Cells are laid out scope by scope: the periods of one scope, and the
+//! profiles of each period, side by side. A user counts in the cells of
+//! the few scopes of their structures on each of their days, so their
+//! counts land in a few kilobytes instead of one cache line per day
+//! scattered across the whole grid (period-major, every day of a
+//! structure was a grid's row apart).
 
 use super::key::{Grain, RowKey};
 use super::scope::{Dimensions, Scope, ScopeKey};
@@ -41,6 +48,14 @@ pub struct Layout {
     weeks: usize,
     segments: usize,
     scopes: usize,
+}
+
+impl Layout {
+    /// Period slots per scope: days, then weeks, then months.
+    #[inline]
+    fn periods(&self) -> usize {
+        self.days + self.weeks + self.months.len()
+    }
 }
 
 impl Layout {
@@ -78,7 +93,7 @@ impl Layout {
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        (self.days + self.weeks + self.months.len()) * self.scopes * PROFILES
+        self.periods() * self.scopes * PROFILES
     }
 
     /// The index in `months` of the month starting on `start`.
@@ -127,22 +142,43 @@ impl Layout {
         Some(move |day| self.slots_in(i, day))
     }
 
-    /// The first cell of month rows: month cells are the last ones, from
-    /// this index to [`Layout::len`].
-    pub fn first_month_cell(&self) -> usize {
-        (self.days + self.weeks) * self.scopes * PROFILES
+    /// Number of month cells: the cells [`Layout::month_cell`] numbers.
+    pub fn month_cells(&self) -> usize {
+        self.months.len() * self.scopes * PROFILES
+    }
+
+    /// The number, among month cells only (`0..month_cells()`), of the
+    /// cell of a month slot (the second of [`Layout::periods_of`]), scope
+    /// and profile.
+    #[inline]
+    pub fn month_cell(&self, period: usize, scope: ScopeKey, profile: Option<Profile>) -> usize {
+        let month = period - self.days - self.weeks;
+        (self.scope_index(scope) * self.months.len() + month) * PROFILES + profile_index(profile)
+    }
+
+    /// The row key of month cell number `j` (inverse of
+    /// [`Layout::month_cell`]).
+    pub fn month_key(&self, j: usize) -> RowKey {
+        let months = self.months.len();
+        let (scope, rest) = (j / PROFILES / months, j / PROFILES % months);
+        let period = self.days + self.weeks + rest;
+        self.key((scope * self.periods() + period) * PROFILES + j % PROFILES)
+    }
+
+    /// The position of a scope in the grid.
+    #[inline]
+    fn scope_index(&self, scope: ScopeKey) -> usize {
+        match scope.scope() {
+            Scope::Platform => 0,
+            Scope::Segment(s) => 1 + s as usize,
+            Scope::Structure(s) => 1 + self.segments + s as usize,
+        }
     }
 
     /// The cell of a period slot, scope and profile.
     #[inline]
     pub fn cell(&self, period: usize, scope: ScopeKey, profile: Option<Profile>) -> usize {
-        let scope = match scope.scope() {
-            Scope::Platform => 0,
-            Scope::Segment(s) => 1 + s as usize,
-            Scope::Structure(s) => 1 + self.segments + s as usize,
-        };
-        let profile = profile.map_or(PROFILES - 1, |p| usize::from(p.code()));
-        (period * self.scopes + scope) * PROFILES + profile
+        (self.scope_index(scope) * self.periods() + period) * PROFILES + profile_index(profile)
     }
 
     /// Fills the `All` cells of every day, then every week and month cell,
@@ -151,25 +187,30 @@ impl Layout {
     /// day and profile. A week across two months of the layout gets the
     /// days of both.
     pub fn roll_up<T: Copy + Default + std::ops::AddAssign>(&self, grid: &mut [T]) {
-        let block = self.scopes * PROFILES;
-        // Day slots come first: what is read lies before what is written.
-        let (days, longer) = grid.split_at_mut(self.days * block);
-        for (i, m) in self.months.iter().enumerate() {
-            let (y, mo, _) = civil_from_days(m.start);
-            for day in m.start..m.start + days_in_month(y, mo) as i32 {
-                let [d, month, week] = self.slots_in(i, day);
-                let cells = &mut days[d * block..(d + 1) * block];
-                for scope in cells.chunks_exact_mut(PROFILES) {
+        if self.months.is_empty() {
+            // No period, no cell.
+            return;
+        }
+        for scope in grid.chunks_exact_mut(self.periods() * PROFILES) {
+            // Day slots come first: what is read lies before what is
+            // written.
+            let (days, longer) = scope.split_at_mut(self.days * PROFILES);
+            for (i, m) in self.months.iter().enumerate() {
+                let (y, mo, _) = civil_from_days(m.start);
+                for day in m.start..m.start + days_in_month(y, mo) as i32 {
+                    let [d, month, week] = self.slots_in(i, day);
+                    let cells = &mut days[d * PROFILES..(d + 1) * PROFILES];
                     let mut all = T::default();
-                    for &x in &scope[..PROFILES - 1] {
+                    for &x in &cells[..PROFILES - 1] {
                         all += x;
                     }
-                    scope[PROFILES - 1] = all;
-                }
-                for period in [month, week] {
-                    let start = (period - self.days) * block;
-                    for (x, &y) in longer[start..start + block].iter_mut().zip(cells.iter()) {
-                        *x += y;
+                    cells[PROFILES - 1] = all;
+                    for period in [month, week] {
+                        let start = (period - self.days) * PROFILES;
+                        for (x, &y) in longer[start..start + PROFILES].iter_mut().zip(cells.iter())
+                        {
+                            *x += y;
+                        }
                     }
                 }
             }
@@ -179,8 +220,8 @@ impl Layout {
     /// The row key of cell `i` (inverse of [`Layout::index`]).
     pub fn key(&self, i: usize) -> RowKey {
         let profile = Profile::ALL.get(i % PROFILES).copied();
-        let scope = (i / PROFILES) % self.scopes;
-        let period = i / PROFILES / self.scopes;
+        let period = (i / PROFILES) % self.periods();
+        let scope = i / PROFILES / self.periods();
         let scope = match scope {
             0 => ScopeKey::PLATFORM,
             s if s <= self.segments => ScopeKey::segment((s - 1) as u32),
@@ -202,6 +243,12 @@ impl Layout {
         };
         RowKey { grain, period, scope, profile }
     }
+}
+
+/// The position of a profile among a cell's seven, `All` last.
+#[inline]
+fn profile_index(profile: Option<Profile>) -> usize {
+    profile.map_or(PROFILES - 1, |p| usize::from(p.code()))
 }
 
 /// Adds `b` into `a`, cell by cell.
@@ -259,6 +306,11 @@ mod tests {
                             assert_eq!(layout.key(i), key);
                             let slot = layout.periods_of(day).unwrap()[grain as usize];
                             assert_eq!(layout.cell(slot, scope, profile), i);
+                            if grain == Grain::Month {
+                                let j = layout.month_cell(slot, scope, profile);
+                                assert!(j < layout.month_cells());
+                                assert_eq!(layout.month_key(j), key);
+                            }
                             if grain == Grain::Day {
                                 assert!(!seen[i], "{key:?}");
                             }
@@ -305,6 +357,13 @@ mod tests {
         layout.roll_up(&mut rolled);
         assert!(counted.iter().filter(|&&x| x > 0).count() > 1000);
         assert_eq!(rolled, counted);
+    }
+
+    #[test]
+    fn a_layout_without_months_has_no_cell_to_roll_up() {
+        let layout = Layout::new([], &dims());
+        assert_eq!((layout.len(), layout.month_cells()), (0, 0));
+        layout.roll_up::<u32>(&mut []);
     }
 
     #[test]

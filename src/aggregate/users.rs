@@ -9,7 +9,7 @@
 //! counts and joining day sets.
 
 use super::grid::Layout;
-use super::key::{Fact, FactKey};
+use super::key::{Fact, FactKey, Grain};
 use super::month_rows::Combine;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use crate::hash::{FastMap, FastSet};
@@ -108,51 +108,54 @@ pub fn months(rows: &[UserActivityRow]) -> FastSet<i32> {
 /// Distinct visitors of some users: a grid of counts, and the month
 /// sketches of the users' coupons.
 pub struct Visitors {
-    /// One count per cell of the layout.
-    pub grid: Vec<u32>,
-    /// Sketches of the month cells of the layout (from
-    /// [`Layout::first_month_cell`]), when coupons are given.
+    /// One count per cell of the layout, beside the number of the last
+    /// user counted in it: a user's days reach the same week and month
+    /// cells many times, and this tells a repeat without sorting the
+    /// user's cells. Side by side, the two are one cache line to fetch.
+    cells: Vec<SeenCount>,
+    /// Sketches of the month cells of the layout (numbered by
+    /// [`Layout::month_cell`]), when coupons are given.
     pub sketches: Vec<Option<HllSketch>>,
-    /// Per cell, the number of the last user counted in it: a user's
-    /// days reach the same week and month cells many times, and this
-    /// tells a repeat without sorting the user's cells.
-    seen: Vec<u32>,
     /// Users counted so far.
     users: u32,
-    /// [`Layout::first_month_cell`]: where the cells with a sketch start.
-    first_month: usize,
+}
+
+/// A cell of [`Visitors`]: the last user counted, and the count.
+#[derive(Clone, Copy, Default)]
+struct SeenCount {
+    seen: u32,
+    count: u32,
 }
 
 impl Visitors {
     /// No visitor yet, in `layout`; with room for month sketches if
     /// `sketches`.
     pub fn new(layout: &Layout, sketches: bool) -> Visitors {
-        let first_month = layout.first_month_cell();
-        let months = if sketches { layout.len() - first_month } else { 0 };
+        let months = if sketches { layout.month_cells() } else { 0 };
         Visitors {
-            grid: vec![0; layout.len()],
+            cells: vec![SeenCount::default(); layout.len()],
             sketches: vec![None; months],
-            seen: vec![0; layout.len()],
             users: 0,
-            first_month,
         }
     }
 
+    /// The count of every cell of the layout.
+    pub fn into_grid(self) -> (Vec<u32>, Vec<Option<HllSketch>>) {
+        (self.cells.iter().map(|c| c.count).collect(), self.sketches)
+    }
+
     /// Counts user number `user` in cell `i`, once, and enters `coupon`
-    /// in the sketch of a month cell.
+    /// in the sketch of month cell number `month` when both are given.
     #[inline]
-    fn count(&mut self, i: usize, user: u32, coupon: Option<Coupon>) {
-        if self.seen[i] == user {
+    fn count(&mut self, i: usize, user: u32, month_coupon: Option<(usize, Coupon)>) {
+        let cell = &mut self.cells[i];
+        if cell.seen == user {
             return;
         }
-        self.seen[i] = user;
-        self.grid[i] += 1;
-        if let Some(c) = coupon
-            && i >= self.first_month
-        {
-            self.sketches[i - self.first_month]
-                .get_or_insert_with(sketch::new_sketch)
-                .update_with_coupon(c);
+        cell.seen = user;
+        cell.count += 1;
+        if let Some((month, c)) = month_coupon {
+            self.sketches[month].get_or_insert_with(sketch::new_sketch).update_with_coupon(c);
         }
     }
 }
@@ -193,10 +196,16 @@ pub fn count_visitors(
             // The layout is made from the rows' months: every one is there.
             let Some(periods_of) = layout.month_periods(r.month) else { continue };
             for day in days_of(r.month, r.login_days) {
-                for period in periods_of(day) {
+                // Month cells (slots in the order of `Grain::ALL`) are
+                // the ones with a sketch.
+                for (grain, period) in Grain::ALL.into_iter().zip(periods_of(day)) {
                     for &scope in &scopes[..n] {
-                        out.count(layout.cell(period, scope, Some(r.profile)), user, coupon);
-                        out.count(layout.cell(period, scope, None), user, coupon);
+                        for profile in [Some(r.profile), None] {
+                            let month = coupon
+                                .filter(|_| grain == Grain::Month)
+                                .map(|c| (layout.month_cell(period, scope, profile), c));
+                            out.count(layout.cell(period, scope, profile), user, month);
+                        }
                     }
                 }
             }
