@@ -30,7 +30,7 @@ use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
 use crate::time::month_start;
-use datasketches::hll::{Coupon, HllUnion};
+use datasketches::hll::HllUnion;
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
 
@@ -171,8 +171,9 @@ pub struct Partials {
 
 /// Where the HLL sketches of month rows come from.
 pub enum SketchSource {
-    /// The coupon of each user with a `LOGIN`, by shard.
-    Coupons(Vec<FastMap<u64, Coupon>>),
+    /// The coupons of the user activity rows (see
+    /// [`UserActivityRow::coupon`]).
+    Coupons,
     /// Sketches of the same rows to union (from runs being merged).
     Sketches(FastMap<RowKey, HllUnion>),
 }
@@ -195,7 +196,6 @@ impl Agg {
             visits,
             counters,
             hourly,
-            coupons,
             http,
             structure_apps,
             ..
@@ -212,7 +212,7 @@ impl Agg {
             hourly,
             users,
             visits,
-            sketches: SketchSource::Coupons(coupons),
+            sketches: SketchSource::Coupons,
             apps,
             http,
             accounts,
@@ -378,22 +378,20 @@ fn distinct_visitors(
     layout: &Layout,
     source: SketchSource,
 ) -> (Vec<u32>, FastMap<RowKey, Vec<u8>>) {
-    let (coupons, mut unions) = match source {
-        SketchSource::Coupons(c) => (Some(c), FastMap::default()),
-        SketchSource::Sketches(given) => (None, given),
+    let (from_rows, mut unions) = match source {
+        SketchSource::Coupons => (true, FastMap::default()),
+        SketchSource::Sketches(given) => (false, given),
     };
-    let coupons = coupons.as_ref();
     // One grid per worker (at most one per thread), added up at the end.
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
     let per_worker: Vec<Visitors> = users
         .par_iter()
-        .enumerate()
         .with_min_len(per_thread)
         .fold(
             || None,
-            |acc: Option<Visitors>, (i, shard)| {
-                let mut v = acc.unwrap_or_else(|| Visitors::new(layout, coupons.is_some()));
-                users::count_visitors(shard, dims, layout, coupons.map(|c| &c[i]), &mut v);
+            |acc: Option<Visitors>, shard| {
+                let mut v = acc.unwrap_or_else(|| Visitors::new(layout, from_rows));
+                users::count_visitors(shard, dims, layout, &mut v);
                 Some(v)
             },
         )

@@ -5,6 +5,7 @@ use super::app_names::AppId;
 use super::scope::{ScopeKey, StructureId};
 use crate::parse::{EventKind, Profile};
 use crate::time::{month_start, next_month_start, week_start};
+use datasketches::hll::Coupon;
 use std::ops::AddAssign;
 
 /// Number of user shards (by the top bits of the user key): what the
@@ -108,10 +109,15 @@ pub struct Fact {
     pub first_ms: i64,
     /// Last event instant, epoch ms.
     pub last_ms: i64,
+    /// The HLL coupon of the user's raw id, once a `LOGIN` was folded in
+    /// (see [`crate::sketch`]): kept with the facts the user's `LOGIN`
+    /// updates anyway, not in a table of every user looked up again.
+    pub coupon: Option<Coupon>,
 }
 
 impl Fact {
     pub(super) fn merge(&mut self, o: &Fact) {
+        self.coupon = self.coupon.or(o.coupon);
         self.connections += o.connections;
         self.access += o.access;
         self.first_ms = self.first_ms.min(o.first_ms);

@@ -22,6 +22,7 @@ use super::scope::StructureId;
 use super::visits::Touch;
 use crate::device::Device;
 use crate::parse::EventKind;
+use datasketches::hll::Coupon;
 use smallvec::SmallVec;
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +46,8 @@ pub struct Forward {
     pub structures: SmallVec<[StructureId; 2]>,
     /// Distinct classes of the event (or of its user, from the directory).
     pub classes: SmallVec<[ClassId; 2]>,
+    /// The HLL coupon of the user's raw id, for a `LOGIN`.
+    pub coupon: Option<Coupon>,
 }
 
 /// The mailboxes of a team of workers: batches of [`Forward`]s waiting for
@@ -117,6 +120,7 @@ mod tests {
             app: None,
             structures: SmallVec::new(),
             classes: SmallVec::new(),
+            coupon: None,
         };
         mail.post(1, vec![f.clone(), f]);
         assert!(mail.collect(0).is_empty());

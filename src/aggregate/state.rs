@@ -10,7 +10,7 @@ use super::day_clock::DayClock;
 use super::events::EventCounts;
 use super::hourly::HourlyCounts;
 use super::http::HttpAgg;
-use super::key::{Counts, Fact, FactKey, SHARDS, user_shard};
+use super::key::{Counts, Fact, FactKey, user_shard};
 use super::month_rows::MonthRows;
 use super::open_visits::OpenVisits;
 use super::scope::{NO_STRUCTURE, SegmentId, StructureId};
@@ -20,7 +20,6 @@ use super::visits::{Touch, day_base_ms};
 use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
-use crate::sketch;
 use datasketches::hll::Coupon;
 
 /// One event, resolved: what [`Agg::add`] folds in, the figures any
@@ -41,9 +40,6 @@ pub struct Record<'s> {
     pub structures: &'s [(StructureId, Option<SegmentId>)],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
-    /// The raw user id, hashed into an HLL coupon on the user's first
-    /// `LOGIN` in this state.
-    pub raw_user: &'s [u8],
 }
 
 /// One event, resolved: what [`Agg::add_user`] folds in, the facts and
@@ -66,6 +62,9 @@ pub struct UserRecord<'s> {
     pub classes: &'s [ClassId],
     /// The application opened, for `ACCESS` events.
     pub app: Option<AppId>,
+    /// The HLL coupon of the user's raw id, for a `LOGIN` (the raw id
+    /// stays with the reader).
+    pub coupon: Option<Coupon>,
 }
 
 /// One worker's aggregate state.
@@ -96,9 +95,6 @@ pub struct Agg {
     /// joins the visits of a user and day across pieces, as a merge of
     /// runs does.
     pub(super) visits: Option<OpenVisits>,
-    /// The HLL coupon of each user with a `LOGIN` (sharded by user like
-    /// `facts`): the raw id is gone by the final stage.
-    pub(super) coupons: Vec<FastMap<u64, Coupon>>,
     /// `ACCESS` events by month, structure, profile and application.
     pub(super) structure_apps: StructureApps,
     /// Facts by (user, day, class, profile).
@@ -127,7 +123,6 @@ impl Agg {
             pending: Vec::new(),
             app_facts: AppFacts::default(),
             visits: Some(OpenVisits::new(DEFAULT_VISIT_GAP_MS)),
-            coupons: vec![FastMap::default(); SHARDS],
             activations: FastMap::default(),
             structure_apps: StructureApps::default(),
             classes: ClassActivity::default(),
@@ -147,20 +142,17 @@ impl Agg {
     }
 
     /// Folds one resolved event into the figures any worker may count:
-    /// event counts, hours, applications by structure, the user's coupon
-    /// and activation. Its user's facts and visits are folded by the
+    /// event counts, hours, applications by structure and the user's
+    /// activation. Its user's facts and visits are folded by the
     /// worker that owns the user ([`Agg::add_user`], [`OpenVisits`]).
     #[inline]
     pub fn add(&mut self, r: &Record<'_>) {
-        let Record { user, day, hour, profile, kind, structures, app, .. } = *r;
+        let Record { user, day, hour, profile, kind, structures, app } = *r;
         if kind == EventKind::Admin {
             return;
         }
         if kind == EventKind::Login {
             self.hourly.add(day, hour, profile, 1);
-            self.coupons[user_shard(user)]
-                .entry(user)
-                .or_insert_with(|| sketch::coupon(r.raw_user));
         }
         if let Some(app) = app {
             self.structure_apps.add(day, profile, structures, app);
@@ -178,7 +170,7 @@ impl Agg {
     /// the event may start a visit.
     #[inline]
     pub fn add_user(&mut self, r: &UserRecord<'_>, device: impl FnOnce() -> Device) {
-        let UserRecord { user, day, touch, kind, structures, classes, app } = *r;
+        let UserRecord { user, day, touch, kind, structures, classes, app, coupon } = *r;
         if kind == EventKind::Admin {
             return;
         }
@@ -204,6 +196,7 @@ impl Agg {
             access: u32::from(kind == EventKind::Access),
             first_ms: time_ms,
             last_ms: time_ms,
+            coupon,
         };
         if self
             .pending
@@ -276,9 +269,6 @@ impl Agg {
                 self.app_facts.merge(std::mem::take(&mut other.app_facts));
                 self.structure_apps.merge(std::mem::take(&mut other.structure_apps));
                 self.classes.merge(std::mem::take(&mut other.classes));
-                for (a, b) in self.coupons.iter_mut().zip(other.coupons.iter_mut()) {
-                    merge_maps(a, b, |_, _| {});
-                }
                 merge_maps(&mut self.activations, &mut other.activations, |a, b| *a = (*a).min(b));
                 if let (Some(a), Some(b)) = (&mut self.visits, other.visits) {
                     a.merge(b);

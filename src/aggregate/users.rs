@@ -12,7 +12,7 @@ use super::grid::Layout;
 use super::key::{Fact, FactKey, Grain};
 use super::month_rows::Combine;
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
-use crate::hash::{FastMap, FastSet};
+use crate::hash::FastSet;
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::month_start;
@@ -41,6 +41,9 @@ pub struct UserActivityRow {
     pub first_ms: i64,
     /// Last event, epoch ms.
     pub last_ms: i64,
+    /// The HLL coupon of the user's raw id, in a run's rows with a
+    /// `LOGIN` (not written: a merge reads the runs' sketches instead).
+    pub coupon: Option<Coupon>,
 }
 
 impl UserActivityRow {
@@ -59,6 +62,7 @@ impl UserActivityRow {
             active_days: bit,
             first_ms: f.first_ms,
             last_ms: f.last_ms,
+            coupon: f.coupon,
         }
     }
 }
@@ -82,6 +86,7 @@ impl Combine for UserActivityRow {
     }
 
     fn fold(&mut self, o: &Self) {
+        self.coupon = self.coupon.or(o.coupon);
         self.connections += o.connections;
         self.access += o.access;
         self.login_days |= o.login_days;
@@ -178,19 +183,20 @@ fn scopes_of(dims: &Dimensions, structure: StructureId) -> ([ScopeKey; 3], usize
 
 /// Counts the users of `rows` (combined, sorted by user) into `out`: each
 /// user counts once in every row (grain, period, scope, profile) they
-/// logged in. With `coupons`, each user also enters the sketch of each of
-/// their month rows.
+/// logged in. When `out` keeps sketches, each user with a coupon (see
+/// [`UserActivityRow::coupon`]) also enters the sketch of each of their
+/// month rows.
 pub fn count_visitors(
     rows: &[UserActivityRow],
     dims: &Dimensions,
     layout: &Layout,
-    coupons: Option<&FastMap<u64, Coupon>>,
     out: &mut Visitors,
 ) {
     for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
         out.users += 1;
         let user = out.users;
-        let coupon = coupons.and_then(|c| c.get(&(user_rows[0].user_key as u64))).copied();
+        // Every row of the user with a coupon has the same.
+        let coupon = user_rows.iter().find_map(|r| r.coupon).filter(|_| !out.sketches.is_empty());
         for r in user_rows {
             let (scopes, n) = scopes_of(dims, r.structure);
             // The layout is made from the rows' months: every one is there.

@@ -15,6 +15,7 @@ use crate::parse::access::LoginRule;
 use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::referential::Referential;
 use crate::service::{ServiceMap, app_of_path};
+use crate::sketch;
 use crate::time::LocalDays;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -236,15 +237,16 @@ impl<'c> Worker<'c> {
             Some(k) if self.scratch.is_empty() => &k.structures,
             _ => &self.scratch,
         };
-        let raw_user = &ev.user;
-        self.agg.add(&Record { user, day, hour, profile, kind, structures, app, raw_user });
+        self.agg.add(&Record { user, day, hour, profile, kind, structures, app });
+        // Hashed here: the owner of the user has the key, not the raw id.
+        let coupon = (kind == EventKind::Login).then(|| sketch::coupon(&ev.user));
         self.ids.clear();
         self.ids.extend(structures.iter().map(|&(s, _)| s));
         let touch = Touch { at: (time_ms - day_base_ms(day)) as u32, profile, service };
         let owner = self.team.owner(user);
         if owner == self.id {
             let (structures, classes) = (&self.ids, &self.class_scratch);
-            let record = UserRecord { user, day, touch, kind, structures, classes, app };
+            let record = UserRecord { user, day, touch, kind, structures, classes, app, coupon };
             let agents = &mut self.agents;
             self.agg.add_user(&record, || agents.device(&ev.ua));
         } else {
@@ -253,7 +255,8 @@ impl<'c> Worker<'c> {
                 if self.agg.visits.is_some() { self.agents.device(&ev.ua) } else { Device::Other };
             let (structures, classes) =
                 (self.ids.as_slice().into(), self.class_scratch.as_slice().into());
-            let forward = Forward { user, day, touch, device, kind, app, structures, classes };
+            let forward =
+                Forward { user, day, touch, device, kind, app, structures, classes, coupon };
             self.outboxes[owner].push(forward);
         }
         Ok(time_ms)
@@ -273,9 +276,19 @@ impl<'c> Worker<'c> {
         }
         for batch in self.team.collect(self.id) {
             for f in batch {
-                let Forward { user, day, touch, device, kind, app, ref structures, ref classes } =
-                    f;
-                let record = UserRecord { user, day, touch, kind, structures, classes, app };
+                let Forward {
+                    user,
+                    day,
+                    touch,
+                    device,
+                    kind,
+                    app,
+                    ref structures,
+                    ref classes,
+                    coupon,
+                } = f;
+                let record =
+                    UserRecord { user, day, touch, kind, structures, classes, app, coupon };
                 self.agg.add_user(&record, || device);
             }
         }

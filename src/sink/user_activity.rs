@@ -126,6 +126,8 @@ fn gather(month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
                 active_days: active.value(i) as u32,
                 first_ms: first.value(i).div_euclid(1000),
                 last_ms: last.value(i).div_euclid(1000),
+                // The runs' sketches stand for their coupons.
+                coupon: None,
             });
         }
     }
