@@ -227,11 +227,11 @@ pub fn concat_moved<T>(pieces: Vec<Vec<T>>) -> Vec<T> {
 
 /// The rows of every user shard in the order of the per-user tables:
 /// month, signed user key, then `within` (unique among a user's rows of
-/// a month). Each shard holds one user's rows together and its users in
-/// key order, and shards hold consecutive ranges of keys (see
-/// [`user_shard`]), so no global sort is needed: each user's rows are
-/// sorted, then every shard's rows are dealt into months, shard after
-/// shard in the order of signed keys, each piece freed once copied.
+/// a month, and numbers: texts compared on every comparison made the
+/// sort of millions of rows cost more than the rest of the final stage).
+/// Sorted in place, the shards freed as they are copied: the rows are
+/// held once and a shard more (a sort without copies, not a deal into
+/// months, whose freed pieces the allocator kept).
 pub fn in_month_user_order<R, K>(
     shards: Vec<Vec<R>>,
     user: impl Fn(&R) -> i64 + Sync,
@@ -239,43 +239,12 @@ pub fn in_month_user_order<R, K>(
     within: impl Fn(&R) -> K + Sync,
 ) -> Vec<R>
 where
-    R: Clone + Send,
+    R: Send,
     K: Ord,
 {
     use rayon::prelude::*;
-    let mut months: Vec<i32> = shards.iter().flatten().map(&month).collect();
-    months.sort_unstable();
-    months.dedup();
-    let total = shards.iter().map(Vec::len).sum();
-    let mut dealt: Vec<Vec<Vec<R>>> = shards
-        .into_par_iter()
-        .map(|mut shard| {
-            for rows in shard.chunk_by_mut(|a, b| user(a) == user(b)) {
-                rows.sort_unstable_by_key(|r| (month(r), within(r)));
-            }
-            // Every month of the rows is in `months`.
-            let at = |r: &R| months.binary_search(&month(r)).unwrap_or_default();
-            // Sized once: grown by doubling, the lists would take up to
-            // twice the rows.
-            let mut sizes = vec![0; months.len()];
-            for r in &shard {
-                sizes[at(r)] += 1;
-            }
-            let mut by_month: Vec<Vec<R>> = sizes.into_iter().map(Vec::with_capacity).collect();
-            for r in shard {
-                by_month[at(&r)].push(r);
-            }
-            by_month
-        })
-        .collect();
-    let half = dealt.len() / 2;
-    let mut all = Vec::with_capacity(total);
-    for m in 0..months.len() {
-        // Shards of keys with the top bit set hold the negative keys.
-        for shard in (half..dealt.len()).chain(0..half) {
-            all.append(&mut std::mem::take(&mut dealt[shard][m]));
-        }
-    }
+    let mut all = concat_moved(shards);
+    all.par_sort_unstable_by_key(|r| (month(r), user(r), within(r)));
     all
 }
 
