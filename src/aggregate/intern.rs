@@ -15,39 +15,15 @@ pub trait Intern {
     fn intern(&self, key: &[u8]) -> Self::Value;
 }
 
-/// Keys up to this many bytes are held in the cache's table itself:
-/// structure and class ids are UUIDs (36 bytes), application names
-/// shorter.
-const INLINE: usize = 40;
-
-/// A key held inline, zero-padded, with its length: found with one
-/// comparison of two arrays rather than a call to compare heap bytes
-/// behind a pointer, once for every id of every event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Short {
-    bytes: [u8; INLINE],
-    len: u8,
-}
-
-impl Short {
-    #[inline]
-    fn of(key: &[u8]) -> Option<Short> {
-        let mut bytes = [0; INLINE];
-        bytes.get_mut(..key.len())?.copy_from_slice(key);
-        Some(Short { bytes, len: key.len() as u8 })
-    }
-}
-
 /// A worker's cache in front of a shared [`Intern`] table.
 #[derive(Debug, Clone)]
 pub struct LocalCache<T: Intern> {
-    short: FastMap<Short, T::Value>,
-    long: FastMap<Vec<u8>, T::Value>,
+    cache: FastMap<Vec<u8>, T::Value>,
 }
 
 impl<T: Intern> Default for LocalCache<T> {
     fn default() -> Self {
-        LocalCache { short: FastMap::default(), long: FastMap::default() }
+        LocalCache { cache: FastMap::default() }
     }
 }
 
@@ -55,17 +31,12 @@ impl<T: Intern> LocalCache<T> {
     /// The value of `key`, asking `shared` only on the first sight.
     #[inline]
     pub fn get(&mut self, shared: &T, key: &[u8]) -> T::Value {
-        match Short::of(key) {
-            Some(short) => *self.short.entry(short).or_insert_with(|| shared.intern(key)),
-            None => {
-                if let Some(&hit) = self.long.get(key) {
-                    return hit;
-                }
-                let v = shared.intern(key);
-                self.long.insert(key.to_vec(), v);
-                v
-            }
+        if let Some(&hit) = self.cache.get(key) {
+            return hit;
         }
+        let v = shared.intern(key);
+        self.cache.insert(key.to_vec(), v);
+        v
     }
 }
 
@@ -98,8 +69,8 @@ mod tests {
     fn keys_short_and_long_are_asked_once_each() {
         let shared = Numbering::default();
         let mut cache = LocalCache::default();
-        let long = vec![b'x'; INLINE + 1];
-        let keys: [&[u8]; 6] = [b"", b"a", b"a\0", &[b'y'; INLINE], &long, &long[..INLINE]];
+        let long = vec![b'x'; 41];
+        let keys: [&[u8]; 6] = [b"", b"a", b"a\0", &[b'y'; 40], &long, &long[..40]];
         for _ in 0..3 {
             for (i, k) in keys.iter().enumerate() {
                 assert_eq!(cache.get(&shared, k), i, "{k:?}");
