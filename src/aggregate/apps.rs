@@ -3,7 +3,7 @@
 
 use super::app_names::AppId;
 use super::by_day::{ByDay, deal_day};
-use super::key::{AppFactKey, Grain, SHARDS, in_month_user_order, profile_name, user_shard};
+use super::key::{AppFactKey, Grain, SHARDS, concat_moved, profile_name, user_shard};
 use super::month_rows::{Combine, MonthRows};
 use super::scope::Dimensions;
 use super::users;
@@ -190,12 +190,10 @@ impl AppPartial {
         apps.sort_unstable_by_key(|(k, _)| {
             (k.grain, k.period, profile_name(k.profile), rank[k.app as usize])
         });
-        let user_rows = in_month_user_order(
-            users,
-            |r| r.user_key,
-            |r| r.month,
-            |r| (r.profile.name_rank(), rank[r.app as usize]),
-        );
+        let mut user_rows = concat_moved(users);
+        user_rows.par_sort_unstable_by_key(|r| {
+            (r.month, r.user_key, r.profile.name_rank(), rank[r.app as usize])
+        });
         (apps, user_rows)
     }
 }

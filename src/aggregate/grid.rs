@@ -51,14 +51,6 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Period slots per scope: days, then weeks, then months.
-    #[inline]
-    fn periods(&self) -> usize {
-        self.days + self.weeks + self.months.len()
-    }
-}
-
-impl Layout {
     /// A layout covering the months that start on the days of `months`
     /// (in any order, repeats allowed) and every structure and segment of
     /// `dims`.
@@ -89,6 +81,12 @@ impl Layout {
             .collect();
         let segments = dims.segments.len();
         Layout { months, days, weeks, segments, scopes: 1 + segments + dims.structures.len() }
+    }
+
+    /// Period slots per scope: days, then weeks, then months.
+    #[inline]
+    fn periods(&self) -> usize {
+        self.days + self.weeks + self.months.len()
     }
 
     /// Number of cells.

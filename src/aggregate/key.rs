@@ -225,29 +225,6 @@ pub fn concat_moved<T>(pieces: Vec<Vec<T>>) -> Vec<T> {
     all
 }
 
-/// The rows of every user shard in the order of the per-user tables:
-/// month, signed user key, then `within` (unique among a user's rows of
-/// a month, and numbers: texts compared on every comparison made the
-/// sort of millions of rows cost more than the rest of the final stage).
-/// Sorted in place, the shards freed as they are copied: the rows are
-/// held once and a shard more (a sort without copies, not a deal into
-/// months, whose freed pieces the allocator kept).
-pub fn in_month_user_order<R, K>(
-    shards: Vec<Vec<R>>,
-    user: impl Fn(&R) -> i64 + Sync,
-    month: impl Fn(&R) -> i32 + Sync,
-    within: impl Fn(&R) -> K + Sync,
-) -> Vec<R>
-where
-    R: Send,
-    K: Ord,
-{
-    use rayon::prelude::*;
-    let mut all = concat_moved(shards);
-    all.par_sort_unstable_by_key(|r| (month(r), user(r), within(r)));
-    all
-}
-
 /// Sorts rows by `key` (user first) and folds rows of equal keys into one
 /// with `fold`.
 pub fn combine_rows<R, K: Ord>(

@@ -19,6 +19,7 @@ use super::app_names::AppId;
 use super::class_names::ClassId;
 use super::key::{SHARDS, user_shard};
 use super::scope::StructureId;
+use super::state::UserRecord;
 use super::visits::Touch;
 use crate::device::Device;
 use crate::parse::EventKind;
@@ -48,6 +49,22 @@ pub struct Forward {
     pub classes: SmallVec<[ClassId; 2]>,
     /// The HLL coupon of the user's raw id, for a `LOGIN`.
     pub coupon: Option<Coupon>,
+}
+
+impl Forward {
+    /// The event of `r`, from `device`, to post to its user's owner.
+    pub fn of(r: &UserRecord<'_>, device: Device) -> Forward {
+        let UserRecord { user, day, touch, kind, structures, classes, app, coupon } = *r;
+        let (structures, classes) = (structures.into(), classes.into());
+        Forward { user, day, touch, device, kind, app, structures, classes, coupon }
+    }
+
+    /// The event as its owner folds it.
+    pub fn record(&self) -> UserRecord<'_> {
+        let Forward { user, day, touch, kind, app, ref structures, ref classes, coupon, .. } =
+            *self;
+        UserRecord { user, day, touch, kind, structures, classes, app, coupon }
+    }
 }
 
 /// The mailboxes of a team of workers: batches of [`Forward`]s waiting for

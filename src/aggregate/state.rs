@@ -44,7 +44,7 @@ pub struct Record<'s> {
 
 /// One event, resolved: what [`Agg::add_user`] folds in, the facts and
 /// visits kept by user, which the worker that owns the user counts (see
-/// [`owners`](super::owners)).
+/// the `owners` module, which posts it as a `Forward`).
 #[derive(Clone, Copy, Debug)]
 pub struct UserRecord<'s> {
     /// Keyed pseudonym of the user.

@@ -144,23 +144,19 @@ impl Visitors {
         }
     }
 
-    /// The count of every cell of the layout.
+    /// The count of every cell of the layout, and the sketch of every
+    /// month cell.
     pub fn into_grid(self) -> (Vec<u32>, Vec<Option<HllSketch>>) {
         (self.cells.iter().map(|c| c.count).collect(), self.sketches)
     }
 
-    /// Counts user number `user` in cell `i`, once, and enters `coupon`
-    /// in the sketch of month cell number `month` when both are given.
+    /// Counts user number `user` in cell `i`, once.
     #[inline]
-    fn count(&mut self, i: usize, user: u32, month_coupon: Option<(usize, Coupon)>) {
+    fn count(&mut self, i: usize, user: u32) {
         let cell = &mut self.cells[i];
-        if cell.seen == user {
-            return;
-        }
-        cell.seen = user;
-        cell.count += 1;
-        if let Some((month, c)) = month_coupon {
-            self.sketches[month].get_or_insert_with(sketch::new_sketch).update_with_coupon(c);
+        if cell.seen != user {
+            cell.seen = user;
+            cell.count += 1;
         }
     }
 }
@@ -192,27 +188,34 @@ pub fn count_visitors(
     layout: &Layout,
     out: &mut Visitors,
 ) {
+    let keeps_sketches = !out.sketches.is_empty();
     for user_rows in rows.chunk_by(|a, b| a.user_key == b.user_key) {
         out.users += 1;
         let user = out.users;
-        // Every row of the user with a coupon has the same.
-        let coupon = user_rows.iter().find_map(|r| r.coupon).filter(|_| !out.sketches.is_empty());
         for r in user_rows {
             let (scopes, n) = scopes_of(dims, r.structure);
+            // The row's (scope, profile) pairs: its profile and `All`.
+            let mut pairs = [(ScopeKey::PLATFORM, None); 6];
+            for (i, &s) in scopes[..n].iter().enumerate() {
+                (pairs[2 * i], pairs[2 * i + 1]) = ((s, Some(r.profile)), (s, None));
+            }
+            let pairs = &pairs[..2 * n];
             // The layout is made from the rows' months: every one is there.
             let Some(periods_of) = layout.month_periods(r.month) else { continue };
             for day in days_of(r.month, r.login_days) {
-                // Month cells (slots in the order of `Grain::ALL`) are
-                // the ones with a sketch.
-                for (grain, period) in Grain::ALL.into_iter().zip(periods_of(day)) {
-                    for &scope in &scopes[..n] {
-                        for profile in [Some(r.profile), None] {
-                            let month = coupon
-                                .filter(|_| grain == Grain::Month)
-                                .map(|c| (layout.month_cell(period, scope, profile), c));
-                            out.count(layout.cell(period, scope, profile), user, month);
-                        }
+                for period in periods_of(day) {
+                    for &(scope, profile) in pairs {
+                        out.count(layout.cell(period, scope, profile), user);
                     }
+                }
+            }
+            // A sketch takes a coupon once however often it is given: each
+            // row with a login enters its month cells.
+            if let Some(c) = r.coupon.filter(|_| keeps_sketches && r.login_days != 0) {
+                let month = periods_of(r.month)[Grain::Month as usize];
+                for &(scope, profile) in pairs {
+                    let sketch = &mut out.sketches[layout.month_cell(month, scope, profile)];
+                    sketch.get_or_insert_with(sketch::new_sketch).update_with_coupon(c);
                 }
             }
         }

@@ -243,21 +243,17 @@ impl<'c> Worker<'c> {
         self.ids.clear();
         self.ids.extend(structures.iter().map(|&(s, _)| s));
         let touch = Touch { at: (time_ms - day_base_ms(day)) as u32, profile, service };
+        let (structures, classes) = (&self.ids, &self.class_scratch);
+        let record = UserRecord { user, day, touch, kind, structures, classes, app, coupon };
         let owner = self.team.owner(user);
         if owner == self.id {
-            let (structures, classes) = (&self.ids, &self.class_scratch);
-            let record = UserRecord { user, day, touch, kind, structures, classes, app, coupon };
             let agents = &mut self.agents;
             self.agg.add_user(&record, || agents.device(&ev.ua));
         } else {
             // The owner asks for the device only to start a visit.
             let device =
                 if self.agg.visits.is_some() { self.agents.device(&ev.ua) } else { Device::Other };
-            let (structures, classes) =
-                (self.ids.as_slice().into(), self.class_scratch.as_slice().into());
-            let forward =
-                Forward { user, day, touch, device, kind, app, structures, classes, coupon };
-            self.outboxes[owner].push(forward);
+            self.outboxes[owner].push(Forward::of(&record, device));
         }
         Ok(time_ms)
     }
@@ -276,20 +272,7 @@ impl<'c> Worker<'c> {
         }
         for batch in self.team.collect(self.id) {
             for f in batch {
-                let Forward {
-                    user,
-                    day,
-                    touch,
-                    device,
-                    kind,
-                    app,
-                    ref structures,
-                    ref classes,
-                    coupon,
-                } = f;
-                let record =
-                    UserRecord { user, day, touch, kind, structures, classes, app, coupon };
-                self.agg.add_user(&record, || device);
+                self.agg.add_user(&f.record(), || f.device);
             }
         }
         self.agg.end_chunk();
