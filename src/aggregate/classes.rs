@@ -21,7 +21,7 @@ use super::by_day::ByDay;
 use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
 use super::key::Counts;
 use super::key::{Grain, profile_name};
-use crate::hash::{FastMap, merge_maps};
+use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::{month_start, week_start};
 use rayon::prelude::*;
@@ -215,45 +215,42 @@ pub struct ClassTables {
 /// The class figures counted from the facts, before the accounts: what
 /// needs nothing of the other figures, done while they are made.
 pub struct Counted {
-    rows: FastMap<ClassRowKey, ClassMetrics>,
+    /// Tables of disjoint rows: class `c`'s are in `rows[c % rows.len()]`.
+    rows: Vec<FastMap<ClassRowKey, ClassMetrics>>,
     facts: Vec<(ClassFactKey, Counts)>,
     members: Vec<AccountRow>,
 }
 
-/// Counts `facts` into each of [`CLASS_GRAINS`], users in parallel, and
+/// Counts `facts` into each of [`CLASS_GRAINS`], classes in parallel, and
 /// combines `members`.
 pub fn count(facts: ClassActivity, members: Vec<AccountRow>, classes: &[ClassEntry]) -> Counted {
     let facts = facts.rows(classes);
     let members = accounts::combine(members, |c| Some(classes[c as usize].id.as_str()));
-    // Pieces of whole users (a user's rows are together), one task each.
-    let mut pieces = Vec::new();
-    let mut rest = &facts[..];
-    let size = facts.len().div_ceil(4 * rayon::current_num_threads()).max(1);
-    while !rest.is_empty() {
-        let mut end = size.min(rest.len());
-        while end < rest.len() && rest[end].0.user == rest[end - 1].0.user {
-            end += 1;
-        }
-        let (piece, tail) = rest.split_at(end);
-        pieces.push(piece);
-        rest = tail;
-    }
-    let rows = pieces.into_par_iter().map(count_users).reduce(FastMap::default, |mut a, mut b| {
-        merge_maps(&mut a, &mut b, |x, y| x.add_counts(&y));
-        a
-    });
+    // Each thread counts the rows of its share of the classes, over every
+    // user's facts: tables of disjoint rows, none merged. (Pieces of users
+    // made a table of nearly every row each, since users of every class
+    // are in every piece, and merging them made the final stage's peak.)
+    let parts = rayon::current_num_threads().max(1);
+    let rows = (0..parts)
+        .into_par_iter()
+        .map(|part| count_users(&facts, |class| class as usize % parts == part))
+        .collect();
     Counted { rows, facts, members }
 }
 
-/// The rows of the facts of whole users (sorted by user).
-fn count_users(facts: &[(ClassFactKey, Counts)]) -> FastMap<ClassRowKey, ClassMetrics> {
+/// The rows of the classes `picked` chooses, from `facts` (sorted by
+/// user).
+fn count_users(
+    facts: &[(ClassFactKey, Counts)],
+    picked: impl Fn(ClassId) -> bool,
+) -> FastMap<ClassRowKey, ClassMetrics> {
     let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
     // One user's rows: their days reach the same few weeks and months again
     // and again, which a short list finds without a lookup in the table.
     let mut mine: Vec<(ClassRowKey, ClassMetrics)> = Vec::new();
     for user in facts.chunk_by(|a, b| a.0.user == b.0.user) {
         mine.clear();
-        for (k, f) in user {
+        for (k, f) in user.iter().filter(|(k, _)| picked(k.class)) {
             for grain in CLASS_GRAINS {
                 for profile in [Some(k.profile), None] {
                     let key = ClassRowKey {
@@ -293,7 +290,11 @@ impl Counted {
     pub fn finish(self, periods: &[(Grain, i32)], classes: &[ClassEntry]) -> ClassTables {
         let Counted { mut rows, facts, members } = self;
         fill_accounts(&mut rows, &members, periods);
-        let mut rows: Vec<_> = rows.into_iter().collect();
+        let mut all = Vec::with_capacity(rows.iter().map(FastMap::len).sum());
+        for part in rows {
+            all.extend(part);
+        }
+        let mut rows = all;
         // Classes without a structure sort first, as nulls do.
         let rank = ranks(classes, |c| (c.structure.as_deref().unwrap_or(""), c.id.as_str()));
         rows.par_sort_unstable_by_key(|(k, _)| {
@@ -306,7 +307,7 @@ impl Counted {
 /// Sets `accounts` and `activated_accounts` of every class and profile
 /// with accounts in every period of [`CLASS_GRAINS`] in `periods`.
 fn fill_accounts(
-    rows: &mut FastMap<ClassRowKey, ClassMetrics>,
+    rows: &mut [FastMap<ClassRowKey, ClassMetrics>],
     members: &[AccountRow],
     periods: &[(Grain, i32)],
 ) {
@@ -318,7 +319,8 @@ fn fill_accounts(
     let periods: Vec<(Grain, i32)> =
         periods.iter().copied().filter(|(g, _)| CLASS_GRAINS.contains(g)).collect();
     accounts::fill_periods(&cells, &periods, |grain, period, &(class, profile), n, activated| {
-        let m = rows.entry(ClassRowKey { grain, period, class, profile }).or_default();
+        let part = class as usize % rows.len();
+        let m = rows[part].entry(ClassRowKey { grain, period, class, profile }).or_default();
         (m.accounts, m.activated_accounts) = (n, activated);
     });
 }

@@ -23,13 +23,13 @@ use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::Agg;
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
-use super::visits::{self, NationalCells, VisitList, VisitTable};
+use super::visit_table::VisitTable;
+use super::visits::{self, NationalCells, VisitList};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
 use crate::sketch;
 use crate::time::LocalDays;
-use crate::time::month_start;
 use datasketches::hll::HllUnion;
 use hdrhistogram::Histogram;
 use rayon::prelude::*;
@@ -255,18 +255,18 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     } = p;
     let joined = visits.unwrap_or_default();
     let accounts = accounts::combine(accounts, |s| dims.structure_text(s));
-    // Applications, hours and the visit table need nothing of the audience
-    // figures: they are made meanwhile.
-    let (audience, (apps, user_modules, hourly, visit_order, structure_apps, classes)) =
-        rayon::join(
-            || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
-            || {
-                let (apps, user_modules) = apps.finish(&dims);
-                let structure_apps = structure_apps.rows(&dims);
-                let classes = classes::count(classes, class_members, &dims.classes);
-                (apps, user_modules, hourly.rows(), visit_order(&joined), structure_apps, classes)
-            },
-        );
+    // Applications and hours need nothing of the audience figures: they
+    // are made meanwhile. Classes come after: their facts are held twice
+    // while they become rows, and beside the audience's own tables that
+    // made the final stage's peak.
+    let (audience, (apps, user_modules, hourly, structure_apps)) = rayon::join(
+        || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
+        || {
+            let (apps, user_modules) = apps.finish(&dims);
+            (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
+        },
+    );
+    let classes = classes::count(classes, class_members, &dims.classes);
     // Classes have accounts in every period with data, as the audience.
     let mut periods: Vec<(Grain, i32)> =
         audience.rows.iter().map(|(k, _)| (k.grain, k.period)).collect();
@@ -280,7 +280,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         audience: audience.rows,
         user_activity: audience.user_activity,
         sketches: audience.sketches,
-        user_visits: VisitTable { lists: joined, order: visit_order },
+        user_visits: VisitTable { lists: joined },
         user_modules,
         http,
         visitors_without_account: audience.visitors_without_account,
@@ -478,66 +478,6 @@ fn structure_ranks(dims: &Dimensions) -> Vec<u32> {
         rank[s as usize] = r as u32 + 1;
     }
     rank
-}
-
-/// The places of all visits in the order of `user_visits`: month, user
-/// key (signed), start. Each shard is already in (user, start) order, and
-/// shards hold consecutive ranges of keys, so visits are only dealt into
-/// months: a counting sort, stable, in three passes. The visits stay in
-/// their shards' lists.
-fn visit_order(shards: &[VisitList]) -> Vec<(u32, u32)> {
-    let half = shards.len() / 2;
-    // Shards of keys with the top bit set hold the negative signed keys.
-    let lists: Vec<(u32, &VisitList)> =
-        (half..shards.len()).chain(0..half).map(|s| (s as u32, &shards[s])).collect();
-    // The month changes rarely from one visit to the next: it is looked up
-    // only then, in the months met so far (few, kept sorted).
-    let (mut months, mut counts): (Vec<i32>, Vec<usize>) = (Vec::new(), Vec::new());
-    let mut at = (i32::MIN, 0);
-    for_each_month(&lists, |month, _, _| {
-        if month != at.0 {
-            let i = months.binary_search(&month).unwrap_or_else(|i| {
-                months.insert(i, month);
-                counts.insert(i, 0);
-                i
-            });
-            at = (month, i);
-        }
-        counts[at.1] += 1;
-    });
-    // Where the next visit of each month goes.
-    let mut slots: Vec<usize> = counts
-        .iter()
-        .scan(0, |next, n| {
-            let slot = *next;
-            *next += n;
-            Some(slot)
-        })
-        .collect();
-    let mut order = vec![(0u32, 0u32); counts.iter().sum()];
-    at = (i32::MIN, 0);
-    for_each_month(&lists, |month, list, i| {
-        if month != at.0 {
-            // Every month was counted in the first pass.
-            at = (month, months.binary_search(&month).unwrap_or_default());
-        }
-        order[slots[at.1]] = (list, i as u32);
-        slots[at.1] += 1;
-    });
-    order
-}
-
-/// Calls `f(month, shard, index)` for each visit of `lists`, in order.
-fn for_each_month(lists: &[(u32, &VisitList)], mut f: impl FnMut(i32, u32, usize)) {
-    let mut month = (i32::MIN, 0);
-    for &(l, list) in lists {
-        for (i, v) in list.spans.iter().enumerate() {
-            if v.day != month.0 {
-                month = (v.day, month_start(v.day));
-            }
-            f(month.1, l, i);
-        }
-    }
 }
 
 /// The rows of `visits.parquet`, sorted by month and profile name; the

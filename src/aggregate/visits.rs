@@ -570,25 +570,6 @@ impl VisitList {
     }
 }
 
-/// The visits of `user_visits`, in its order (month, user key as signed,
-/// start), left where the final stage made them: the joined visit list of
-/// each user shard, and the order of the table as (shard, visit) places.
-#[derive(Clone, Debug, Default)]
-pub struct VisitTable {
-    /// The joined visits of each user shard.
-    pub lists: Vec<VisitList>,
-    /// The table's rows: shard and index of each visit.
-    pub order: Vec<(u32, u32)>,
-}
-
-impl VisitTable {
-    /// The list holding the visit at `place`, and the visit.
-    pub fn get(&self, (list, i): (u32, u32)) -> (&VisitList, &VisitSpan) {
-        let list = &self.lists[list as usize];
-        (list, &list.spans[i as usize])
-    }
-}
-
 /// The months (first days) of the visits of `list`, each once.
 pub fn months(list: &VisitList) -> FastSet<i32> {
     let mut months = FastSet::default();

@@ -405,8 +405,8 @@ mod tests {
         let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
         // Each visit with its structures and points, its places in the
         // shared lists cleared: lists laid out differently hold them alike.
-        let visits: Vec<_> = (t.user_visits.order.iter())
-            .map(|&place| {
+        let visits: Vec<_> = (t.user_visits.order().into_iter())
+            .map(|place| {
                 let (list, v) = t.user_visits.get(place);
                 let bare = VisitSpan { first_structure: 0, first_point: 0, ..*v };
                 (bare, list.structures_of(v).to_vec(), list.points_of(v).to_vec())

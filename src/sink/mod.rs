@@ -78,7 +78,7 @@ pub fn instant_field(name: &str) -> Field {
 
 /// Epoch milliseconds as a column of [`instant_field`]'s type.
 pub fn instants(ms: impl Iterator<Item = i64>) -> ArrayRef {
-    let values: TimestampMicrosecondArray = ms.map(|ms| Some(ms * 1000)).collect();
+    let values = TimestampMicrosecondArray::from_iter_values(ms.map(|ms| ms * 1000));
     Arc::new(values.with_timezone("UTC"))
 }
 

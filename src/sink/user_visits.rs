@@ -67,7 +67,7 @@ impl Table for UserVisits {
             &dir.join(NAME),
             self.schema(),
             &LAYOUT,
-            &table.order,
+            &table.order(),
             |&place| month_start(table.get(place).1.day),
             |path, rows| self.batch(path, tables, rows),
         )
