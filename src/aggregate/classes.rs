@@ -130,7 +130,11 @@ impl ClassActivity {
     /// The facts sorted by user, week part, class id and profile name: the
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
-        let mut rows = Vec::with_capacity(self.parts.iter().map(|(_, f)| f.len()).sum());
+        // Grown part by part, each part's table freed once read, rather
+        // than made at its final size beside every table (the allocator
+        // keeps the freed tables until they are handed back: see
+        // [`count`]).
+        let mut rows = Vec::new();
         for (part, facts) in self.parts.into_days() {
             rows.extend(facts.into_iter().map(|(k, f)| {
                 (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)
@@ -225,6 +229,9 @@ pub struct Counted {
 /// combines `members`.
 pub fn count(facts: ClassActivity, members: Vec<AccountRow>, classes: &[ClassEntry]) -> Counted {
     let facts = facts.rows(classes);
+    // The tables of the week parts, freed, were blocks small enough for
+    // the allocator to keep: handed back before the rows are counted.
+    crate::alloc::release_free_memory();
     let members = accounts::combine(members, |c| Some(classes[c as usize].id.as_str()));
     // Each thread counts the rows of its share of the classes, over every
     // user's facts: tables of disjoint rows, none merged. (Pieces of users
@@ -290,7 +297,8 @@ impl Counted {
     pub fn finish(self, periods: &[(Grain, i32)], classes: &[ClassEntry]) -> ClassTables {
         let Counted { mut rows, facts, members } = self;
         fill_accounts(&mut rows, &members, periods);
-        let mut all = Vec::with_capacity(rows.iter().map(FastMap::len).sum());
+        // Grown table by table, each freed once read (as the facts are).
+        let mut all = Vec::new();
         for part in rows {
             all.extend(part);
         }

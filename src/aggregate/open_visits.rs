@@ -115,6 +115,9 @@ impl OpenVisits {
             self.pieces.into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =
             days.into_par_iter().map(|(day, users)| VisitList::deal_day(day, &users)).collect();
+        // The open days were many small blocks, freed: handed back before
+        // the shards' lists, large and new, are made.
+        crate::alloc::release_free_memory();
         by_shard(self.closed.into_values().chain(by_day))
             .into_par_iter()
             .map(|lists| VisitList::concat(lists).joined(gap_ms))
