@@ -219,7 +219,8 @@ pub struct ClassTables {
 /// The class figures counted from the facts, before the accounts: what
 /// needs nothing of the other figures, done while they are made.
 pub struct Counted {
-    /// Tables of disjoint rows: class `c`'s are in `rows[c % rows.len()]`.
+    /// Tables of disjoint rows: class `c`'s are in table
+    /// [`share_of`]`(c, rows.len())`.
     rows: Vec<FastMap<ClassRowKey, ClassMetrics>>,
     facts: Vec<(ClassFactKey, Counts)>,
     members: Vec<AccountRow>,
@@ -237,12 +238,17 @@ pub fn count(facts: ClassActivity, members: Vec<AccountRow>, classes: &[ClassEnt
     // user's facts: tables of disjoint rows, none merged. (Pieces of users
     // made a table of nearly every row each, since users of every class
     // are in every piece, and merging them made the final stage's peak.)
-    let parts = rayon::current_num_threads().max(1);
-    let rows = (0..parts)
+    let shares = rayon::current_num_threads().max(1);
+    let rows = (0..shares)
         .into_par_iter()
-        .map(|part| count_users(&facts, |class| class as usize % parts == part))
+        .map(|share| count_users(&facts, |class| share_of(class, shares) == share))
         .collect();
     Counted { rows, facts, members }
+}
+
+/// The share, out of `shares`, that counts the rows of `class`.
+fn share_of(class: ClassId, shares: usize) -> usize {
+    class as usize % shares
 }
 
 /// The rows of the classes `picked` chooses, from `facts` (sorted by
@@ -298,11 +304,7 @@ impl Counted {
         let Counted { mut rows, facts, members } = self;
         fill_accounts(&mut rows, &members, periods);
         // Grown table by table, each freed once read (as the facts are).
-        let mut all = Vec::new();
-        for part in rows {
-            all.extend(part);
-        }
-        let mut rows = all;
+        let mut rows: Vec<_> = rows.into_iter().flatten().collect();
         // Classes without a structure sort first, as nulls do.
         let rank = ranks(classes, |c| (c.structure.as_deref().unwrap_or(""), c.id.as_str()));
         rows.par_sort_unstable_by_key(|(k, _)| {
@@ -327,8 +329,8 @@ fn fill_accounts(
     let periods: Vec<(Grain, i32)> =
         periods.iter().copied().filter(|(g, _)| CLASS_GRAINS.contains(g)).collect();
     accounts::fill_periods(&cells, &periods, |grain, period, &(class, profile), n, activated| {
-        let part = class as usize % rows.len();
-        let m = rows[part].entry(ClassRowKey { grain, period, class, profile }).or_default();
+        let share = share_of(class, rows.len());
+        let m = rows[share].entry(ClassRowKey { grain, period, class, profile }).or_default();
         (m.accounts, m.activated_accounts) = (n, activated);
     });
 }
