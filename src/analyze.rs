@@ -1,7 +1,7 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
 use crate::aggregate::dedup::Dedup;
-use crate::aggregate::finish::{Settings, Tables, finish};
+use crate::aggregate::finish::{Figures, Settings, Tables, count};
 use crate::aggregate::key::Grain;
 use crate::aggregate::scope::ScopeKey;
 use crate::aggregate::{Agg, Context, Worker};
@@ -23,6 +23,7 @@ use crate::sink::registry::TABLES;
 use crate::sink::run_json;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::table::{Table, file_names};
+use crate::sink::user_visits::UserVisits;
 use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -190,22 +191,45 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut workers = Worker::team(&ctx, threads);
     let inputs = scan_inputs(opts, &pool, &mut workers);
     let scanned = start.elapsed().as_secs_f64();
+
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
+
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
-    let mut tables = pool.install(|| finish(agg, ctx.dimensions(), &ctx.users, &settings));
+    let staging = Staging::new(&opts.out)?;
+    let mut tables = pool.install(|| {
+        let figures = count(agg, ctx.dimensions(), &ctx.users, &settings);
+
+        finish_writing_visits(figures, staging.path(), &[])
+    })?;
     tables.schools = annuaire;
     // What the final stage freed is handed back before the writers take
     // theirs.
     crate::alloc::release_free_memory();
     let finished = start.elapsed().as_secs_f64();
 
-    let staging = Staging::new(&opts.out)?;
     let (outputs, summary) =
         pool.install(|| write_outputs(staging.path(), &tables, &[], &opts.tz))?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: scanned, finish: finished - scanned, write: wall - finished };
-    let options = RunOptions {
+    let options = run_options(opts, &ctx, threads)?;
+    let mut report = run_report(options, inputs, outputs, wall, phases);
+    report.problems = problems(&report, &tables, opts.max_rejected);
+    report.visitors_without_account = tables.visitors_without_account;
+    report.run_id = lake::run_id(&report);
+    run_json::write(&staging.path().join(RUN_JSON), &report)?;
+    let ok = report.problems.is_empty();
+    publish(staging, &opts.out, ok)?;
+    // A failed run's tables are set aside, and kept out of the lake too.
+    if let (Some(dir), Some(id), true) = (&opts.lake, &report.run_id, ok) {
+        lake::add(&opts.out, dir, id)?;
+    }
+    Ok(Analysis { tables, summary, report })
+}
+
+/// The options of a run as `run.json` records them.
+fn run_options(opts: &AnalyzeOptions, ctx: &Context, threads: usize) -> Result<RunOptions> {
+    Ok(RunOptions {
         format: opts.format.as_ref().map_or("auto", Format::name).to_string(),
         tz: opts.tz.clone(),
         threads,
@@ -227,19 +251,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         since: opts.since.map(format_day),
         until: opts.until.map(format_day),
         dedup: opts.dedup,
-    };
-    let mut report = run_report(options, inputs, outputs, wall, phases);
-    report.problems = problems(&report, &tables, opts.max_rejected);
-    report.visitors_without_account = tables.visitors_without_account;
-    report.run_id = lake::run_id(&report);
-    run_json::write(&staging.path().join(RUN_JSON), &report)?;
-    let ok = report.problems.is_empty();
-    publish(staging, &opts.out, ok)?;
-    // A failed run's tables are set aside, and kept out of the lake too.
-    if let (Some(dir), Some(id), true) = (&opts.lake, &report.run_id, ok) {
-        lake::add(&opts.out, dir, id)?;
-    }
-    Ok(Analysis { tables, summary, report })
+    })
 }
 
 /// What every worker of the run shares, from the options: time zone,
@@ -349,6 +361,18 @@ fn scan_inputs(
     }
     progress.finish_and_clear();
     inputs
+}
+
+/// The final stage's second half: `user_visits` is written into `dir`
+/// (unless `omit` names it) and its lists freed, the largest thing the
+/// final stage holds, before the classes are counted.
+pub fn finish_writing_visits(mut figures: Figures, dir: &Path, omit: &[&str]) -> Result<Tables> {
+    if !omit.contains(&UserVisits.name()) {
+        let visits = figures.take_visits();
+        UserVisits.write_visits(dir, &visits, figures.dims())?;
+    }
+
+    Ok(figures.finish())
 }
 
 /// Writes the tables not named in `omit` and `summary.json` into `dir`;

@@ -20,9 +20,9 @@
 //! keeps: it is merged only when every run's is empty, and otherwise left
 //! out of the merged output (said on stderr and in `run.json`).
 
-use crate::aggregate::finish::{Settings, finish_partials};
+use crate::aggregate::finish::{Settings, count_audience};
 use crate::aggregate::gather::Gathered;
-use crate::analyze::{Analysis, RUN_JSON, run_report, write_outputs};
+use crate::analyze::{Analysis, RUN_JSON, finish_writing_visits, run_report, write_outputs};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::sink::outdir::Staging;
@@ -57,11 +57,12 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     // stage builds its own, and what the final stage freed before the
     // writes (see `alloc`).
     crate::alloc::release_free_memory();
-    let mut tables = finish_partials(partials, dims, &settings);
+    let staging = Staging::new(out)?;
+    let figures = count_audience(partials, dims, &settings);
+    let mut tables = finish_writing_visits(figures, staging.path(), &omit)?;
     tables.schools = schools;
     crate::alloc::release_free_memory();
     let finished = start.elapsed().as_secs_f64();
-    let staging = Staging::new(out)?;
     let (outputs, summary) = write_outputs(staging.path(), &tables, &omit, &options.tz)?;
     let wall = start.elapsed().as_secs_f64();
     let phases = Phases { scan: read, finish: finished - read, write: wall - finished };

@@ -23,8 +23,9 @@ use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureEntry};
 use super::state::Agg;
 use super::structure_apps::{StructureAppKey, StructureApps};
 use super::users::{self, UserActivityRow, Visitors};
+use super::visit_list::VisitList;
 use super::visit_table::VisitTable;
-use super::visits::{self, NationalCells, VisitList};
+use super::visits::{self, NationalCells};
 use crate::annuaire::Annuaire;
 use crate::hash::{FastMap, FastSet};
 use crate::parse::Profile;
@@ -232,14 +233,36 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
 /// Turns a merged state into sorted output rows, the accounts being those
 /// of `directory`.
 pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Tables {
+    count(agg, dims, directory, settings).finish()
+}
+
+/// Counts every figure of a merged state but the classes' (see
+/// [`Figures`]), the accounts being those of `directory`.
+pub fn count(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Figures {
     crate::alloc::release_free_memory();
     let partials = agg.into_partials(directory);
+
     crate::alloc::release_free_memory();
-    finish_partials(partials, dims, settings)
+    count_audience(partials, dims, settings)
 }
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
+    count_audience(p, dims, settings).finish()
+}
+
+/// The final stage half done: every figure counted but the classes'.
+/// The visits are counted too, and their table is final: a caller can
+/// write it and free its lists ([`Figures::take_visits`]), the largest
+/// thing the final stage holds, before the classes are counted.
+pub struct Figures {
+    tables: Tables,
+    classes: ClassActivity,
+    class_members: Vec<AccountRow>,
+}
+
+/// Counts every figure of `p` but the classes' (see [`Figures`]).
+pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Figures {
     let Partials {
         counters,
         hourly,
@@ -266,13 +289,7 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
             (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
         },
     );
-    let classes = classes::count(classes, class_members, &dims.classes);
-    // Classes have accounts in every period with data, as the audience.
-    let mut periods: Vec<(Grain, i32)> =
-        audience.rows.iter().map(|(k, _)| (k.grain, k.period)).collect();
-    periods.dedup();
-    let classes = classes.finish(&periods, &dims.classes);
-    Tables {
+    let tables = Tables {
         visits: audience.visits,
         national: audience.national,
         hourly,
@@ -280,17 +297,49 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
         audience: audience.rows,
         user_activity: audience.user_activity,
         sketches: audience.sketches,
-        user_visits: VisitTable { lists: joined },
+        user_visits: VisitTable::new(joined),
         user_modules,
         http,
         visitors_without_account: audience.visitors_without_account,
         accounts,
         structure_apps,
-        classes: classes.rows,
-        class_activity: classes.facts,
-        class_members: classes.members,
+        classes: Vec::new(),
+        class_activity: Vec::new(),
+        class_members: Vec::new(),
         dims,
         schools: Annuaire::default(),
+    };
+    Figures { tables, classes, class_members }
+}
+
+impl Figures {
+    /// The names of structures and segments.
+    pub fn dims(&self) -> &Dimensions {
+        &self.tables.dims
+    }
+
+    /// Takes the visits' table out, to be written before the classes are
+    /// counted; the tables then say it is written ([`VisitTable::written`]).
+    pub fn take_visits(&mut self) -> VisitTable {
+        std::mem::replace(&mut self.tables.user_visits, VisitTable::written())
+    }
+
+    /// Counts the classes and returns every table.
+    pub fn finish(self) -> Tables {
+        let Figures { mut tables, classes, class_members } = self;
+        let dims = &tables.dims;
+        let classes = classes::count(classes, class_members, &dims.classes);
+
+        // Classes have accounts in every period with data, as the audience.
+        let mut periods: Vec<(Grain, i32)> =
+            tables.audience.iter().map(|(k, _)| (k.grain, k.period)).collect();
+        periods.dedup();
+        let classes = classes.finish(&periods, &dims.classes);
+
+        tables.classes = classes.rows;
+        tables.class_activity = classes.facts;
+        tables.class_members = classes.members;
+        tables
     }
 }
 

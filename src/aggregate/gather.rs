@@ -18,7 +18,7 @@ use super::key::{RowKey, SHARDS};
 use super::scope::{Dimensions, SegmentId, StructureEntry, StructureId};
 use super::structure_apps::StructureApps;
 use super::users::UserActivityRow;
-use super::visits::VisitList;
+use super::visit_list::VisitList;
 use crate::annuaire::Annuaire;
 use crate::error::Result;
 use crate::hash::FastMap;

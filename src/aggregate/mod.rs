@@ -43,6 +43,7 @@ pub mod scope;
 pub mod state;
 pub mod structure_apps;
 pub mod users;
+pub mod visit_list;
 pub mod visit_table;
 pub mod visits;
 pub mod worker;

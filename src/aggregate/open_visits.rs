@@ -14,7 +14,8 @@
 
 use super::by_day::{ByDay, by_shard};
 use super::scope::StructureId;
-use super::visits::{DayVisits, OpenVisit, Touch, VisitList};
+use super::visit_list::{Visit, VisitList};
+use super::visits::{DayVisits, OpenVisit, Touch};
 use crate::device::Device;
 use crate::hash::FastMap;
 use rayon::prelude::*;
@@ -76,7 +77,7 @@ impl OpenVisits {
         let closing = self.pieces[0].take_days(|day| idle.contains(&day));
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {
-            self.closed.insert(day, VisitList::deal_day(day, &users));
+            self.closed.insert(day, DayVisits::deal(day, &users));
         }
     }
 
@@ -114,7 +115,7 @@ impl OpenVisits {
         let days: Vec<(i32, FastMap<u64, DayVisits>)> =
             self.pieces.into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =
-            days.into_par_iter().map(|(day, users)| VisitList::deal_day(day, &users)).collect();
+            days.into_par_iter().map(|(day, users)| DayVisits::deal(day, &users)).collect();
         // The open days were many small blocks, freed: handed back before
         // the shards' lists, large and new, are made.
         crate::alloc::release_free_memory();
@@ -129,14 +130,14 @@ impl OpenVisits {
 /// into its table `users`: each user's visits, sorted, as they were.
 fn reopen(lists: &[VisitList], users: &mut FastMap<u64, DayVisits>) {
     for list in lists {
-        for v in &list.spans {
-            users.entry(v.user).or_default().0.push(OpenVisit {
-                start: v.start,
-                end: v.end,
-                profile: v.profile,
-                device: v.device,
-                structures: list.structures_of(v).into(),
-                points: list.points_of(v).into(),
+        for Visit { span, structures, points } in list.iter() {
+            users.entry(span.user).or_default().0.push(OpenVisit {
+                start: span.start(),
+                end: span.end(),
+                profile: span.profile(),
+                device: span.device(),
+                structures: structures.into(),
+                points: points.into(),
             });
         }
     }

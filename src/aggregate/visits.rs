@@ -18,6 +18,7 @@
 use super::grid::Layout;
 use super::key::{SHARDS, user_shard};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
+use super::visit_list::{NO_SERVICE, Point, Points, Visit, VisitList, VisitSpan, union_points};
 use crate::device::Device;
 use crate::hash::{FastMap, FastSet};
 use crate::national::{GROUPS, Group, service_group, visit_groups};
@@ -28,41 +29,11 @@ use smallvec::SmallVec;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicI64, AtomicU32};
 
-/// The instant offsets of a day's visits count from: the start of the
-/// UTC day before the local day, so that every instant of the local day
-/// (whatever the time zone) is a positive `u32` of milliseconds.
-pub fn day_base_ms(day: i32) -> i64 {
-    (i64::from(day) - 1) * 86_400_000
-}
-
-/// The service of a [`Point`] of an event that counts for none.
-pub const NO_SERVICE: u8 = u8::MAX;
-
-/// An event's place in its visit, kept when the services of visits are
-/// counted: its instant (milliseconds after [`day_base_ms`]) and the
-/// service it counts for ([`NO_SERVICE`] when none). A visit keeps each
-/// distinct point once, so the same events read twice keep the same
-/// points. Packed: five bytes where alignment would take eight, for every
-/// event of every visit held.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(C, packed)]
-pub struct Point {
-    /// Instant, ms after [`day_base_ms`].
-    pub at: u32,
-    /// Service, or [`NO_SERVICE`].
-    pub service: u8,
-}
-
-/// A visit's distinct points, sorted; three held inline, in the room two
-/// unpacked points took (the scenario's visits average two events, and
-/// every inline slot is paid by every visit).
-pub type Points = SmallVec<[Point; 3]>;
-
 /// What one event tells the visit it falls in (with its device, see
 /// [`DayVisits::add`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Touch {
-    /// Instant, ms after [`day_base_ms`].
+    /// Instant, ms after [`day_base_ms`](super::visit_list::day_base_ms).
     pub at: u32,
     /// The user's profile.
     pub profile: Profile,
@@ -72,7 +43,7 @@ pub struct Touch {
 }
 
 /// One visit being built: the span of its events (milliseconds after
-/// [`day_base_ms`]), the profile and device of its first event (the lowest
+/// [`day_base_ms`](super::visit_list::day_base_ms)), the profile and device of its first event (the lowest
 /// among events of the same first instant), the structures its events
 /// name, and its points when services are counted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,15 +77,6 @@ impl OpenVisit {
     }
 }
 
-/// Adds the sorted distinct `more` to the sorted distinct `points`.
-fn union_points(points: &mut Points, more: &[Point]) {
-    if !more.is_empty() {
-        points.extend_from_slice(more);
-        points.sort_unstable();
-        points.dedup();
-    }
-}
-
 /// The time of a visit in each service it used, from its sorted distinct
 /// points: from each instant with an event of the service to the next
 /// instant with an event of the visit (none after the last), in ms, by
@@ -144,6 +106,33 @@ pub fn service_ms(points: &[Point]) -> SmallVec<[(u8, i64); 4]> {
 pub struct DayVisits(pub SmallVec<[OpenVisit; 1]>);
 
 impl DayVisits {
+    /// Appends these visits of `user` on `day` to `list`.
+    pub fn push_into(&self, list: &mut VisitList, user: u64, day: i32) {
+        for v in &self.0 {
+            let span = VisitSpan::new(user, day, (v.start, v.end), v.profile, v.device);
+            list.push(span, &v.structures, &v.points);
+        }
+    }
+
+    /// The visits of `users` on `day`, dealt into a list per user shard,
+    /// each made at its size.
+    pub fn deal(day: i32, users: &FastMap<u64, DayVisits>) -> Vec<VisitList> {
+        // Sized first: grown by doubling, the lists were copied over and
+        // over.
+        let mut sizes = [(0, 0, 0); SHARDS];
+        for (&user, v) in users {
+            for o in &v.0 {
+                VisitList::grow(&mut sizes[user_shard(user)], o.structures.len(), o.points.len());
+            }
+        }
+        let mut shards: Vec<VisitList> =
+            sizes.iter().map(|&(v, s, p)| VisitList::with_capacity(v, s, p)).collect();
+        for (&user, v) in users {
+            v.push_into(&mut shards[user_shard(user)], user, day);
+        }
+        shards
+    }
+
     /// Folds in one event, naming `structures` ([`NO_STRUCTURE`] is
     /// skipped).
     #[inline]
@@ -361,221 +350,12 @@ pub struct Context<'a> {
     pub gap_ms: i64,
 }
 
-/// Visits of some users, with their structures and points in shared
-/// lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct VisitList {
-    /// The visits, by user, day and start.
-    pub spans: Vec<VisitSpan>,
-    /// The structures of every span, each span's in a range of this list.
-    pub structures: Vec<StructureId>,
-    /// The points of every span (instants after [`day_base_ms`] of its
-    /// day), each span's in a range of this list, sorted.
-    pub points: Vec<Point>,
-}
-
-/// One visit of a [`VisitList`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VisitSpan {
-    /// Keyed pseudonym of the user.
-    pub user: u64,
-    /// Local day.
-    pub day: i32,
-    /// First event, ms after [`day_base_ms`] of its day (as an offset,
-    /// not an instant: a span takes 40 bytes, not 48).
-    pub start: u32,
-    /// Last event, the same way.
-    pub end: u32,
-    /// Profile of the first event.
-    pub profile: Profile,
-    /// Device of the first event.
-    pub device: Device,
-    /// Where its structures start in [`VisitList::structures`].
-    pub first_structure: u32,
-    /// How many structures it names.
-    pub structure_count: u32,
-    /// Where its points start in [`VisitList::points`].
-    pub first_point: u32,
-    /// How many points it has.
-    pub point_count: u32,
-}
-
-// Held for every visit of a run: keep them small.
-const _: () = assert!(size_of::<VisitSpan>() == 40 && size_of::<Point>() == 5);
-
-impl VisitSpan {
-    /// Duration in whole seconds, truncated.
-    pub fn seconds(&self) -> i64 {
-        (i64::from(self.end) - i64::from(self.start)) / 1000
-    }
-
-    /// First event, epoch ms.
-    pub fn start_ms(&self) -> i64 {
-        day_base_ms(self.day) + i64::from(self.start)
-    }
-
-    /// Last event, epoch ms.
-    pub fn end_ms(&self) -> i64 {
-        day_base_ms(self.day) + i64::from(self.end)
-    }
-}
-
-impl VisitList {
-    /// Appends the visits of `user` on `day`.
-    pub fn push_day(&mut self, user: u64, day: i32, visits: &DayVisits) {
-        for v in &visits.0 {
-            let span = VisitSpan {
-                user,
-                day,
-                start: v.start,
-                end: v.end,
-                profile: v.profile,
-                device: v.device,
-                first_structure: 0,
-                structure_count: 0,
-                first_point: 0,
-                point_count: 0,
-            };
-            self.push_span(span, &v.structures, &v.points);
-        }
-    }
-
-    /// Sorts the visits by user, day and start (their structures stay
-    /// where they are in the shared list).
-    pub fn sort(&mut self) {
-        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start));
-    }
-
-    /// Appends a span with `structures` as its structures and `points`
-    /// (sorted, distinct) as its points.
-    pub fn push_span(&mut self, mut span: VisitSpan, structures: &[StructureId], points: &[Point]) {
-        span.first_structure = self.structures.len() as u32;
-        span.structure_count = structures.len() as u32;
-        span.first_point = self.points.len() as u32;
-        span.point_count = points.len() as u32;
-        self.structures.extend_from_slice(structures);
-        self.points.extend_from_slice(points);
-        self.spans.push(span);
-    }
-
-    /// The structures of `span`.
-    pub fn structures_of(&self, span: &VisitSpan) -> &[StructureId] {
-        let start = span.first_structure as usize;
-        &self.structures[start..start + span.structure_count as usize]
-    }
-
-    /// The points of `span`.
-    pub fn points_of(&self, span: &VisitSpan) -> &[Point] {
-        let start = span.first_point as usize;
-        &self.points[start..start + span.point_count as usize]
-    }
-
-    /// The visits of `users` on `day`, dealt into a list per user shard,
-    /// each made at its size.
-    pub fn deal_day(day: i32, users: &FastMap<u64, DayVisits>) -> Vec<VisitList> {
-        // Sized first: grown by doubling, the lists were copied over and
-        // over.
-        let mut sizes = [(0, 0, 0); SHARDS];
-        for (&user, v) in users {
-            let size = &mut sizes[user_shard(user)];
-            for o in &v.0 {
-                *size = (size.0 + 1, size.1 + o.structures.len(), size.2 + o.points.len());
-            }
-        }
-        let mut shards: Vec<VisitList> =
-            sizes.iter().map(|&(v, s, p)| VisitList::with_capacity(v, s, p)).collect();
-        for (&user, v) in users {
-            shards[user_shard(user)].push_day(user, day, v);
-        }
-        shards
-    }
-
-    /// An empty list with room for `spans` visits naming `structures`
-    /// structures and holding `points` points in all.
-    pub fn with_capacity(spans: usize, structures: usize, points: usize) -> VisitList {
-        VisitList {
-            spans: Vec::with_capacity(spans),
-            structures: Vec::with_capacity(structures),
-            points: Vec::with_capacity(points),
-        }
-    }
-
-    /// The visits of `lists`, one after the other, in one list made at
-    /// its final size.
-    pub fn concat(lists: Vec<VisitList>) -> VisitList {
-        let size = |f: fn(&VisitList) -> usize| lists.iter().map(f).sum();
-        let mut all = VisitList::with_capacity(
-            size(|l| l.spans.len()),
-            size(|l| l.structures.len()),
-            size(|l| l.points.len()),
-        );
-        for l in lists {
-            all.append(l);
-        }
-        all
-    }
-
-    /// Moves the visits of `other` to the end of `self`.
-    pub fn append(&mut self, other: VisitList) {
-        let structures = self.structures.len() as u32;
-        let points = self.points.len() as u32;
-        self.structures.extend(other.structures);
-        self.points.extend(other.points);
-        self.spans.extend(other.spans.into_iter().map(|mut s| {
-            s.first_structure += structures;
-            s.first_point += points;
-            s
-        }));
-    }
-
-    /// The visits of the union of the events behind the visits of `self`,
-    /// sorted by user, day and start: visits of one user and day that
-    /// overlap or lie within `gap_ms` of each other join into one, which
-    /// starts with the earliest start (the lowest profile and device on a
-    /// tie, as [`DayVisits`] does), names the structures of both and holds
-    /// the points of both. Visits cut from the same events by shards of
-    /// the input join back into the visits of the whole.
-    pub fn joined(mut self, gap_ms: i64) -> VisitList {
-        self.spans.sort_unstable_by_key(|s| (s.user, s.day, s.start, s.profile, s.device, s.end));
-        let joins = |a: &VisitSpan, b: &VisitSpan| {
-            (a.user, a.day) == (b.user, b.day) && i64::from(b.start) - i64::from(a.end) <= gap_ms
-        };
-        // A run's workers own disjoint users, so its visits seldom join:
-        // then the sorted spans are the answer, their lists left in place.
-        if !self.spans.windows(2).any(|w| joins(&w[0], &w[1])) {
-            return self;
-        }
-        let mut out = VisitList::default();
-        let mut names: Vec<StructureId> = Vec::new();
-        let mut points = Points::new();
-        let mut spans = self.spans.iter().peekable();
-        while let Some(first) = spans.next() {
-            let mut cur = *first;
-            names.clear();
-            names.extend_from_slice(self.structures_of(first));
-            points.clear();
-            points.extend_from_slice(self.points_of(first));
-            while let Some(next) = spans.next_if(|n| joins(&cur, n)) {
-                cur.end = cur.end.max(next.end);
-                for s in self.structures_of(next) {
-                    if !names.contains(s) {
-                        names.push(*s);
-                    }
-                }
-                union_points(&mut points, self.points_of(next));
-            }
-            out.push_span(cur, &names, &points);
-        }
-        out
-    }
-}
-
 /// The months (first days) of the visits of `list`, each once.
 pub fn months(list: &VisitList) -> FastSet<i32> {
     let mut months = FastSet::default();
     // The days of the month last seen: most visits fall in it.
     let mut current = (0, 0);
-    for v in &list.spans {
+    for v in list.spans() {
         if v.day < current.0 || v.day >= current.1 {
             let start = month_start(v.day);
             let (y, m, _) = civil_from_days(start);
@@ -590,32 +370,45 @@ pub fn months(list: &VisitList) -> FastSet<i32> {
 pub fn count(list: &VisitList, cx: &Context<'_>, cells: &Cells, out: &mut Tally) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
     let mut national = NationalScratch::default();
-    for user_spans in list.spans.chunk_by(|a, b| a.user == b.user) {
-        national.rows.clear();
-        for v in user_spans {
-            let seconds = v.seconds();
-            let structures = list.structures_of(v);
-            let profile = Some(v.profile);
-            // Distinct scopes, so every cell below is distinct.
-            cx.dims.scopes_naming(structures, &mut scopes);
-            // The layout holds the months of every visit's day. Only the
-            // day and profile are counted here: weeks, months and `All`
-            // are their sums (see `Partial::new`).
-            let Some([day, ..]) = cx.layout.periods_of(v.day) else { continue };
-            for &scope in &scopes {
-                cells.add(cx.layout.cell(day, scope, profile), seconds);
-            }
-            let month = month_start(v.day);
-            for profile in [profile, None] {
-                out.histograms
-                    .entry((month, profile))
-                    .or_insert_with(histogram)
-                    .saturating_record(seconds as u64);
-            }
-            national.add(list, v, cx, &mut out.national);
+    let mut visits = list.iter().peekable();
+    while let Some(visit) = visits.next() {
+        count_one(&visit, cx, cells, out, &mut scopes, &mut national);
+        // A user's visits are together: the user is counted after the last.
+        if visits.peek().is_none_or(|next| next.span.user != visit.span.user) {
+            national.count_user(&mut out.national);
         }
-        national.count_user(&mut out.national);
     }
+}
+
+/// Counts one visit into `cells`, `out` and the user's national rows.
+fn count_one(
+    visit: &Visit<'_>,
+    cx: &Context<'_>,
+    cells: &Cells,
+    out: &mut Tally,
+    scopes: &mut Vec<ScopeKey>,
+    national: &mut NationalScratch,
+) {
+    let v = visit.span;
+    let seconds = v.seconds();
+    let profile = Some(v.profile());
+    // Distinct scopes, so every cell below is distinct.
+    cx.dims.scopes_naming(visit.structures, scopes);
+    // The layout holds the months of every visit's day. Only the day and
+    // profile are counted here: weeks, months and `All` are their sums
+    // (see `Partial::new`).
+    let Some([day, ..]) = cx.layout.periods_of(v.day) else { return };
+    for &scope in scopes.iter() {
+        cells.add(cx.layout.cell(day, scope, profile), seconds);
+    }
+    let month = month_start(v.day);
+    for profile in [profile, None] {
+        out.histograms
+            .entry((month, profile))
+            .or_insert_with(histogram)
+            .saturating_record(seconds as u64);
+    }
+    national.add(visit, cx, &mut out.national);
 }
 
 /// What counting the national datasets keeps per user.
@@ -636,13 +429,13 @@ impl NationalScratch {
     /// school.
     fn add(
         &mut self,
-        list: &VisitList,
-        v: &VisitSpan,
+        visit: &Visit<'_>,
         cx: &Context<'_>,
         national: &mut FastMap<NationalKey, NationalCells>,
     ) {
+        let v = visit.span;
         self.uais.clear();
-        self.uais.extend(list.structures_of(v).iter().filter_map(|&s| cx.uai_of[s as usize]));
+        self.uais.extend(visit.structures.iter().filter_map(|&s| cx.uai_of[s as usize]));
         if self.uais.is_empty() {
             return;
         }
@@ -650,8 +443,8 @@ impl NationalScratch {
         self.uais.dedup();
         let seconds = v.seconds();
         self.groups.clear();
-        self.groups.extend(visit_groups(v.profile, v.device).map(|g| (g, seconds)));
-        let services = service_ms(list.points_of(v));
+        self.groups.extend(visit_groups(v.profile(), v.device()).map(|g| (g, seconds)));
+        let services = service_ms(visit.points);
         self.groups.extend(services.iter().map(|&(s, ms)| (service_group(s), ms / 1000)));
         let bits = self.groups.iter().fold(0u64, |b, &(g, _)| b | 1 << g);
         let week = week_start(v.day);
@@ -693,6 +486,7 @@ fn empty_cells() -> NationalCells {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::visit_list::day_base_ms;
     use crate::time::{LocalDays, parse_iso_ms};
     use jiff::tz::TimeZone;
 
@@ -823,17 +617,15 @@ mod tests {
             let list = |parts: &[DayVisits]| {
                 let mut l = VisitList::default();
                 for p in parts {
-                    l.push_day(1, 18_337, p);
+                    p.push_into(&mut l, 1, 18_337);
                 }
                 let l = l.joined(i64::from(gap));
-                let structures = |s: &VisitSpan| {
-                    let mut v = l.structures_of(s).to_vec();
-                    v.sort();
-                    v
-                };
-                l.spans
-                    .iter()
-                    .map(|s| (s.start, s.end, s.profile, structures(s)))
+                l.iter()
+                    .map(|v| {
+                        let mut structures = v.structures.to_vec();
+                        structures.sort();
+                        (v.span.start(), v.span.end(), v.span.profile(), structures)
+                    })
                     .collect::<Vec<_>>()
             };
             let whole = list(&[fold(&sorted)]);

@@ -8,7 +8,8 @@ use super::dedup::Dedup;
 use super::owners::{Forward, Mailboxes};
 use super::scope::{Dimensions, Interner, LocalInterner, SegmentId, StructureId};
 use super::state::{Agg, DEFAULT_VISIT_GAP_MS, Record, UserRecord};
-use super::visits::{NO_SERVICE, Touch, day_base_ms};
+use super::visit_list::{NO_SERVICE, day_base_ms};
+use super::visits::Touch;
 use crate::device::{AgentCache, Device};
 use crate::keys::UserKeyer;
 use crate::parse::access::LoginRule;
@@ -355,7 +356,6 @@ mod tests {
     use super::*;
     use crate::aggregate::finish;
     use crate::aggregate::scope::ScopeKey;
-    use crate::aggregate::visits::VisitSpan;
     use crate::parse::Format;
     use jiff::tz::TimeZone;
 
@@ -403,13 +403,13 @@ mod tests {
         let settings =
             finish::Settings { days: ctx.days.clone(), visit_gap_ms: DEFAULT_VISIT_GAP_MS };
         let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
-        // Each visit with its structures and points, its places in the
-        // shared lists cleared: lists laid out differently hold them alike.
-        let visits: Vec<_> = (t.user_visits.order().into_iter())
+        // Each visit with its structures and points.
+        let table = &t.user_visits;
+        let places = table.months().into_iter().flat_map(|m| table.places(m));
+        let visits: Vec<_> = places
             .map(|place| {
-                let (list, v) = t.user_visits.get(place);
-                let bare = VisitSpan { first_structure: 0, first_point: 0, ..*v };
-                (bare, list.structures_of(v).to_vec(), list.points_of(v).to_vec())
+                let v = table.get(place);
+                (*v.span, v.structures.to_vec(), v.points.to_vec())
             })
             .collect();
         (t.audience, t.user_activity, visits, t.hourly, t.apps, t.user_modules, t.sketches)

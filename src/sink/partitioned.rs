@@ -32,10 +32,8 @@ pub fn write<R: Sync>(
     month: impl Fn(&R) -> i32 + Sync,
     batch: impl Fn(&Path, &[R]) -> Result<RecordBatch> + Sync,
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    // Months are independent files: written in parallel. Each month's
-    // end is found by bisection: a month per row would cost a pass over
-    // millions of rows on one thread before any file is begun.
+    // Each month's end is found by bisection: a month per row would cost
+    // a pass over millions of rows on one thread before any file is begun.
     let mut months: Vec<&[R]> = Vec::new();
     let mut rest = rows;
     while let Some(first) = rest.first() {
@@ -44,13 +42,31 @@ pub fn write<R: Sync>(
         months.push(group);
         rest = tail;
     }
-    months.into_par_iter().try_for_each(|group| {
-        let part = dir.join(format!("month={}", format_day(month(&group[0]))));
+    write_months(dir, schema, layout, months.len(), |i| (month(&months[i][0]), months[i]), batch)
+}
+
+/// Writes the partitioned table `dir` (a new directory, or an empty one)
+/// of `count` months, month `i` being `part(i)`: its first day and its
+/// rows, made when its file is begun. One file per month, from the
+/// record batches `batch` makes of its rows, [`BATCH_ROWS`] at a time.
+pub fn write_months<R: Sync, S: AsRef<[R]>>(
+    dir: &Path,
+    schema: SchemaRef,
+    layout: &TableLayout,
+    count: usize,
+    part: impl Fn(usize) -> (i32, S) + Sync,
+    batch: impl Fn(&Path, &[R]) -> Result<RecordBatch> + Sync,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // Months are independent files: written in parallel.
+    (0..count).into_par_iter().try_for_each(|i| {
+        let (month, rows) = part(i);
+        let part = dir.join(format!("month={}", format_day(month)));
         std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
         let file = part.join(PART_FILE);
         // Batches are made a few at a time, side by side: one month often
         // holds most rows, and its file is written by one writer.
-        let batches = group.chunks(BATCH_ROWS * BATCHES_AHEAD).flat_map(|window| {
+        let batches = rows.as_ref().chunks(BATCH_ROWS * BATCHES_AHEAD).flat_map(|window| {
             let made: Vec<Result<RecordBatch>> =
                 window.par_chunks(BATCH_ROWS).map(|rows| batch(&file, rows)).collect();
             made

@@ -6,14 +6,15 @@ use super::{TableLayout, instant_field, instants, partitioned};
 use crate::aggregate::finish::Tables;
 use crate::aggregate::gather::SharedRows;
 use crate::aggregate::key::{SHARDS, user_shard};
-use crate::aggregate::scope::StructureId;
-use crate::aggregate::visits::{NO_SERVICE, Point, VisitList, VisitSpan, day_base_ms};
+use crate::aggregate::scope::{Dimensions, StructureId};
+use crate::aggregate::visit_list::day_base_ms;
+use crate::aggregate::visit_list::{MAX_AT, NO_SERVICE, Point, Visit, VisitList, VisitSpan};
+use crate::aggregate::visit_table::VisitTable;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::parse::Profile;
 use crate::service::{SERVICES, service_id};
 use crate::stored::{batches, column, dates, ints, strings};
-use crate::time::month_start;
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder};
 use arrow_array::{
     Array, ArrayRef, Date32Array, Int32Array, Int64Array, ListArray, RecordBatch, StringArray,
@@ -62,15 +63,10 @@ impl Table for UserVisits {
     }
 
     fn write(&self, dir: &Path, tables: &Tables) -> Result<()> {
-        let table = &tables.user_visits;
-        partitioned::write(
-            &dir.join(NAME),
-            self.schema(),
-            &LAYOUT,
-            &table.order(),
-            |&place| month_start(table.get(place).1.day),
-            |path, rows| self.batch(path, tables, rows),
-        )
+        if tables.user_visits.is_written() {
+            return Ok(());
+        }
+        self.write_visits(dir, &tables.user_visits, &tables.dims)
     }
 
     fn merged(&self) -> Merged {
@@ -84,17 +80,35 @@ fn offset_item() -> Field {
 }
 
 impl UserVisits {
-    fn batch(&self, path: &Path, t: &Tables, places: &[(u32, u32)]) -> Result<RecordBatch> {
-        let visits: Vec<(&VisitList, &VisitSpan)> =
-            places.iter().map(|&p| t.user_visits.get(p)).collect();
-        let rows = || visits.iter().map(|&(_, v)| v);
+    /// Writes `table` into `dir`, its structures named by `dims`: as the
+    /// other tables are, or before them to free its lists (see
+    /// [`Figures::take_visits`](crate::aggregate::finish::Figures::take_visits)).
+    pub fn write_visits(&self, dir: &Path, table: &VisitTable, dims: &Dimensions) -> Result<()> {
+        let months = table.months();
+        partitioned::write_months(
+            &dir.join(NAME),
+            self.schema(),
+            &LAYOUT,
+            months.len(),
+            |i| (months[i].0, table.places(months[i])),
+            |path, rows| self.batch(path, table, dims, rows),
+        )
+    }
+
+    fn batch(
+        &self,
+        path: &Path,
+        table: &VisitTable,
+        dims: &Dimensions,
+        places: &[(u32, u32)],
+    ) -> Result<RecordBatch> {
+        let visits: Vec<Visit<'_>> = places.iter().map(|&p| table.get(p)).collect();
+        let rows = || visits.iter().map(|v| v.span);
         let mut structures = ListBuilder::new(StringBuilder::new());
         let mut ids: Vec<&str> = Vec::new();
-        for &(list, v) in &visits {
+        for v in &visits {
             ids.clear();
-            ids.extend(
-                list.structures_of(v).iter().map(|&s| t.dims.structures[s as usize].id.as_str()),
-            );
+            ids.extend(v.structures.iter().map(|&s| dims.structures[s as usize].id.as_str()));
             // Sorted by text, so that the list does not depend on the order
             // the events came in.
             ids.sort_unstable();
@@ -105,9 +119,9 @@ impl UserVisits {
         }
         let mut offsets = ListBuilder::new(Int32Builder::new()).with_field(offset_item());
         let mut services = ListBuilder::new(StringBuilder::new());
-        for &(list, v) in &visits {
-            let start = i64::from(v.start);
-            for p in list.points_of(v) {
+        for v in &visits {
+            let start = i64::from(v.span.start());
+            for p in v.points {
                 offsets.values().append_value((i64::from(p.at) - start) as i32);
                 services.values().append_option(SERVICES.get(usize::from(p.service)));
             }
@@ -119,9 +133,9 @@ impl UserVisits {
             Arc::new(Date32Array::from_iter_values(rows().map(|r| r.day))),
             instants(rows().map(VisitSpan::start_ms)),
             instants(rows().map(VisitSpan::end_ms)),
-            Arc::new(rows().map(|r| Some(r.profile.name())).collect::<StringArray>()),
+            Arc::new(rows().map(|r| Some(r.profile().name())).collect::<StringArray>()),
             Arc::new(structures.finish()),
-            Arc::new(rows().map(|r| Some(r.device.name())).collect::<StringArray>()),
+            Arc::new(rows().map(|r| Some(r.device().name())).collect::<StringArray>()),
             Arc::new(offsets.finish()),
             Arc::new(services.finish()),
         ];
@@ -160,22 +174,19 @@ fn gather(_month: i32, path: &Path, into: &SharedRows<'_>) -> Result<()> {
             // A span holds its instants as offsets in its day.
             let offset = |micros: i64| {
                 u32::try_from(micros.div_euclid(1000) - day_base_ms(day))
-                    .map_err(|_| Error::output(path, "a visit's start or end is outside its day"))
+                    .ok()
+                    .filter(|&at| at <= MAX_AT)
+                    .ok_or_else(|| Error::output(path, "a visit's start or end is outside its day"))
             };
-            let span = VisitSpan {
-                user: user_key as u64,
+            let span = VisitSpan::new(
+                user_key as u64,
                 day,
-                start: offset(start.value(i))?,
-                end: offset(end.value(i))?,
-                profile: Profile::from_name(profile.value(i).as_bytes()),
-                device: Device::from_name(device.value(i)),
-                first_structure: 0,
-                structure_count: 0,
-                first_point: 0,
-                point_count: 0,
-            };
-            points.read(i, i64::from(span.start), &mut visit_points);
-            out[user_shard(user_key as u64)].push_span(span, &ids, &visit_points);
+                (offset(start.value(i))?, offset(end.value(i))?),
+                Profile::from_name(profile.value(i).as_bytes()),
+                Device::from_name(device.value(i)),
+            );
+            points.read(i, i64::from(span.start()), &mut visit_points);
+            out[user_shard(user_key as u64)].push(span, &ids, &visit_points);
         }
     }
     into.add_visits(out);
