@@ -191,14 +191,23 @@ fn items<T: Copy>(list: &[T], at: usize, count: u16, long: impl Fn(T) -> usize) 
 /// Puts `items` at the end of `list` and returns the count field that
 /// says how many: [`LONG`] when they are too many, their number then
 /// ahead of them (made by `header`).
+#[inline]
 fn put<T: Copy>(list: &mut Vec<T>, items: &[T], header: impl Fn(usize) -> T) -> u16 {
-    match u16::try_from(items.len()) {
-        Ok(n) if n < LONG => {
-            list.extend_from_slice(items);
-            n
+    match items.len() {
+        // Most visits name one structure and hold a few points: pushed one
+        // by one, they cost less than a call to copy them.
+        n @ 0..=4 => {
+            for &item in items {
+                list.push(item);
+            }
+            n as u16
         }
-        _ => {
-            list.push(header(items.len()));
+        n if n < usize::from(LONG) => {
+            list.extend_from_slice(items);
+            n as u16
+        }
+        n => {
+            list.push(header(n));
             list.extend_from_slice(items);
             LONG
         }
@@ -244,6 +253,7 @@ impl VisitList {
 
     /// Appends `span` with `structures` as its structures and `points`
     /// (sorted, distinct) as its points.
+    #[inline]
     pub fn push(&mut self, mut span: VisitSpan, structures: &[StructureId], points: &[Point]) {
         span.structure_count = put(&mut self.structures, structures, |n| n as StructureId);
         span.point_count = put(&mut self.points, points, |n| Point { at: n as u32, service: 0 });
@@ -258,12 +268,26 @@ impl VisitList {
 
     /// The visit `span` whose structures and points start at `s` and `p`;
     /// moves them to the next visit's.
+    #[inline]
     fn visit_at<'a>(&'a self, span: &'a VisitSpan, s: &mut usize, p: &mut usize) -> Visit<'a> {
         let (structures, next_s) =
             items(&self.structures, *s, span.structure_count, |n| n as usize);
         let (points, next_p) = items(&self.points, *p, span.point_count, |n| n.at as usize);
         (*s, *p) = (next_s, next_p);
         Visit { span, structures, points }
+    }
+
+    /// Moves `s` and `p`, where the structures and points of `span` start,
+    /// to where the next visit's start.
+    fn skip(&self, span: &VisitSpan, s: &mut usize, p: &mut usize) {
+        *s += match span.structure_count {
+            LONG => self.structures[*s] as usize + 1,
+            n => usize::from(n),
+        };
+        *p += match span.point_count {
+            LONG => self.points[*p].at as usize + 1,
+            n => usize::from(n),
+        };
     }
 
     /// The visits of `lists`, one after the other, in one list made at
@@ -302,7 +326,7 @@ impl VisitList {
         let mut order: Vec<(VisitSpan, usize, usize)> = Vec::with_capacity(self.spans.len());
         for span in &self.spans {
             order.push((*span, s, p));
-            self.visit_at(span, &mut s, &mut p);
+            self.skip(span, &mut s, &mut p);
         }
         order.sort_unstable_by_key(|(span, ..)| span.join_order());
         let joins = |a: &VisitSpan, b: &VisitSpan| {
@@ -350,7 +374,7 @@ impl VisitList {
             if i % MARK_EVERY == 0 {
                 marks.push((s, p));
             }
-            self.visit_at(span, &mut s, &mut p);
+            self.skip(span, &mut s, &mut p);
         }
         VisitIndex { marks }
     }
@@ -367,15 +391,42 @@ pub struct VisitIndex {
     marks: Vec<(usize, usize)>,
 }
 
+/// Where reading a list out of order left off: the next visit and where
+/// its items start.
+#[derive(Clone, Copy, Debug)]
+pub struct Cursor {
+    next: usize,
+    s: usize,
+    p: usize,
+}
+
+impl Default for Cursor {
+    /// A cursor that is nowhere: the next visit is found from its mark.
+    fn default() -> Self {
+        Cursor { next: usize::MAX, s: 0, p: 0 }
+    }
+}
+
 impl VisitIndex {
-    /// Visit `i` of `list` (the list the index was made of).
-    pub fn get<'a>(&self, list: &'a VisitList, i: usize) -> Visit<'a> {
-        let first = i - i % MARK_EVERY;
-        let (mut s, mut p) = self.marks[first / MARK_EVERY];
-        for span in &list.spans[first..i] {
-            list.visit_at(span, &mut s, &mut p);
+    /// Visit `i` of `list` (the list the index was made of), found from
+    /// `cursor` when it stands between the mark before the visit and the
+    /// visit (a table read in order, a list at a time, reads the visits
+    /// of a user one after the other), else from the mark; the cursor
+    /// then stands after it.
+    pub fn get<'a>(&self, list: &'a VisitList, i: usize, cursor: &mut Cursor) -> Visit<'a> {
+        let mark = i - i % MARK_EVERY;
+        let (from, mut s, mut p) = if (mark..=i).contains(&cursor.next) {
+            (cursor.next, cursor.s, cursor.p)
+        } else {
+            let (s, p) = self.marks[mark / MARK_EVERY];
+            (mark, s, p)
+        };
+        for span in &list.spans[from..i] {
+            list.skip(span, &mut s, &mut p);
         }
-        list.visit_at(&list.spans[i], &mut s, &mut p)
+        let visit = list.visit_at(&list.spans[i], &mut s, &mut p);
+        *cursor = Cursor { next: i + 1, s, p };
+        visit
     }
 }
 
@@ -419,11 +470,18 @@ mod tests {
         // Appended twice: the second copy's items follow the first's.
         list.append(list.clone());
         let index = list.index();
+        let mut cursor = Cursor::default();
         for (i, v) in list.iter().enumerate() {
             let (structures, points) = &made[i % sizes.len()];
             assert_eq!((v.structures, v.points), (&structures[..], &points[..]), "visit {i}");
-            let w = index.get(&list, i);
+            // From the mark, and from a cursor left one or three visits before.
+            let w = index.get(&list, i, &mut Cursor::default());
             assert_eq!((w.span, w.structures, w.points), (v.span, v.structures, v.points));
+            let w = index.get(&list, i, &mut cursor);
+            assert_eq!((w.span, w.structures, w.points), (v.span, v.structures, v.points));
+            if i % 3 == 0 && i + 3 < list.len() {
+                index.get(&list, i + 2, &mut cursor);
+            }
         }
     }
 

@@ -3,8 +3,8 @@
 //! signed, start) through places (shard, visit) made a month at a time
 //! when the table is written: a place per visit is no small thing to hold.
 
-use super::visit_list::{Visit, VisitIndex, VisitList};
-use crate::time::month_start;
+use super::visit_list::{Cursor, Visit, VisitIndex, VisitList};
+use crate::time::{civil_from_days, days_in_month, month_start};
 use rayon::prelude::*;
 
 /// The visits of `user_visits`, left where the final stage made them.
@@ -36,9 +36,19 @@ impl VisitTable {
         self.written
     }
 
-    /// The visit at `place`.
-    pub fn get(&self, (list, i): (u32, u32)) -> Visit<'_> {
-        self.indexes[list as usize].get(&self.lists[list as usize], i as usize)
+    /// The visits at `places` (in the table's order, as
+    /// [`VisitTable::places`] makes them).
+    pub fn visits(&self, places: &[(u32, u32)]) -> Vec<Visit<'_>> {
+        let mut at = (u32::MAX, Cursor::default());
+        let mut visits = Vec::with_capacity(places.len());
+        for &(list, i) in places {
+            if list != at.0 {
+                at = (list, Cursor::default());
+            }
+            let l = list as usize;
+            visits.push(self.indexes[l].get(&self.lists[l], i as usize, &mut at.1));
+        }
+        visits
     }
 
     /// The months of the visits, in order, with how many visits each
@@ -66,12 +76,16 @@ impl VisitTable {
     /// Made a month at a time: a place per visit of every month was the
     /// largest thing made while the table was written.
     pub fn places(&self, (month, count): (i32, usize)) -> Vec<(u32, u32)> {
+        let (y, m, _) = civil_from_days(month);
+        let days = month..month + days_in_month(y, m) as i32;
         let mut places = Vec::with_capacity(count);
-        for_each_month(&self.in_key_order(), |m, list, i| {
-            if m == month {
-                places.push((list, i as u32));
+        for (l, list) in self.in_key_order() {
+            for (i, v) in list.spans().iter().enumerate() {
+                if days.contains(&v.day) {
+                    places.push((l, i as u32));
+                }
             }
-        });
+        }
         places
     }
 

@@ -405,12 +405,9 @@ mod tests {
         let t = finish::finish(agg, ctx.dimensions(), &ctx.users, &settings);
         // Each visit with its structures and points.
         let table = &t.user_visits;
-        let places = table.months().into_iter().flat_map(|m| table.places(m));
-        let visits: Vec<_> = places
-            .map(|place| {
-                let v = table.get(place);
-                (*v.span, v.structures.to_vec(), v.points.to_vec())
-            })
+        let places: Vec<_> = table.months().into_iter().flat_map(|m| table.places(m)).collect();
+        let visits: Vec<_> = (table.visits(&places).into_iter())
+            .map(|v| (*v.span, v.structures.to_vec(), v.points.to_vec()))
             .collect();
         (t.audience, t.user_activity, visits, t.hourly, t.apps, t.user_modules, t.sketches)
     }

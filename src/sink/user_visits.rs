@@ -8,7 +8,7 @@ use crate::aggregate::gather::SharedRows;
 use crate::aggregate::key::{SHARDS, user_shard};
 use crate::aggregate::scope::{Dimensions, StructureId};
 use crate::aggregate::visit_list::day_base_ms;
-use crate::aggregate::visit_list::{MAX_AT, NO_SERVICE, Point, Visit, VisitList, VisitSpan};
+use crate::aggregate::visit_list::{MAX_AT, NO_SERVICE, Point, VisitList, VisitSpan};
 use crate::aggregate::visit_table::VisitTable;
 use crate::device::Device;
 use crate::error::{Error, Result};
@@ -102,7 +102,7 @@ impl UserVisits {
         dims: &Dimensions,
         places: &[(u32, u32)],
     ) -> Result<RecordBatch> {
-        let visits: Vec<Visit<'_>> = places.iter().map(|&p| table.get(p)).collect();
+        let visits = table.visits(places);
         let rows = || visits.iter().map(|v| v.span);
         let mut structures = ListBuilder::new(StringBuilder::new());
         let mut ids: Vec<&str> = Vec::new();
