@@ -363,9 +363,11 @@ fn scan_inputs(
     inputs
 }
 
-/// The final stage's second half: `user_visits` is written into `dir`
+/// The end of the final stage: `user_visits` is written into `dir`
 /// (unless `omit` names it) and its lists freed, the largest thing the
-/// final stage holds, before the classes are counted.
+/// final stage holds, before the classes get their accounts and the other
+/// tables are written. (Written before the classes' facts became rows,
+/// beside their tables by week part, it peaked higher.)
 pub fn finish_writing_visits(mut figures: Figures, dir: &Path, omit: &[&str]) -> Result<Tables> {
     if !omit.contains(&UserVisits.name()) {
         let visits = figures.take_visits();

@@ -236,8 +236,8 @@ pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Sett
     count(agg, dims, directory, settings).finish()
 }
 
-/// Counts every figure of a merged state but the classes' (see
-/// [`Figures`]), the accounts being those of `directory`.
+/// Counts the figures of a merged state (see [`Figures`]), the accounts
+/// being those of `directory`.
 pub fn count(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Figures {
     crate::alloc::release_free_memory();
     let partials = agg.into_partials(directory);
@@ -251,17 +251,16 @@ pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Ta
     count_audience(p, dims, settings).finish()
 }
 
-/// The final stage half done: every figure counted but the classes'.
-/// The visits are counted too, and their table is final: a caller can
-/// write it and free its lists ([`Figures::take_visits`]), the largest
-/// thing the final stage holds, before the classes are counted.
+/// The final stage nearly done: every figure counted, the classes' but
+/// for their accounts. The visits' table is final: a caller can write it
+/// and free its lists ([`Figures::take_visits`]), the largest thing the
+/// final stage holds, before the other tables are written.
 pub struct Figures {
     tables: Tables,
-    classes: ClassActivity,
-    class_members: Vec<AccountRow>,
+    classes: classes::Counted,
 }
 
-/// Counts every figure of `p` but the classes' (see [`Figures`]).
+/// Counts the figures of `p` (see [`Figures`]).
 pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Figures {
     let Partials {
         counters,
@@ -309,7 +308,10 @@ pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Fig
         dims,
         schools: Annuaire::default(),
     };
-    Figures { tables, classes, class_members }
+    // Counted before the visits' table is written: their facts, in tables
+    // by week part until then, are held as rows while it is.
+    let classes = classes::count(classes, class_members, &tables.dims.classes);
+    Figures { tables, classes }
 }
 
 impl Figures {
@@ -318,24 +320,21 @@ impl Figures {
         &self.tables.dims
     }
 
-    /// Takes the visits' table out, to be written before the classes are
-    /// counted; the tables then say it is written ([`VisitTable::written`]).
+    /// Takes the visits' table out, to be written before the other
+    /// tables; the tables then say it is written ([`VisitTable::written`]).
     pub fn take_visits(&mut self) -> VisitTable {
         std::mem::replace(&mut self.tables.user_visits, VisitTable::written())
     }
 
-    /// Counts the classes and returns every table.
+    /// Gives the classes their accounts and returns every table.
     pub fn finish(self) -> Tables {
-        let Figures { mut tables, classes, class_members } = self;
+        let Figures { mut tables, classes } = self;
         let dims = &tables.dims;
-        let classes = classes::count(classes, class_members, &dims.classes);
-
         // Classes have accounts in every period with data, as the audience.
         let mut periods: Vec<(Grain, i32)> =
             tables.audience.iter().map(|(k, _)| (k.grain, k.period)).collect();
         periods.dedup();
         let classes = classes.finish(&periods, &dims.classes);
-
         tables.classes = classes.rows;
         tables.class_activity = classes.facts;
         tables.class_members = classes.members;
