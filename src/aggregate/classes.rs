@@ -130,15 +130,22 @@ impl ClassActivity {
     /// The facts sorted by user, week part, class id and profile name: the
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
-        // Grown part by part, each part's table freed once read, rather
-        // than made at its final size beside every table (the allocator
-        // keeps the freed tables until they are handed back: see
-        // [`count`]).
-        let mut rows = Vec::new();
+        // Made at its size (its pages are touched as it fills), each
+        // part's table freed once read. The allocator keeps freed tables
+        // for its next blocks, but the rows are mapped afresh: the freed
+        // tables are handed back every so often, or the rows would end on
+        // top of every table, the final stage's peak.
+        let mut rows = Vec::with_capacity(self.parts.iter().map(|(_, t)| t.len()).sum());
+        let mut freed = 0;
         for (part, facts) in self.parts.into_days() {
+            freed += facts.capacity() * size_of::<(PartKey, Counts)>();
             rows.extend(facts.into_iter().map(|(k, f)| {
                 (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)
             }));
+            if freed >= HAND_BACK_BYTES {
+                crate::alloc::release_free_memory();
+                freed = 0;
+            }
         }
         let rank = ranks(classes, |c| (c.id.as_str(), ""));
         rows.par_sort_unstable_by_key(|(k, _)| {
@@ -147,6 +154,10 @@ impl ClassActivity {
         rows
     }
 }
+
+/// Bytes of freed tables after which they are handed back (see
+/// [`ClassActivity::rows`]): a few calls at most, each walking the heap.
+const HAND_BACK_BYTES: usize = 64 << 20;
 
 /// The rank of each class in the order of `key`: rows sort by numbers
 /// rather than by texts compared on every comparison.

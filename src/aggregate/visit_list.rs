@@ -220,13 +220,14 @@ fn stored(n: usize) -> usize {
 }
 
 impl VisitList {
-    /// An empty list with room for `spans` visits naming `structures`
-    /// structures and holding `points` points in all.
+    /// An empty list with room for `spans` visits and for `structures`
+    /// and `points` items in its shared lists (a long visit's count takes
+    /// an item: see [`VisitList::grow`]).
     pub fn with_capacity(spans: usize, structures: usize, points: usize) -> VisitList {
         VisitList {
             spans: Vec::with_capacity(spans),
-            structures: Vec::with_capacity(stored(structures)),
-            points: Vec::with_capacity(stored(points)),
+            structures: Vec::with_capacity(structures),
+            points: Vec::with_capacity(points),
         }
     }
 
@@ -294,11 +295,11 @@ impl VisitList {
     /// its final size.
     pub fn concat(lists: Vec<VisitList>) -> VisitList {
         let size = |f: fn(&VisitList) -> usize| lists.iter().map(f).sum();
-        let mut all = VisitList {
-            spans: Vec::with_capacity(size(|l| l.spans.len())),
-            structures: Vec::with_capacity(size(|l| l.structures.len())),
-            points: Vec::with_capacity(size(|l| l.points.len())),
-        };
+        let mut all = VisitList::with_capacity(
+            size(|l| l.spans.len()),
+            size(|l| l.structures.len()),
+            size(|l| l.points.len()),
+        );
         for l in lists {
             all.append(l);
         }
