@@ -191,15 +191,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut workers = Worker::team(&ctx, threads);
     let inputs = scan_inputs(opts, &pool, &mut workers);
     let scanned = start.elapsed().as_secs_f64();
-
     let agg =
         pool.install(|| workers.into_iter().map(|w| w.agg).reduce(Agg::merge).unwrap_or_default());
-
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
     let staging = Staging::new(&opts.out)?;
     let mut tables = pool.install(|| {
         let figures = count(agg, ctx.dimensions(), &ctx.users, &settings);
-
         finish_writing_visits(figures, staging.path(), &[])
     })?;
     tables.schools = annuaire;
@@ -373,7 +370,6 @@ pub fn finish_writing_visits(mut figures: Figures, dir: &Path, omit: &[&str]) ->
         let visits = figures.take_visits();
         UserVisits.write_visits(dir, &visits, figures.dims())?;
     }
-
     Ok(figures.finish())
 }
 

@@ -241,7 +241,6 @@ pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Sett
 pub fn count(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Figures {
     crate::alloc::release_free_memory();
     let partials = agg.into_partials(directory);
-
     crate::alloc::release_free_memory();
     count_audience(partials, dims, settings)
 }

@@ -15,6 +15,7 @@ use super::scope::StructureId;
 use crate::device::Device;
 use crate::parse::Profile;
 use smallvec::SmallVec;
+use std::ops::Range;
 
 /// The instant offsets of a day's visits count from: the start of the
 /// UTC day before the local day, so that every instant of the local day
@@ -176,15 +177,14 @@ pub struct VisitList {
     points: Vec<Point>,
 }
 
-/// Where the items of a visit whose count field is `count` are, at
-/// `at` in a shared list: the items, and where the next visit's start.
-fn items<T: Copy>(list: &[T], at: usize, count: u16, long: impl Fn(T) -> usize) -> (&[T], usize) {
-    if count == LONG {
-        let n = long(list[at]);
-        (&list[at + 1..at + 1 + n], at + 1 + n)
-    } else {
-        let end = at + usize::from(count);
-        (&list[at..end], end)
+/// Where the items of a visit lie in a shared list, its run starting at
+/// `at` and its count field being `count`; `long` reads the count ahead
+/// of the items of a long visit. The next visit's run starts at the
+/// range's end.
+fn item_range(at: usize, count: u16, long: impl FnOnce() -> usize) -> Range<usize> {
+    match count {
+        LONG => at + 1..at + 1 + long(),
+        n => at..at + usize::from(n),
     }
 }
 
@@ -237,16 +237,6 @@ impl VisitList {
         *size = (size.0 + 1, size.1 + stored(structures), size.2 + stored(points));
     }
 
-    /// Number of visits.
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// True when there is no visit.
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
     /// The visits, without their structures and points.
     pub fn spans(&self) -> &[VisitSpan] {
         &self.spans
@@ -271,24 +261,29 @@ impl VisitList {
     /// moves them to the next visit's.
     #[inline]
     fn visit_at<'a>(&'a self, span: &'a VisitSpan, s: &mut usize, p: &mut usize) -> Visit<'a> {
-        let (structures, next_s) =
-            items(&self.structures, *s, span.structure_count, |n| n as usize);
-        let (points, next_p) = items(&self.points, *p, span.point_count, |n| n.at as usize);
-        (*s, *p) = (next_s, next_p);
-        Visit { span, structures, points }
+        let (structures, points) = self.ranges(span, s, p);
+        Visit { span, structures: &self.structures[structures], points: &self.points[points] }
     }
 
     /// Moves `s` and `p`, where the structures and points of `span` start,
     /// to where the next visit's start.
     fn skip(&self, span: &VisitSpan, s: &mut usize, p: &mut usize) {
-        *s += match span.structure_count {
-            LONG => self.structures[*s] as usize + 1,
-            n => usize::from(n),
-        };
-        *p += match span.point_count {
-            LONG => self.points[*p].at as usize + 1,
-            n => usize::from(n),
-        };
+        self.ranges(span, s, p);
+    }
+
+    /// Where the structures and points of `span` lie, its runs starting at
+    /// `s` and `p`; moves them to the next visit's.
+    #[inline]
+    fn ranges(
+        &self,
+        span: &VisitSpan,
+        s: &mut usize,
+        p: &mut usize,
+    ) -> (Range<usize>, Range<usize>) {
+        let structures = item_range(*s, span.structure_count, || self.structures[*s] as usize);
+        let points = item_range(*p, span.point_count, || self.points[*p].at as usize);
+        (*s, *p) = (structures.end, points.end);
+        (structures, points)
     }
 
     /// The visits of `lists`, one after the other, in one list made at
@@ -480,7 +475,7 @@ mod tests {
             assert_eq!((w.span, w.structures, w.points), (v.span, v.structures, v.points));
             let w = index.get(&list, i, &mut cursor);
             assert_eq!((w.span, w.structures, w.points), (v.span, v.structures, v.points));
-            if i % 3 == 0 && i + 3 < list.len() {
+            if i % 3 == 0 && i + 3 < list.spans().len() {
                 index.get(&list, i + 2, &mut cursor);
             }
         }

@@ -54,20 +54,21 @@ impl VisitTable {
     /// The months of the visits, in order, with how many visits each
     /// holds.
     pub fn months(&self) -> Vec<(i32, usize)> {
-        // The month changes rarely from one visit to the next: it is looked
-        // up only then, in the months met so far (few, kept sorted).
         let mut months: Vec<(i32, usize)> = Vec::new();
+        // The day changes rarely from one visit to the next: its month is
+        // looked up only then, among the months met so far (few, sorted).
         let mut at = (i32::MIN, 0);
-        for_each_month(&self.in_key_order(), |month, _, _| {
-            if month != at.0 {
+        for v in self.lists.iter().flat_map(VisitList::spans) {
+            if v.day != at.0 {
+                let month = month_start(v.day);
                 let i = months.binary_search_by_key(&month, |m| m.0).unwrap_or_else(|i| {
                     months.insert(i, (month, 0));
                     i
                 });
-                at = (month, i);
+                at = (v.day, i);
             }
             months[at.1].1 += 1;
-        });
+        }
         months
     }
 
@@ -96,18 +97,5 @@ impl VisitTable {
     fn in_key_order(&self) -> Vec<(u32, &VisitList)> {
         let half = self.lists.len() / 2;
         (half..self.lists.len()).chain(0..half).map(|s| (s as u32, &self.lists[s])).collect()
-    }
-}
-
-/// Calls `f(month, shard, index)` for each visit of `lists`, in order.
-fn for_each_month(lists: &[(u32, &VisitList)], mut f: impl FnMut(i32, u32, usize)) {
-    let mut month = (i32::MIN, 0);
-    for &(l, list) in lists {
-        for (i, v) in list.spans().iter().enumerate() {
-            if v.day != month.0 {
-                month = (v.day, month_start(v.day));
-            }
-            f(month.1, l, i);
-        }
     }
 }

@@ -20,10 +20,8 @@ const BATCHES_AHEAD: usize = 4;
 /// Name of each partition's file.
 pub const PART_FILE: &str = "part-0.parquet";
 
-/// Writes `rows` (sorted by month) as the partitioned table `dir` (a new
-/// directory, or an empty one): one
-/// file per month, from the record batches `batch` makes of that month's
-/// rows, [`BATCH_ROWS`] at a time.
+/// Writes `rows` (sorted by month, `month` giving the first day of each
+/// row's) as the partitioned table `dir` (see [`write_months`]).
 pub fn write<R: Sync>(
     dir: &Path,
     schema: SchemaRef,
