@@ -4,7 +4,7 @@
 //! when the table is written: a place per visit is no small thing to hold.
 
 use super::visit_list::{Cursor, Visit, VisitIndex, VisitList};
-use crate::time::{civil_from_days, days_in_month, month_start};
+use crate::time::{month_start, next_month_start};
 use rayon::prelude::*;
 
 /// The visits of `user_visits`, left where the final stage made them.
@@ -55,17 +55,18 @@ impl VisitTable {
     /// holds.
     pub fn months(&self) -> Vec<(i32, usize)> {
         let mut months: Vec<(i32, usize)> = Vec::new();
-        // The day changes rarely from one visit to the next: its month is
-        // looked up only then, among the months met so far (few, sorted).
-        let mut at = (i32::MIN, 0);
+        // Visits come by user, then day: the month changes a few times per
+        // user, and is looked up only then, among the months met so far
+        // (few, kept sorted).
+        let mut at = (0..0, 0);
         for v in self.lists.iter().flat_map(VisitList::spans) {
-            if v.day != at.0 {
+            if !at.0.contains(&v.day) {
                 let month = month_start(v.day);
                 let i = months.binary_search_by_key(&month, |m| m.0).unwrap_or_else(|i| {
                     months.insert(i, (month, 0));
                     i
                 });
-                at = (v.day, i);
+                at = (month..next_month_start(v.day), i);
             }
             months[at.1].1 += 1;
         }
@@ -77,8 +78,7 @@ impl VisitTable {
     /// Made a month at a time: a place per visit of every month was the
     /// largest thing made while the table was written.
     pub fn places(&self, (month, count): (i32, usize)) -> Vec<(u32, u32)> {
-        let (y, m, _) = civil_from_days(month);
-        let days = month..month + days_in_month(y, m) as i32;
+        let days = month..next_month_start(month);
         let mut places = Vec::with_capacity(count);
         for (l, list) in self.in_key_order() {
             for (i, v) in list.spans().iter().enumerate() {
@@ -91,7 +91,7 @@ impl VisitTable {
     }
 
     /// The lists in the order of their users' keys as signed numbers, with
-    /// the number of each. Each list is in (user, start) order and lists
+    /// the number of each. Each list is in (user, day, start) order and lists
     /// hold consecutive ranges of keys, those with the top bit set (the
     /// negative signed keys) in the second half.
     fn in_key_order(&self) -> Vec<(u32, &VisitList)> {
