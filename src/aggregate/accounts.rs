@@ -16,7 +16,8 @@
 //! by taking the earliest, which is what one run over every log sees.
 
 use super::class_names::ClassId;
-use super::key::{Grain, Metrics, RowKey, combine_rows};
+use super::grid::Layout;
+use super::key::{Grain, RowKey, combine_rows};
 use super::scope::{Dimensions, NO_STRUCTURE, SegmentId, StructureId};
 use super::users::UserActivityRow;
 use crate::hash::FastMap;
@@ -205,12 +206,18 @@ pub fn fill_periods<C>(
     }
 }
 
-/// Fills `accounts` and `activated_accounts` into `rows`: for each period
-/// already in `rows`, every scope and profile with accounts (combined
-/// rows, sorted by account: see [`combine`]).
-pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: &Dimensions) {
+/// `accounts` and `activated_accounts` of every cell of `layout`, in the
+/// periods `periods` (those with rows): every scope and profile with
+/// accounts (combined rows, sorted by account: see [`combine`]) gets
+/// them, whether or not it had activity. Empty without accounts.
+pub fn grid(
+    accounts: &[AccountRow],
+    dims: &Dimensions,
+    layout: &Layout,
+    periods: &[(Grain, i32)],
+) -> Vec<(i64, i64)> {
     if accounts.is_empty() {
-        return;
+        return Vec::new();
     }
     let (mut structures, mut scopes) = (Vec::new(), Vec::new());
     let cells = cell_days(accounts, |account, cells| {
@@ -223,16 +230,13 @@ pub fn fill(rows: &mut FastMap<RowKey, Metrics>, accounts: &[AccountRow], dims: 
             cells.extend([Some(account[0].profile), None].map(|profile| (scope, profile)));
         }
     });
-    let mut periods: Vec<(Grain, i32)> = rows.keys().map(|k| (k.grain, k.period)).collect();
-    periods.sort_unstable();
-    periods.dedup();
-    // Most cells of days without activity are new rows: one growth of
-    // the table rather than several.
-    rows.reserve(periods.len() * cells.len() / 4);
-    fill_periods(&cells, &periods, |grain, period, &(scope, profile), n, activated| {
-        let m = rows.entry(RowKey { grain, period, scope, profile }).or_default();
-        (m.accounts, m.activated_accounts) = (n, activated);
+    let mut grid = vec![(0, 0); layout.len()];
+    fill_periods(&cells, periods, |grain, period, &(scope, profile), n, activated| {
+        if let Some(i) = layout.index(&RowKey { grain, period, scope, profile }) {
+            grid[i] = (n, activated);
+        }
     });
+    grid
 }
 
 #[cfg(test)]
@@ -267,16 +271,12 @@ mod tests {
         let dims = Dimensions::default();
         let march = days_from_civil(2020, 3, 1);
         let mid = march + 15;
-        let mut rows = FastMap::default();
-        for day in [march, mid - 1, mid, march + 30] {
-            rows.insert(
-                RowKey { grain: Grain::Day, period: day, scope: ScopeKey::PLATFORM, profile: None },
-                Metrics::default(),
-            );
-        }
+        let layout = Layout::new([march], &dims);
+        let mut periods: Vec<(Grain, i32)> =
+            [march, mid - 1, mid, march + 30].map(|day| (Grain::Day, day)).to_vec();
+        periods.push((Grain::Month, march));
         let month =
             RowKey { grain: Grain::Month, period: march, scope: ScopeKey::PLATFORM, profile: None };
-        rows.insert(month, Metrics::default());
         let accounts = combine(
             vec![
                 row(1, NO_STRUCTURE, true, Some(mid)),
@@ -285,18 +285,18 @@ mod tests {
             ],
             |s| dims.structure_text(s),
         );
-        fill(&mut rows, &accounts, &dims);
+        let grid = grid(&accounts, &dims, &layout, &periods);
+        let at = |k: RowKey| grid[layout.index(&k).unwrap()];
         let on = |day| {
-            let k =
-                RowKey { grain: Grain::Day, period: day, scope: ScopeKey::PLATFORM, profile: None };
-            (rows[&k].accounts, rows[&k].activated_accounts)
+            at(RowKey { grain: Grain::Day, period: day, scope: ScopeKey::PLATFORM, profile: None })
         };
         assert_eq!(
             [on(march), on(mid - 1), on(mid), on(march + 30)],
             [(3, 1), (3, 1), (3, 2), (3, 2)]
         );
-        assert_eq!((rows[&month].accounts, rows[&month].activated_accounts), (3, 2));
-        let student = RowKey { profile: Some(Profile::Student), ..month };
-        assert_eq!(rows[&student].accounts, 3);
+        assert_eq!(at(month), (3, 2));
+        assert_eq!(at(RowKey { profile: Some(Profile::Student), ..month }).0, 3);
+        // A period without rows gets no accounts.
+        assert_eq!(on(march + 1), (0, 0));
     }
 }

@@ -4,10 +4,13 @@
 //! weeks, months and the `All` profile are sums of day cells.
 
 use super::by_day::ByDay;
-use super::key::{CounterKey, Counts, Grain, Metrics, RowKey};
+use super::grid::Layout;
+use super::key::{CounterKey, Counts};
 use super::scope::{ScopeKey, SegmentId, StructureId};
 use crate::hash::FastMap;
 use crate::parse::Profile;
+use crate::time::month_start;
+use std::ops::AddAssign;
 
 /// Event counts by (local day, scope, profile): a worker's state, a run's
 /// partial, and what a merge gathers from runs. One table per day (see
@@ -63,21 +66,39 @@ impl EventCounts {
         self.0.merge_tables(other.0, |x, y| *x += y);
     }
 
-    /// The counts summed into every grain, for each profile and `All`.
-    pub fn rows(&self) -> FastMap<RowKey, Metrics> {
-        let mut rows: FastMap<RowKey, Metrics> = FastMap::default();
+    /// The first days of the months of the counted days: the months an
+    /// audience layout must hold for [`EventCounts::grid`].
+    pub fn months(&self) -> impl Iterator<Item = i32> + '_ {
+        self.0.iter().map(|(day, _)| month_start(day))
+    }
+
+    /// The counts of every cell of `layout` (whose months hold those of
+    /// [`EventCounts::months`]), summed into weeks, months and `All`, and
+    /// which cells were counted at all: a counted cell is a row of the
+    /// audience table, whatever its counts.
+    pub fn grid(&self, layout: &Layout) -> (Vec<Counts>, Vec<Counted>) {
+        let mut counts = vec![Counts::default(); layout.len()];
+        let mut counted = vec![Counted::default(); layout.len()];
         for (k, c) in self.cells() {
-            for grain in Grain::ALL {
-                for profile in [Some(k.profile), None] {
-                    let key =
-                        RowKey { grain, period: grain.period(k.day), scope: k.scope, profile };
-                    let m = rows.entry(key).or_default();
-                    m.connections += c.connections as i64;
-                    m.access += c.access as i64;
-                    m.activations += c.activations as i64;
-                }
-            }
+            let Some([day, ..]) = layout.periods_of(k.day) else { continue };
+            let i = layout.cell(day, k.scope, Some(k.profile));
+            counts[i] += *c;
+            counted[i] = Counted(1);
         }
-        rows
+        layout.roll_up(&mut counts);
+        layout.roll_up(&mut counted);
+        (counts, counted)
+    }
+}
+
+/// How many counted (day, profile) cells a cell of the audience layout
+/// sums: a cell is counted when this is not zero. At most 31 days of six
+/// profiles, a month's `All`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counted(pub u16);
+
+impl AddAssign for Counted {
+    fn add_assign(&mut self, other: Counted) {
+        self.0 += other.0;
     }
 }

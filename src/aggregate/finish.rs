@@ -8,6 +8,7 @@
 
 use super::accounts::{self, AccountRow, Directory};
 use super::apps::{AppMetrics, AppPartial, AppRowKey, AppUserRow};
+use super::audience_cells::AudienceCells;
 use super::by_day::ByDay;
 use super::classes::ClassRowKey;
 use super::classes::{self, ClassActivity, ClassFactKey, ClassMetrics};
@@ -363,37 +364,28 @@ fn audience_figures(
     dims: &Dimensions,
     settings: &Settings,
 ) -> AudienceFigures {
-    let mut rows = counters.rows();
     let users: Vec<Vec<UserActivityRow>> =
         users.into_par_iter().map(UserActivityRow::combine).collect();
-    let layout = Layout::new(active_months(&users, joined), dims);
+    let months = active_months(&users, joined);
+    let layout = Layout::new(months.into_iter().chain(counters.months()), dims);
+    let (counts, counted) = counters.grid(&layout);
     let (visitors, sketches) = distinct_visitors(&users, dims, &layout, sketches);
-    if !visitors.is_empty() {
-        for (k, m) in rows.iter_mut() {
-            m.unique_visitors = layout.index(k).map_or(0, |i| i64::from(visitors[i]));
-        }
-    }
     let (uais, uai_of) = visits::uai_index(dims);
     let cx =
         visits::Context { dims, layout: &layout, uai_of: &uai_of, gap_ms: settings.visit_gap_ms };
-    let (visits, national) = match count_visits(joined, &cx) {
+    let (cells, visits, national) = match count_visits(joined, &cx) {
         Some(v) => {
-            for (i, &n) in v.visits.iter().enumerate().filter(|(_, n)| **n > 0) {
-                let m = rows.entry(layout.key(i)).or_default();
-                m.visits = i64::from(n);
-                m.visit_seconds = v.seconds[i];
-            }
-            (
-                visit_rows(v.tally.histograms, &v.seconds, &layout),
-                national_rows(v.tally.national, &uais),
-            )
+            let visits = visit_rows(v.tally.histograms, &v.seconds, &layout);
+            ((v.visits, v.seconds), visits, national_rows(v.tally.national, &uais))
         }
-        None => (Vec::new(), Vec::new()),
+        None => (Default::default(), Vec::new(), Vec::new()),
     };
-    accounts::fill(&mut rows, accounts, dims);
+    let mut cells =
+        AudienceCells { counts, counted, visitors, visits: cells, accounts: Vec::new() };
+    cells.accounts = accounts::grid(accounts, dims, &layout, &cells.periods_with_rows(&layout));
     let visitors_without_account = accounts::visitors_without_account(&users, accounts);
     AudienceFigures {
-        rows: audience_rows(rows, dims),
+        rows: cells.rows(&layout, dims),
         sketches,
         user_activity: user_activity_rows(users, dims),
         visits,
@@ -474,30 +466,6 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
         })
         .reduce(visits::Tally::default, visits::Tally::merge);
     Some(visits::Partial::new(cells, tally, cx.layout))
-}
-
-/// `audience.parquet` rows, the empty ones left out, in output order:
-/// grain, period, scope, segment, structure id, profile, all by their
-/// written text. The few distinct scopes and profiles are ranked by their
-/// text once, so that the rows sort by numbers.
-fn audience_rows(rows: FastMap<RowKey, Metrics>, dims: &Dimensions) -> Vec<(RowKey, Metrics)> {
-    // Sized at once: collecting a filter grows by doubling.
-    let mut audience = Vec::with_capacity(rows.len());
-    audience.extend(rows.into_iter().filter(|(_, m)| *m != Metrics::default()));
-    let scopes: FastSet<ScopeKey> = audience.iter().map(|(k, _)| k.scope).collect();
-    let mut scopes: Vec<ScopeKey> = scopes.into_iter().collect();
-    let text = |s: &ScopeKey| (s.scope().name(), dims.segment_name(*s), dims.structure_id(*s));
-    scopes.sort_by(|a, b| text(a).cmp(&text(b)));
-    let scope_rank: FastMap<ScopeKey, u32> =
-        scopes.iter().enumerate().map(|(i, &s)| (s, i as u32)).collect();
-    let mut profiles: Vec<Option<Profile>> =
-        Profile::ALL.iter().copied().map(Some).chain([None]).collect();
-    profiles.sort_by_key(|&p| profile_name(p));
-    let profile_rank = |p: Option<Profile>| profiles.iter().position(|&q| q == p).unwrap_or(0);
-    audience.par_sort_by_cached_key(|(k, _)| {
-        (k.grain, k.period, scope_rank[&k.scope], profile_rank(k.profile))
-    });
-    audience
 }
 
 /// `user_activity` rows sorted by month, user key, profile name and

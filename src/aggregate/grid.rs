@@ -163,6 +163,35 @@ impl Layout {
         self.key((scope * self.periods() + period) * PROFILES + j % PROFILES)
     }
 
+    /// Every scope of the grid: the platform, the segments, then the
+    /// structures.
+    pub fn scopes(&self) -> impl Iterator<Item = ScopeKey> + use<> {
+        let segments = self.segments as u32;
+        let structures = (self.scopes - 1 - self.segments) as u32;
+        std::iter::once(ScopeKey::PLATFORM)
+            .chain((0..segments).map(ScopeKey::segment))
+            .chain((0..structures).map(ScopeKey::structure))
+    }
+
+    /// Every period slot with its grain and first day, in the order of
+    /// (grain, first day).
+    pub fn period_slots(&self) -> Vec<(usize, Grain, i32)> {
+        let mut slots: Vec<(usize, Grain, i32)> = (0..self.periods())
+            .map(|p| {
+                let k = self.key(p * PROFILES);
+                (p, k.grain, k.period)
+            })
+            .collect();
+        slots.sort_unstable_by_key(|&(_, grain, period)| (grain, period));
+        slots
+    }
+
+    /// The period slot of cell `i`.
+    #[inline]
+    pub fn period_slot(&self, i: usize) -> usize {
+        (i / PROFILES) % self.periods()
+    }
+
     /// The position of a scope in the grid.
     #[inline]
     fn scope_index(&self, scope: ScopeKey) -> usize {

@@ -23,6 +23,7 @@
 pub mod accounts;
 pub mod app_names;
 pub mod apps;
+mod audience_cells;
 mod by_day;
 pub mod class_names;
 pub mod classes;
