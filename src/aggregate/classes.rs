@@ -21,6 +21,7 @@ use super::by_day::ByDay;
 use super::class_names::{ClassEntry, ClassId, DIRECTORY_CLASSES};
 use super::key::Counts;
 use super::key::{Grain, profile_name};
+use crate::alloc::HandBack;
 use crate::hash::FastMap;
 use crate::parse::Profile;
 use crate::time::{month_start, week_start};
@@ -131,21 +132,16 @@ impl ClassActivity {
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
     pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
         // Made at its size (its pages are touched as it fills), each
-        // part's table freed once read. The allocator keeps freed tables
-        // for its next blocks, but the rows are mapped afresh: the freed
-        // tables are handed back every so often, or the rows would end on
-        // top of every table, the final stage's peak.
+        // part's table freed once read and handed back: the rows would
+        // otherwise end on top of every table, the final stage's peak.
         let mut rows = Vec::with_capacity(self.parts.iter().map(|(_, t)| t.len()).sum());
-        let mut freed = 0;
+        let mut hand_back = HandBack::default();
         for (part, facts) in self.parts.into_days() {
-            freed += facts.capacity() * size_of::<(PartKey, Counts)>();
+            let bytes = facts.capacity() * size_of::<(PartKey, Counts)>();
             rows.extend(facts.into_iter().map(|(k, f)| {
                 (ClassFactKey { user: k.user, part, class: k.class, profile: k.profile }, f)
             }));
-            if freed >= HAND_BACK_BYTES {
-                crate::alloc::release_free_memory();
-                freed = 0;
-            }
+            hand_back.freed(bytes);
         }
         let rank = ranks(classes, |c| (c.id.as_str(), ""));
         rows.par_sort_unstable_by_key(|(k, _)| {
@@ -154,10 +150,6 @@ impl ClassActivity {
         rows
     }
 }
-
-/// Bytes of freed tables after which they are handed back (see
-/// [`ClassActivity::rows`]): a few calls at most, each walking the heap.
-const HAND_BACK_BYTES: usize = 64 << 20;
 
 /// The rank of each class in the order of `key`: rows sort by numbers
 /// rather than by texts compared on every comparison.

@@ -3,6 +3,7 @@
 
 use super::app_names::AppId;
 use super::scope::{ScopeKey, StructureId};
+use crate::alloc::HandBack;
 use crate::parse::{EventKind, Profile};
 use crate::time::{month_start, next_month_start, week_start};
 use datasketches::hll::Coupon;
@@ -215,12 +216,16 @@ pub fn profile_of(name: &str) -> Option<Profile> {
     (name != ALL_PROFILES).then(|| Profile::from_name(name.as_bytes()))
 }
 
-/// The pieces one after the other, each freed once copied: the rows are
-/// held once and a piece more, not twice.
+/// The pieces one after the other, each freed once copied and handed
+/// back to the system every so often ([`HandBack`]): the rows are held
+/// once and a little more, not twice.
 pub fn concat_moved<T>(pieces: Vec<Vec<T>>) -> Vec<T> {
     let mut all = Vec::with_capacity(pieces.iter().map(Vec::len).sum());
+    let mut hand_back = HandBack::default();
     for piece in pieces {
+        let bytes = piece.capacity() * size_of::<T>();
         all.extend(piece);
+        hand_back.freed(bytes);
     }
     all
 }
