@@ -80,6 +80,7 @@ impl EventCounts {
         let mut counts = vec![Counts::default(); layout.len()];
         let mut counted = vec![Counted::default(); layout.len()];
         for (k, c) in self.cells() {
+            // Never skipped: the layout holds the months of every day.
             let Some([day, ..]) = layout.periods_of(k.day) else { continue };
             let i = layout.cell(day, k.scope, Some(k.profile));
             counts[i] += *c;

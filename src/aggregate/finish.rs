@@ -373,7 +373,7 @@ fn audience_figures(
     let (uais, uai_of) = visits::uai_index(dims);
     let cx =
         visits::Context { dims, layout: &layout, uai_of: &uai_of, gap_ms: settings.visit_gap_ms };
-    let (cells, visits, national) = match count_visits(joined, &cx) {
+    let (visit_cells, visits, national) = match count_visits(joined, &cx) {
         Some(v) => {
             let visits = visit_rows(v.tally.histograms, &v.seconds, &layout);
             ((v.visits, v.seconds), visits, national_rows(v.tally.national, &uais))
@@ -381,7 +381,7 @@ fn audience_figures(
         None => (Default::default(), Vec::new(), Vec::new()),
     };
     let mut cells =
-        AudienceCells { counts, counted, visitors, visits: cells, accounts: Vec::new() };
+        AudienceCells { counts, counted, visitors, visits: visit_cells, accounts: Vec::new() };
     cells.accounts = accounts::grid(accounts, dims, &layout, &cells.periods_with_rows(&layout));
     let visitors_without_account = accounts::visitors_without_account(&users, accounts);
     AudienceFigures {

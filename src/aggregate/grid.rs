@@ -1,4 +1,6 @@
-//! A grid of distinct-visitor counts by (grain, period, scope, profile).
+//! The grid of audience cells by (grain, period, scope, profile): distinct
+//! visitors, visits and every figure of `audience.parquet` are counted in
+//! its cells (see `audience_cells.rs`).
 //!
 //! Counting distinct users adds one to a cell per distinct (user, row)
 //! pair: hundreds of millions of increments at national scale. In a hash
