@@ -167,12 +167,19 @@ impl Layout {
 
     /// Every scope of the grid: the platform, the segments, then the
     /// structures.
-    pub fn scopes(&self) -> impl Iterator<Item = ScopeKey> + use<> {
-        let segments = self.segments as u32;
-        let structures = (self.scopes - 1 - self.segments) as u32;
-        std::iter::once(ScopeKey::PLATFORM)
-            .chain((0..segments).map(ScopeKey::segment))
-            .chain((0..structures).map(ScopeKey::structure))
+    pub fn scopes(&self) -> impl Iterator<Item = ScopeKey> + '_ {
+        (0..self.scopes).map(|s| self.scope_at(s))
+    }
+
+    /// The scope at position `s` in the grid (inverse of
+    /// [`Layout::scope_index`]).
+    #[inline]
+    fn scope_at(&self, s: usize) -> ScopeKey {
+        match s {
+            0 => ScopeKey::PLATFORM,
+            s if s <= self.segments => ScopeKey::segment((s - 1) as u32),
+            s => ScopeKey::structure((s - 1 - self.segments) as u32),
+        }
     }
 
     /// Every period slot with its grain and first day, in the order of
@@ -250,12 +257,7 @@ impl Layout {
     pub fn key(&self, i: usize) -> RowKey {
         let profile = Profile::ALL.get(i % PROFILES).copied();
         let period = (i / PROFILES) % self.periods();
-        let scope = i / PROFILES / self.periods();
-        let scope = match scope {
-            0 => ScopeKey::PLATFORM,
-            s if s <= self.segments => ScopeKey::segment((s - 1) as u32),
-            s => ScopeKey::structure((s - 1 - self.segments) as u32),
-        };
+        let scope = self.scope_at(i / PROFILES / self.periods());
         // The last month whose first slot is at or before `slot`.
         let last_from = |slot: usize, first: fn(&MonthSlots) -> usize| {
             &self.months[self.months.partition_point(|m| first(m) <= slot) - 1]
