@@ -24,11 +24,13 @@ use crate::sink::run_json;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::table::{Table, file_names};
 use crate::sink::user_visits::UserVisits;
+use crate::spill::Spill;
 use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Where the salt of user pseudonyms came from.
@@ -86,6 +88,12 @@ pub struct AnalyzeOptions {
     pub visit_gap_ms: i64,
     /// Compute visits (they need memory for every activity event).
     pub visits: bool,
+    /// Bytes of visit lists held in memory; beyond them, lists go to a
+    /// file in `spill_dir` and are read back through a memory map.
+    pub visit_memory: usize,
+    /// Where visit lists are spilled; `None`: the output directory's
+    /// parent.
+    pub spill_dir: Option<PathBuf>,
     /// Show a progress bar on stderr (the caller checks it is a terminal).
     pub progress: bool,
     /// Which requests of access logs are logins.
@@ -105,6 +113,10 @@ pub struct AnalyzeOptions {
     /// Skip events whose id was already read (`--dedup`).
     pub dedup: bool,
 }
+
+/// The default of `--visit-memory`: 256 MiB, more than the visits of a
+/// month of the seed scenario (`--scale 1`) take.
+pub const DEFAULT_VISIT_MEMORY: usize = 256 << 20;
 
 /// The default of `--valid-from`: ENT platforms are younger than this.
 pub const DEFAULT_VALID_FROM: &str = "2000-01-01";
@@ -131,6 +143,8 @@ impl AnalyzeOptions {
             mmap: true,
             visit_gap_ms: 30 * 60 * 1000,
             visits: true,
+            visit_memory: DEFAULT_VISIT_MEMORY,
+            spill_dir: None,
             progress: false,
             login: LoginRule::default(),
             valid_from: crate::time::days_from_civil(2000, 1, 1),
@@ -213,6 +227,10 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
     report.visitors_without_account = tables.visitors_without_account;
+    if let Some(spill) = &ctx.spill {
+        report.spilled_bytes = spill.written();
+        report.spill_failure = spill.failure();
+    }
     report.run_id = lake::run_id(&report);
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     let ok = report.problems.is_empty();
@@ -222,6 +240,19 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
         lake::add(&opts.out, dir, id)?;
     }
     Ok(Analysis { tables, summary, report })
+}
+
+/// The spill file of visit lists (see [`crate::spill`]): in `--spill-dir`,
+/// else beside the output directory, where the outputs' own disk space is.
+fn spill(opts: &AnalyzeOptions) -> Spill {
+    let dir = match &opts.spill_dir {
+        Some(dir) => dir.clone(),
+        None => match opts.out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    };
+    Spill::new(&dir, opts.visit_memory)
 }
 
 /// The options of a run as `run.json` records them.
@@ -267,6 +298,9 @@ fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
     // Points are kept by visits.
     ctx.count_services &= opts.visits;
     ctx.visit_gap_ms = opts.visit_gap_ms;
+    if opts.visits {
+        ctx.spill = Some(Arc::new(spill(opts)));
+    }
     ctx.login = opts.login.clone();
     let valid_until = match opts.valid_until {
         Some(day) => day,
@@ -548,6 +582,8 @@ pub fn run_report(
         merged_runs: Vec::new(),
         problems: Vec::new(),
         visitors_without_account: 0,
+        spilled_bytes: 0,
+        spill_failure: None,
         run_id: None,
         inputs,
     }

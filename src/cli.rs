@@ -236,10 +236,20 @@ pub struct AnalyzeArgs {
     /// (a gap of exactly this continues the visit).
     #[arg(long, default_value = "30m", value_parser = parse_gap)]
     pub visit_gap: i64,
-    /// Do not compute visits: saves the memory they need (about 80 bytes
+    /// Do not compute visits: saves the memory they need (about 40 bytes
     /// per visit); visit columns are then zero and visit tables empty.
     #[arg(long)]
     pub no_visits: bool,
+    /// Memory the lists of visits may take (`K`, `M` or `G`); beyond it
+    /// they are written to a file in --spill-dir and read back from there
+    /// (the kernel's page cache, not the run's memory). `0` spills them
+    /// all.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub visit_memory: usize,
+    /// Where visit lists beyond --visit-memory go: a file with no name,
+    /// gone when the run ends [default: the output directory's parent].
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
     /// Read plain files instead of memory-mapping them (for files that may
     /// change while being read).
     #[arg(long)]
@@ -306,6 +316,7 @@ impl AnalyzeArgs {
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;
         o.visits = !self.no_visits;
+        (o.visit_memory, o.spill_dir) = (self.visit_memory, self.spill_dir.clone());
         o.valid_from = self.valid_from;
         o.valid_until = self.valid_until;
         o.max_rejected = self.max_rejected;
@@ -337,16 +348,34 @@ fn parse_day_arg(text: &str) -> std::result::Result<i32, String> {
 
 /// Parses a duration such as `30m`, `1800s` or `1h` into milliseconds.
 fn parse_gap(text: &str) -> std::result::Result<i64, String> {
+    let units = [("s", 1000), ("m", 60_000), ("min", 60_000), ("h", 3_600_000)];
+    let ms = scaled(text, &units, "s, m or h")?;
+    (ms > 0).then_some(ms).ok_or_else(|| format!("{text:?}: out of range"))
+}
+
+/// A size of memory: a number and a unit, `K`, `M` or `G` (powers of
+/// 1024; `0` needs none).
+fn parse_size(text: &str) -> std::result::Result<usize, String> {
+    if text == "0" {
+        return Ok(0);
+    }
+    let units = [("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)];
+    let bytes = scaled(text, &units, "K, M or G")?;
+    usize::try_from(bytes).map_err(|_| format!("{text:?}: out of range"))
+}
+
+/// `text`, a number followed by one of `units` (with its multiplier),
+/// as the number times the multiplier; `names` lists the units for the
+/// error.
+fn scaled(text: &str, units: &[(&str, i64)], names: &str) -> std::result::Result<i64, String> {
     let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: i64 = number.parse().map_err(|_| format!("{text:?}: expected a number and a unit"))?;
-    let ms = match unit {
-        "s" => 1000,
-        "m" | "min" => 60_000,
-        "h" => 3_600_000,
-        _ => return Err(format!("{text:?}: the unit must be s, m or h")),
-    };
-    n.checked_mul(ms).filter(|&g| g > 0).ok_or_else(|| format!("{text:?}: out of range"))
+    let (_, scale) = units
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .ok_or_else(|| format!("{text:?}: the unit must be {names}"))?;
+    n.checked_mul(*scale).ok_or_else(|| format!("{text:?}: out of range"))
 }
 
 #[cfg(test)]
@@ -361,6 +390,16 @@ mod tests {
         assert!(parse_gap("30").is_err());
         assert!(parse_gap("0m").is_err());
         assert!(parse_gap("m").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_size("256M"), Ok(256 << 20));
+        assert_eq!(super::parse_size("2G"), Ok(2 << 30));
+        assert_eq!(super::parse_size("0"), Ok(0));
+        assert_eq!(super::parse_size("0K"), Ok(0));
+        assert!(super::parse_size("256").is_err());
+        assert!(super::parse_size("1T").is_err());
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub mod scan;
 pub mod service;
 pub mod sink;
 pub mod sketch;
+pub mod spill;
 pub mod split;
 pub mod stored;
 pub mod time;

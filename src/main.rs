@@ -222,6 +222,16 @@ fn warn_missing_accounts(report: &entlog::sink::run_json::RunReport) {
     }
 }
 
+/// Warns that visits could not be spilled (they were held in memory).
+fn warn_spill(report: &entlog::sink::run_json::RunReport) {
+    if let Some(failure) = &report.spill_failure {
+        eprintln!(
+            "entlog: warning: cannot spill visits to disk ({failure}): they were held in memory \
+             (see --spill-dir)"
+        );
+    }
+}
+
 /// Prints unreadable inputs, rejected lines and the run's problems on
 /// stderr; true if and only if the run failed (its outputs then went
 /// beside `out`, which was left as it was).
@@ -242,6 +252,7 @@ fn report_failures(report: &entlog::sink::run_json::RunReport, out: &Path) -> bo
         }
     }
     warn_missing_accounts(report);
+    warn_spill(report);
     for p in &report.problems {
         eprintln!("entlog: error: {p}");
     }

@@ -18,7 +18,9 @@ use super::visit_list::{Visit, VisitList};
 use super::visits::{DayVisits, OpenVisit, Touch};
 use crate::device::Device;
 use crate::hash::FastMap;
+use crate::spill::Spill;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// The visits of one worker's open days: by local day, by user.
 pub type VisitDays = ByDay<FastMap<u64, DayVisits>>;
@@ -34,6 +36,9 @@ pub struct OpenVisits {
     pieces: Vec<VisitDays>,
     /// Visits of closed days, by day, in a list per user shard.
     closed: FastMap<i32, Vec<VisitList>>,
+    /// Where lists go once the memory they may take is spent (`None`:
+    /// they stay in memory).
+    spill: Option<Arc<Spill>>,
 }
 
 impl OpenVisits {
@@ -43,6 +48,22 @@ impl OpenVisits {
             gap_ms: gap_ms.clamp(0, i64::from(u32::MAX)) as u32,
             pieces: vec![VisitDays::default()],
             closed: FastMap::default(),
+            spill: None,
+        }
+    }
+
+    /// The same, its closed days and final lists going to `spill` once
+    /// its budget is spent.
+    pub fn spilling(self, spill: Option<Arc<Spill>>) -> OpenVisits {
+        OpenVisits { spill, ..self }
+    }
+
+    /// `lists` kept, or spilled if there is a spill file and its budget is
+    /// spent.
+    fn place(&self, lists: Vec<VisitList>) -> Vec<VisitList> {
+        match &self.spill {
+            Some(spill) => VisitList::spill(lists, spill),
+            None => lists,
         }
     }
 
@@ -77,7 +98,8 @@ impl OpenVisits {
         let closing = self.pieces[0].take_days(|day| idle.contains(&day));
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {
-            self.closed.insert(day, DayVisits::deal(day, &users));
+            let lists = self.place(DayVisits::deal(day, &users));
+            self.closed.insert(day, lists);
         }
     }
 
@@ -110,18 +132,25 @@ impl OpenVisits {
     /// The visits of each user shard, the open days dealt into shards as
     /// closed ones were, and joined shard by shard across pieces and
     /// closings ([`VisitList::joined`]).
-    pub fn into_lists(self) -> Vec<VisitList> {
+    pub fn into_lists(mut self) -> Vec<VisitList> {
         let gap_ms = i64::from(self.gap_ms);
         let days: Vec<(i32, FastMap<u64, DayVisits>)> =
-            self.pieces.into_iter().flat_map(ByDay::into_days).collect();
+            std::mem::take(&mut self.pieces).into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =
             days.into_par_iter().map(|(day, users)| DayVisits::deal(day, &users)).collect();
         // The open days were many small blocks, freed: handed back before
         // the shards' lists, large and new, are made.
         crate::alloc::release_free_memory();
-        by_shard(self.closed.into_values().chain(by_day))
+        // The closed days' lists kept in memory are freed as the shards'
+        // lists are made.
+        if let Some(spill) = &self.spill {
+            spill.restart();
+        }
+        let closed = std::mem::take(&mut self.closed);
+        let place = |list| self.place(vec![list]);
+        by_shard(closed.into_values().chain(by_day))
             .into_par_iter()
-            .map(|lists| VisitList::concat(lists).joined(gap_ms))
+            .flat_map_iter(|lists| place(VisitList::concat(lists).joined(gap_ms)))
             .collect()
     }
 }

@@ -21,7 +21,9 @@ use super::visits::Touch;
 use crate::device::Device;
 use crate::hash::{FastMap, merge_maps};
 use crate::parse::{EventKind, Profile};
+use crate::spill::Spill;
 use datasketches::hll::Coupon;
+use std::sync::Arc;
 
 /// One event, resolved: what [`Agg::add`] folds in, the figures any
 /// worker may count.
@@ -137,9 +139,10 @@ impl Agg {
         Agg { visits: None, ..Agg::new() }
     }
 
-    /// An empty state for visits cut at gaps over `gap_ms`.
-    pub fn with_visit_gap(gap_ms: i64) -> Agg {
-        Agg { visits: Some(OpenVisits::new(gap_ms)), ..Agg::new() }
+    /// An empty state for visits cut at gaps over `gap_ms`, held in
+    /// `spill` once its budget is spent.
+    pub fn with_visits(gap_ms: i64, spill: Option<Arc<Spill>>) -> Agg {
+        Agg { visits: Some(OpenVisits::new(gap_ms).spilling(spill)), ..Agg::new() }
     }
 
     /// Folds one resolved event into the figures any worker may count:

@@ -14,6 +14,7 @@
 use super::scope::StructureId;
 use crate::device::Device;
 use crate::parse::Profile;
+use crate::spill::{Items, Plain, Spill};
 use smallvec::SmallVec;
 use std::ops::Range;
 
@@ -47,6 +48,10 @@ pub struct Point {
     pub service: u8,
 }
 
+// SAFETY: packed integers: no padding, any bytes are a point.
+#[allow(unsafe_code)]
+unsafe impl Plain for Point {}
+
 /// A visit's distinct points, sorted; three held inline, in the room two
 /// unpacked points took (the scenario's visits average two events, and
 /// every inline slot is paid by every visit).
@@ -67,6 +72,7 @@ const LONG: u16 = u16::MAX;
 
 /// One visit of a [`VisitList`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub struct VisitSpan {
     /// Keyed pseudonym of the user.
     pub user: u64,
@@ -86,6 +92,12 @@ pub struct VisitSpan {
 
 // Held for every visit of a run: keep them small.
 const _: () = assert!(size_of::<VisitSpan>() == 24 && size_of::<Point>() == 5);
+
+// SAFETY: `repr(C)` integers whose sizes add up to the span's (asserted
+// above): no padding. Any bytes are a span (profile and device are read
+// from four bits, and a spill file holds only spans written from spans).
+#[allow(unsafe_code)]
+unsafe impl Plain for VisitSpan {}
 
 impl VisitSpan {
     /// A visit of `user` on `day` from `start` to `end` (ms after
@@ -169,12 +181,13 @@ pub struct Visit<'a> {
 }
 
 /// Visits of some users, with their structures and points in shared
-/// lists, in the order of the visits.
+/// lists, in the order of the visits; in memory, or in a spill file
+/// ([`VisitList::spill`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VisitList {
-    spans: Vec<VisitSpan>,
-    structures: Vec<StructureId>,
-    points: Vec<Point>,
+    spans: Items<VisitSpan>,
+    structures: Items<StructureId>,
+    points: Items<Point>,
 }
 
 /// Where the items of a visit lie in a shared list, its run starting at
@@ -225,9 +238,9 @@ impl VisitList {
     /// an item: see [`VisitList::grow`]).
     pub fn with_capacity(spans: usize, structures: usize, points: usize) -> VisitList {
         VisitList {
-            spans: Vec::with_capacity(spans),
-            structures: Vec::with_capacity(structures),
-            points: Vec::with_capacity(points),
+            spans: Items::Held(Vec::with_capacity(spans)),
+            structures: Items::Held(Vec::with_capacity(structures)),
+            points: Items::Held(Vec::with_capacity(points)),
         }
     }
 
@@ -246,9 +259,9 @@ impl VisitList {
     /// (sorted, distinct) as its points.
     #[inline]
     pub fn push(&mut self, mut span: VisitSpan, structures: &[StructureId], points: &[Point]) {
-        span.structure_count = put(&mut self.structures, structures, |n| n as StructureId);
-        span.point_count = put(&mut self.points, points, |n| Point { at: n as u32, service: 0 });
-        self.spans.push(span);
+        span.structure_count = put(self.structures.held(), structures, |n| n as StructureId);
+        span.point_count = put(self.points.held(), points, |n| Point { at: n as u32, service: 0 });
+        self.spans.held().push(span);
     }
 
     /// The visits in order, with their structures and points.
@@ -303,9 +316,40 @@ impl VisitList {
 
     /// Moves the visits of `other` to the end of `self`.
     pub fn append(&mut self, other: VisitList) {
-        self.structures.extend(other.structures);
-        self.points.extend(other.points);
-        self.spans.extend(other.spans);
+        self.structures.held().extend_from_slice(&other.structures);
+        self.points.held().extend_from_slice(&other.points);
+        self.spans.held().extend_from_slice(&other.spans);
+    }
+
+    /// Bytes of memory the list holds (none once spilled).
+    fn held_bytes(&self) -> usize {
+        self.spans.held_bytes() + self.structures.held_bytes() + self.points.held_bytes()
+    }
+
+    /// `lists` kept in memory if `spill`'s budget allows it, else written
+    /// to its file, together, and read from there (kept in memory if the
+    /// write fails: see [`Spill::write`]).
+    pub fn spill(lists: Vec<VisitList>, spill: &Spill) -> Vec<VisitList> {
+        if spill.keeps(lists.iter().map(VisitList::held_bytes).sum()) {
+            return lists;
+        }
+        let parts: Vec<&[u8]> = lists
+            .iter()
+            .flat_map(|l| [l.spans.bytes(), l.structures.bytes(), l.points.bytes()])
+            .collect();
+        let Some((map, starts)) = spill.write(&parts) else { return lists };
+        let spilled: Option<Vec<VisitList>> = lists
+            .iter()
+            .zip(starts.chunks_exact(3))
+            .map(|(l, at)| {
+                Some(VisitList {
+                    spans: l.spans.spilled_at(&map, at[0])?,
+                    structures: l.structures.spilled_at(&map, at[1])?,
+                    points: l.points.spilled_at(&map, at[2])?,
+                })
+            })
+            .collect();
+        spilled.unwrap_or(lists)
     }
 
     /// The visits of the union of the events behind the visits of `self`,
@@ -320,7 +364,7 @@ impl VisitList {
         // read from the spans themselves, not through references.
         let (mut s, mut p) = (0, 0);
         let mut order: Vec<(VisitSpan, usize, usize)> = Vec::with_capacity(self.spans.len());
-        for span in &self.spans {
+        for span in self.spans.iter() {
             order.push((*span, s, p));
             self.skip(span, &mut s, &mut p);
         }

@@ -17,6 +17,7 @@ use crate::parse::{Event, EventKind, ParseError, Profile};
 use crate::referential::Referential;
 use crate::service::{ServiceMap, app_of_path};
 use crate::sketch;
+use crate::spill::Spill;
 use crate::time::LocalDays;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ pub struct Context {
     /// each service: only when some structure has a school code, as only
     /// the national datasets show services.
     pub count_services: bool,
+    /// Where visits go once the memory they may take is spent (`None`:
+    /// they stay in memory).
+    pub spill: Option<Arc<Spill>>,
 }
 
 impl Context {
@@ -99,6 +103,7 @@ impl Context {
             dedup: None,
             services: ServiceMap::default(),
             count_services,
+            spill: None,
         }
     }
 }
@@ -182,7 +187,7 @@ impl<'c> Worker<'c> {
             ids: Vec::with_capacity(8),
             last_user: LastUser { id: Vec::with_capacity(64), key: 0, known: None },
             agg: if ctx.visits {
-                Agg::with_visit_gap(ctx.visit_gap_ms)
+                Agg::with_visits(ctx.visit_gap_ms, ctx.spill.clone())
             } else {
                 Agg::without_visits()
             },

@@ -47,6 +47,13 @@ pub struct RunReport {
     /// More than a few means the directory export is not complete, and
     /// the usage rates overstate.
     pub visitors_without_account: u64,
+    /// Bytes of visit lists written to the spill file once `--visit-memory`
+    /// was spent (0: every visit stayed in memory).
+    pub spilled_bytes: u64,
+    /// Why visits could not be spilled, if they could not: they were held
+    /// in memory instead, and every figure is whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spill_failure: Option<String>,
     /// The run's id, which names its files in a lake (`--lake`); none for
     /// a run that read stdin or a merge.
     #[serde(skip_serializing_if = "Option::is_none")]

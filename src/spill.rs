@@ -1,0 +1,348 @@
+//! Lists held on disk instead of in memory: what a run must keep until
+//! its end but reads only a few times (the visits of closed days, every
+//! visit of the final stage) goes to a file once a budget of memory is
+//! spent, and is read back through a memory map.
+//!
+//! The pages of a mapped file are the kernel's to drop and read again:
+//! they do not count against the process's anonymous memory, and a machine
+//! short of memory evicts them rather than swap or kill the run. The file
+//! has no name (it is unlinked as soon as it is made), so it is gone when
+//! the process ends, even when killed. A write that fails (a full disk)
+//! keeps the lists in memory, as if there were no file: the run loses
+//! nothing, and says so once.
+
+use memmap2::{Mmap, MmapOptions};
+use std::fs::File;
+use std::io;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Plain data: a value is its bytes, with no padding and no pointer, and
+/// any bytes of its size written from a value read back as that value.
+///
+/// # Safety
+///
+/// Implement only for `Copy` types with a fixed layout (`repr(C)` or
+/// `repr(C, packed)`, or a primitive integer) and no padding bytes.
+#[allow(unsafe_code)]
+pub unsafe trait Plain: Copy + 'static {}
+
+// SAFETY: an integer has no padding and no invalid bit pattern.
+#[allow(unsafe_code)]
+unsafe impl Plain for u32 {}
+
+/// The bytes of `items`.
+#[allow(unsafe_code)]
+fn bytes_of<T: Plain>(items: &[T]) -> &[u8] {
+    // SAFETY: `T: Plain` has no padding, so every byte of the slice is
+    // initialised; the length is the slice's size in bytes.
+    unsafe { std::slice::from_raw_parts(items.as_ptr().cast::<u8>(), size_of_val(items)) }
+}
+
+/// Items of type `T` in memory, or in a spill file.
+#[derive(Debug)]
+pub enum Items<T: Plain> {
+    /// Held in memory.
+    Held(Vec<T>),
+    /// Written to a spill file, read through its map.
+    Spilled(Mapped<T>),
+}
+
+/// Items of a spill file: `len` values of `T` from byte `start` of a map.
+#[derive(Debug)]
+pub struct Mapped<T> {
+    map: Arc<Mmap>,
+    start: usize,
+    len: usize,
+    item: PhantomData<T>,
+}
+
+impl<T: Plain> Clone for Mapped<T> {
+    fn clone(&self) -> Self {
+        Mapped { map: Arc::clone(&self.map), ..*self }
+    }
+}
+
+impl<T: Plain> Mapped<T> {
+    /// `len` items at byte `start` of `map`, if they lie in it and `start`
+    /// is aligned for `T`.
+    fn new(map: &Arc<Mmap>, start: usize, len: usize) -> Option<Mapped<T>> {
+        let end = start.checked_add(len.checked_mul(size_of::<T>())?)?;
+        let aligned = (map.as_ptr() as usize + start).is_multiple_of(align_of::<T>());
+        (aligned && end <= map.len()).then(|| Mapped {
+            map: Arc::clone(map),
+            start,
+            len,
+            item: PhantomData,
+        })
+    }
+}
+
+impl<T: Plain> Deref for Items<T> {
+    type Target = [T];
+
+    #[allow(unsafe_code)]
+    fn deref(&self) -> &[T] {
+        match self {
+            Items::Held(v) => v,
+            // SAFETY: `Mapped::new` checked that the items lie in the map
+            // and are aligned; the map is read-only and lives as long as
+            // `self` holds it; the bytes were written from values of the
+            // same `T: Plain` by `Spill::write`, and the file has no name
+            // by which another process could change them.
+            Items::Spilled(m) => unsafe {
+                std::slice::from_raw_parts(m.map.as_ptr().add(m.start).cast::<T>(), m.len)
+            },
+        }
+    }
+}
+
+impl<T: Plain> Default for Items<T> {
+    fn default() -> Self {
+        Items::Held(Vec::new())
+    }
+}
+
+impl<T: Plain> Clone for Items<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Items::Held(v) => Items::Held(v.clone()),
+            Items::Spilled(m) => Items::Spilled(m.clone()),
+        }
+    }
+}
+
+impl<T: Plain + PartialEq> PartialEq for Items<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Plain + Eq> Eq for Items<T> {}
+
+impl<T: Plain> Items<T> {
+    /// The items in memory, to be changed: spilled ones are read back.
+    pub fn held(&mut self) -> &mut Vec<T> {
+        if let Items::Spilled(m) = self {
+            *self = Items::Held(Items::Spilled(m.clone()).to_vec());
+        }
+        match self {
+            Items::Held(v) => v,
+            Items::Spilled(_) => unreachable!("read back just above"),
+        }
+    }
+
+    /// Bytes of memory the items hold (none once spilled).
+    pub fn held_bytes(&self) -> usize {
+        match self {
+            Items::Held(v) => v.capacity() * size_of::<T>(),
+            Items::Spilled(_) => 0,
+        }
+    }
+
+    /// The items' bytes, as [`Spill::write`] takes them.
+    pub fn bytes(&self) -> &[u8] {
+        bytes_of(self)
+    }
+
+    /// The items written at byte `start` of `map` by [`Spill::write`], as
+    /// many as `self` holds; `None` if they do not lie there.
+    pub fn spilled_at(&self, map: &Arc<Mmap>, start: usize) -> Option<Items<T>> {
+        Mapped::new(map, start, self.len()).map(Items::Spilled)
+    }
+}
+
+/// A spill file, shared by the workers of a run, with the budget of
+/// memory they may hold before they spill.
+#[derive(Debug)]
+pub struct Spill {
+    /// `None` when it could not be made (see [`Spill::new`]).
+    file: Option<File>,
+    /// Where the file is, for messages.
+    dir: String,
+    /// Bytes of the file reserved so far: each write takes its own range.
+    end: AtomicU64,
+    /// Bytes that may be held in memory.
+    budget: usize,
+    /// Bytes held since the last [`Spill::restart`].
+    held: AtomicUsize,
+    /// Bytes written.
+    written: AtomicU64,
+    /// Set once a write failed: lists are then held, and the failure was
+    /// said.
+    failed: AtomicBool,
+    /// The first failure, for the run's report.
+    failure: Mutex<Option<String>>,
+}
+
+/// The alignment of every write: a page, so that each map starts where the
+/// kernel can map it.
+const PAGE: u64 = 4096;
+
+/// Where each part of a write starts: the largest alignment of a [`Plain`]
+/// type the crate spills.
+const PART_ALIGN: usize = 8;
+
+impl Spill {
+    /// A spill file with no name in `dir` (created if missing), holding up
+    /// to `budget` bytes in memory before lists go to it. A file that
+    /// cannot be made is a failure as a write's is (see
+    /// [`Spill::failure`]): every list stays in memory.
+    pub fn new(dir: &Path, budget: usize) -> Spill {
+        let file = std::fs::create_dir_all(dir).and_then(|()| tempfile::tempfile_in(dir));
+        let failure = file.as_ref().err().map(|e| format!("{}: {e}", dir.display()));
+        Spill {
+            failed: AtomicBool::new(failure.is_some()),
+            failure: Mutex::new(failure),
+            file: file.ok(),
+            dir: dir.display().to_string(),
+            end: AtomicU64::new(0),
+            budget,
+            held: AtomicUsize::new(0),
+            written: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether lists of `bytes` may stay in memory: yes while the bytes
+    /// kept since the last [`Spill::restart`] are within the budget, and
+    /// always once a write failed. Kept bytes are counted as held.
+    pub fn keeps(&self, bytes: usize) -> bool {
+        if self.failed.load(Ordering::Relaxed) {
+            return true;
+        }
+        let before = self.held.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) <= self.budget {
+            return true;
+        }
+        self.held.fetch_sub(bytes, Ordering::Relaxed);
+        false
+    }
+
+    /// Counts the budget again from nothing: the lists kept so far are
+    /// being freed as what replaces them is made.
+    pub fn restart(&self) {
+        self.held.store(0, Ordering::Relaxed);
+    }
+
+    /// Writes `parts` one after the other (each at an offset aligned for
+    /// any [`Plain`] type) and maps them back; returns the map and where
+    /// each part starts in it. On failure, records it (see
+    /// [`Spill::failure`]) and returns `None`: the caller keeps its lists.
+    pub fn write(&self, parts: &[&[u8]]) -> Option<(Arc<Mmap>, Vec<usize>)> {
+        match self.try_write(parts) {
+            Ok(written) => Some(written),
+            Err(e) => {
+                self.failed.store(true, Ordering::Relaxed);
+                let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+                failure.get_or_insert_with(|| format!("{}: {e}", self.dir));
+                None
+            }
+        }
+    }
+
+    fn try_write(&self, parts: &[&[u8]]) -> io::Result<(Arc<Mmap>, Vec<usize>)> {
+        let file = self.file.as_ref().ok_or_else(|| io::Error::other("no spill file"))?;
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut size = 0usize;
+        for part in parts {
+            size = size.next_multiple_of(PART_ALIGN);
+            starts.push(size);
+            size += part.len();
+        }
+        let len = size.max(1) as u64;
+        let at = self.end.fetch_add(len.next_multiple_of(PAGE), Ordering::Relaxed);
+        for (part, start) in parts.iter().zip(&starts) {
+            file.write_all_at(part, at + *start as u64)?;
+        }
+        if size == 0 {
+            // A map may not be empty: the file is given its one byte.
+            file.write_all_at(&[0], at)?;
+        }
+        self.written.fetch_add(size as u64, Ordering::Relaxed);
+        // SAFETY: the range was written above and no write touches it
+        // again (each write reserves its own range); the file has no name.
+        #[allow(unsafe_code)]
+        let map = unsafe { MmapOptions::new().offset(at).len(len as usize).map(file)? };
+        Ok((Arc::new(map), starts))
+    }
+
+    /// Bytes written to the file.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// The first write that failed, if one did: lists were held in memory
+    /// from then on.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spilled(spill: &Spill, items: &Items<u32>) -> Option<Items<u32>> {
+        let (map, starts) = spill.write(&[b"abc", items.bytes()])?;
+        items.spilled_at(&map, starts[1])
+    }
+
+    #[test]
+    fn spilled_items_read_back_as_they_were_and_change_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::new(dir.path(), 0);
+        let items = Items::Held((0..10_000u32).map(|x| x * 7).collect());
+        let mut back = spilled(&spill, &items).unwrap();
+        assert!(matches!(back, Items::Spilled(_)));
+        assert_eq!((back.held_bytes(), &back[..]), (0, &items[..]));
+        // A second write lands after the first, page-aligned.
+        let empty = spilled(&spill, &Items::default()).unwrap();
+        assert!(empty.is_empty());
+        back.held().push(1);
+        assert_eq!((back.len(), back[10_000]), (10_001, 1));
+        assert!(matches!(back, Items::Held(_)));
+        // Each part starts 8-aligned: 3 bytes, 5 of padding, then the items.
+        assert_eq!(spill.written(), (8 + 40_000) + 8);
+        // The file has no name: the directory stays empty.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_budget_keeps_lists_until_it_is_spent() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::new(dir.path(), 100);
+        assert!(spill.keeps(60));
+        assert!(!spill.keeps(60));
+        assert!(spill.keeps(40));
+        spill.restart();
+        assert!(spill.keeps(100));
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_lists_and_is_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("read-only");
+        std::fs::write(&path, b"").unwrap();
+        let spill = Spill { file: Some(File::open(&path).unwrap()), ..Spill::new(dir.path(), 0) };
+        let items = Items::Held(vec![1u32, 2, 3]);
+        assert!(spilled(&spill, &items).is_none());
+        assert!(spill.keeps(usize::MAX));
+        assert!(spill.failure().unwrap().contains(&dir.path().display().to_string()));
+    }
+
+    #[test]
+    fn a_spill_file_that_cannot_be_made_keeps_every_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        // A directory under a file cannot be made.
+        let spill = Spill::new(&file.join("spill"), 0);
+        assert!(spill.keeps(usize::MAX));
+        assert!(spill.failure().unwrap().contains("a-file"));
+        assert!(spilled(&spill, &Items::Held(vec![1u32])).is_none());
+    }
+}
