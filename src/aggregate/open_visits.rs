@@ -34,8 +34,10 @@ pub struct OpenVisits {
     /// Open days, by piece: a worker folds into the first; merged states
     /// bring theirs, moved rather than joined.
     pieces: Vec<VisitDays>,
-    /// Visits of closed days, by day, in a list per user shard.
-    closed: FastMap<i32, Vec<VisitList>>,
+    /// Visits of closed days, by day: a list per user shard for each
+    /// closing (merged states bring theirs, moved rather than appended,
+    /// which would read spilled lists back into memory).
+    closed: FastMap<i32, Vec<Vec<VisitList>>>,
     /// Where lists go once the memory they may take is spent (`None`:
     /// they stay in memory).
     spill: Option<Arc<Spill>>,
@@ -72,8 +74,11 @@ impl OpenVisits {
     /// day goes back into a table, where its events fold in as if it had
     /// never closed. The day being read is never closed.
     pub fn read_day(&mut self, day: i32) {
-        if let Some(lists) = self.closed.remove(&day) {
-            reopen(&lists, self.pieces[0].at(day));
+        if let Some(closings) = self.closed.remove(&day) {
+            let users = self.pieces[0].at(day);
+            for lists in &closings {
+                reopen(lists, users);
+            }
         }
     }
 
@@ -99,21 +104,15 @@ impl OpenVisits {
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {
             let lists = self.place(DayVisits::deal(day, &users));
-            self.closed.insert(day, lists);
+            self.closed.entry(day).or_default().push(lists);
         }
     }
 
     /// Adds the visits of `other` (its pieces and closed days are moved).
     pub fn merge(&mut self, other: OpenVisits) {
         self.pieces.extend(other.pieces);
-        for (day, lists) in other.closed {
-            match self.closed.get_mut(&day) {
-                // Joined at the end, as pieces are.
-                Some(held) => held.iter_mut().zip(lists).for_each(|(a, b)| a.append(b)),
-                None => {
-                    self.closed.insert(day, lists);
-                }
-            }
+        for (day, closings) in other.closed {
+            self.closed.entry(day).or_default().extend(closings);
         }
     }
 
@@ -148,7 +147,7 @@ impl OpenVisits {
         }
         let closed = std::mem::take(&mut self.closed);
         let place = |list| self.place(vec![list]);
-        by_shard(closed.into_values().chain(by_day))
+        by_shard(closed.into_values().flatten().chain(by_day))
             .into_par_iter()
             .flat_map_iter(|lists| place(VisitList::concat(lists).joined(gap_ms)))
             .collect()
