@@ -24,7 +24,7 @@ use crate::sink::run_json;
 use crate::sink::run_json::{InputReport, Phases, RunOptions, RunReport};
 use crate::sink::table::{Table, file_names};
 use crate::sink::user_visits::UserVisits;
-use crate::spill::Spill;
+use crate::spill::{Spill, SpillOptions};
 use crate::time::{LocalDays, format_day};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -88,12 +88,9 @@ pub struct AnalyzeOptions {
     pub visit_gap_ms: i64,
     /// Compute visits (they need memory for every activity event).
     pub visits: bool,
-    /// Bytes of visit lists held in memory; beyond them, lists go to a
-    /// file in `spill_dir` and are read back through a memory map.
-    pub visit_memory: usize,
-    /// Where visit lists are spilled; `None`: the output directory's
-    /// parent.
-    pub spill_dir: Option<PathBuf>,
+    /// Memory visit lists may take; beyond it they go to a spill file and
+    /// are read back through a memory map.
+    pub spill: SpillOptions,
     /// Show a progress bar on stderr (the caller checks it is a terminal).
     pub progress: bool,
     /// Which requests of access logs are logins.
@@ -113,10 +110,6 @@ pub struct AnalyzeOptions {
     /// Skip events whose id was already read (`--dedup`).
     pub dedup: bool,
 }
-
-/// The default of `--visit-memory`: 256 MiB, more than the visits of a
-/// month of the seed scenario (`--scale 1`) take.
-pub const DEFAULT_VISIT_MEMORY: usize = 256 << 20;
 
 /// The default of `--valid-from`: ENT platforms are younger than this.
 pub const DEFAULT_VALID_FROM: &str = "2000-01-01";
@@ -143,8 +136,7 @@ impl AnalyzeOptions {
             mmap: true,
             visit_gap_ms: 30 * 60 * 1000,
             visits: true,
-            visit_memory: DEFAULT_VISIT_MEMORY,
-            spill_dir: None,
+            spill: SpillOptions::default(),
             progress: false,
             login: LoginRule::default(),
             valid_from: crate::time::days_from_civil(2000, 1, 1),
@@ -227,10 +219,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.problems = problems(&report, &tables, opts.max_rejected);
     report.visitors_without_account = tables.visitors_without_account;
-    if let Some(spill) = &ctx.spill {
-        report.spilled_bytes = spill.written();
-        report.spill_failure = spill.failure();
-    }
+    report_spill(&mut report, ctx.spill.as_deref());
     report.run_id = lake::run_id(&report);
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     let ok = report.problems.is_empty();
@@ -242,17 +231,12 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     Ok(Analysis { tables, summary, report })
 }
 
-/// The spill file of visit lists (see [`crate::spill`]): in `--spill-dir`,
-/// else beside the output directory, where the outputs' own disk space is.
-fn spill(opts: &AnalyzeOptions) -> Spill {
-    let dir = match &opts.spill_dir {
-        Some(dir) => dir.clone(),
-        None => match opts.out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
-    };
-    Spill::new(&dir, opts.visit_memory)
+/// What `run.json` says of the spill file.
+pub fn report_spill(report: &mut RunReport, spill: Option<&Spill>) {
+    if let Some(spill) = spill {
+        report.spilled_bytes = spill.written();
+        report.spill_failure = spill.failure();
+    }
 }
 
 /// The options of a run as `run.json` records them.
@@ -299,7 +283,7 @@ fn context(opts: &AnalyzeOptions, annuaire: &Annuaire) -> Result<Context> {
     ctx.count_services &= opts.visits;
     ctx.visit_gap_ms = opts.visit_gap_ms;
     if opts.visits {
-        ctx.spill = Some(Arc::new(spill(opts)));
+        ctx.spill = Some(Arc::new(opts.spill.file_for(&opts.out)));
     }
     ctx.login = opts.login.clone();
     let valid_until = match opts.valid_until {

@@ -6,6 +6,7 @@ use crate::generate::{Compress, GenerateOptions, Output, Style};
 use crate::parse::Format;
 use crate::parse::access::LoginRule;
 use crate::report::lang::Lang;
+use crate::spill::SpillOptions;
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -67,6 +68,32 @@ pub struct MergeArgs {
     /// LC_ALL, LC_MESSAGES or LANG starts with `fr`, else English].
     #[arg(long, value_parser = Lang::parse)]
     pub lang: Option<Lang>,
+    /// Memory for visits, and where the rest goes.
+    #[command(flatten)]
+    pub spill: SpillArgs,
+}
+
+/// How much memory visits may take, and where the rest goes (`analyze`
+/// and `merge`).
+#[derive(Debug, Args)]
+pub struct SpillArgs {
+    /// Memory the lists of visits may take (`K`, `M` or `G`); beyond it
+    /// they are written to a file in --spill-dir and read back from there
+    /// (the kernel's page cache, not the run's memory). `0` spills them
+    /// all.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub visit_memory: usize,
+    /// Where visit lists beyond --visit-memory go: a file with no name,
+    /// gone when the run ends [default: the output directory's parent].
+    #[arg(long)]
+    pub spill_dir: Option<PathBuf>,
+}
+
+impl SpillArgs {
+    /// The options these arguments give.
+    pub fn options(&self) -> SpillOptions {
+        SpillOptions { budget: self.visit_memory, dir: self.spill_dir.clone() }
+    }
 }
 
 /// Arguments of `entlog report`.
@@ -240,16 +267,9 @@ pub struct AnalyzeArgs {
     /// per visit); visit columns are then zero and visit tables empty.
     #[arg(long)]
     pub no_visits: bool,
-    /// Memory the lists of visits may take (`K`, `M` or `G`); beyond it
-    /// they are written to a file in --spill-dir and read back from there
-    /// (the kernel's page cache, not the run's memory). `0` spills them
-    /// all.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub visit_memory: usize,
-    /// Where visit lists beyond --visit-memory go: a file with no name,
-    /// gone when the run ends [default: the output directory's parent].
-    #[arg(long)]
-    pub spill_dir: Option<PathBuf>,
+    /// Memory for visits, and where the rest goes.
+    #[command(flatten)]
+    pub spill: SpillArgs,
     /// Read plain files instead of memory-mapping them (for files that may
     /// change while being read).
     #[arg(long)]
@@ -316,7 +336,7 @@ impl AnalyzeArgs {
         o.mmap = !self.no_mmap;
         o.visit_gap_ms = self.visit_gap;
         o.visits = !self.no_visits;
-        (o.visit_memory, o.spill_dir) = (self.visit_memory, self.spill_dir.clone());
+        o.spill = self.spill.options();
         o.valid_from = self.valid_from;
         o.valid_until = self.valid_until;
         o.max_rejected = self.max_rejected;

@@ -105,7 +105,9 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
 
 /// `entlog merge`: the merged run and its summary.
 fn merge(args: &MergeArgs) -> anyhow::Result<ExitCode> {
-    let merged = with_threads(args.threads, || entlog::merge::merge(&args.runs, &args.out))??;
+    let merged = with_threads(args.threads, || {
+        entlog::merge::merge(&args.runs, &args.out, &args.spill.options())
+    })??;
     warn_missing_accounts(&merged.report);
     let data = &merged.summary;
     let tz = &merged.report.options.tz;

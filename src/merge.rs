@@ -22,7 +22,9 @@
 
 use crate::aggregate::finish::{Settings, count_audience};
 use crate::aggregate::gather::Gathered;
-use crate::analyze::{Analysis, RUN_JSON, finish_writing_visits, run_report, write_outputs};
+use crate::analyze::{
+    Analysis, RUN_JSON, finish_writing_visits, report_spill, run_report, write_outputs,
+};
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
 use crate::sink::outdir::Staging;
@@ -30,17 +32,19 @@ use crate::sink::partitioned;
 use crate::sink::registry::TABLES;
 use crate::sink::run_json::{self, Phases, StoredRun};
 use crate::sink::table::{Merged, Table};
+use crate::spill::{Spill, SpillOptions};
 use crate::stored::batches;
 use crate::time::LocalDays;
 use jiff::tz::TimeZone;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Reads the runs in `runs`, merges them and writes the outputs into
-/// `out`. Fails if the runs were made with different time zones, visit
-/// gaps or salts, if two of them read the same input, or if a table
-/// cannot be read.
-pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
+/// `out`, visits spilled as `spill` says. Fails if the runs were made
+/// with different time zones, visit gaps or salts, if two of them read the
+/// same input, or if a table cannot be read.
+pub fn merge(runs: &[PathBuf], out: &Path, spill: &SpillOptions) -> Result<Analysis> {
     let start = Instant::now();
     let stored =
         runs.iter().map(|r| run_json::read(&r.join(RUN_JSON))).collect::<Result<Vec<_>>>()?;
@@ -48,7 +52,8 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let tz = TimeZone::get(&options.tz)
         .map_err(|e| Error::usage(format!("unknown time zone {:?}: {e}", options.tz)))?;
     let (merged, omit) = mergeable(runs)?;
-    let mut gathered = gather(runs, &merged)?;
+    let spill = options.visits.then(|| Arc::new(spill.file_for(out)));
+    let mut gathered = gather(runs, &merged, spill.clone())?;
     let schools = std::mem::take(&mut gathered.schools);
     let read = start.elapsed().as_secs_f64();
     let settings = Settings { days: LocalDays::new(tz), visit_gap_ms: options.visit_gap_ms };
@@ -70,6 +75,7 @@ pub fn merge(runs: &[PathBuf], out: &Path) -> Result<Analysis> {
     let mut report = run_report(options, inputs, outputs, wall, phases);
     report.merged_runs = runs.iter().map(|r| r.display().to_string()).collect();
     report.visitors_without_account = tables.visitors_without_account;
+    report_spill(&mut report, spill.as_deref());
     report.options.threads = rayon::current_num_threads();
     run_json::write(&staging.path().join(RUN_JSON), &report)?;
     staging.commit(out)?;
@@ -114,8 +120,9 @@ fn mergeable(runs: &[PathBuf]) -> Result<(Vec<&'static dyn Table>, Vec<&'static 
 
 /// Reads the tables of every run: the small ones run by run, then every
 /// file of the partitioned ones, one task each.
-fn gather(runs: &[PathBuf], tables: &[&dyn Table]) -> Result<Gathered> {
+fn gather(runs: &[PathBuf], tables: &[&dyn Table], spill: Option<Arc<Spill>>) -> Result<Gathered> {
     let mut gathered = Gathered::default();
+    gathered.spill = spill;
     let mut files = Vec::new();
     for run in runs {
         for table in tables {

@@ -17,7 +17,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -153,6 +153,39 @@ impl<T: Plain> Items<T> {
     /// many as `self` holds; `None` if they do not lie there.
     pub fn spilled_at(&self, map: &Arc<Mmap>, start: usize) -> Option<Items<T>> {
         Mapped::new(map, start, self.len()).map(Items::Spilled)
+    }
+}
+
+/// How much a run holds in memory before it spills, and where
+/// (`--visit-memory`, `--spill-dir`).
+#[derive(Clone, Debug)]
+pub struct SpillOptions {
+    /// Bytes of lists held in memory.
+    pub budget: usize,
+    /// Where the spill file goes; `None`: the output directory's parent,
+    /// where the outputs' own disk space is.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for SpillOptions {
+    fn default() -> Self {
+        SpillOptions { budget: DEFAULT_BUDGET, dir: None }
+    }
+}
+
+/// The default of `--visit-memory`: 256 MiB, more than the visits of a
+/// month of the seed scenario (`--scale 1`) take.
+pub const DEFAULT_BUDGET: usize = 256 << 20;
+
+impl SpillOptions {
+    /// The spill file of a run writing into the output directory `out`.
+    pub fn file_for(&self, out: &Path) -> Spill {
+        let dir = match (&self.dir, out.parent()) {
+            (Some(dir), _) => dir,
+            (None, Some(p)) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Spill::new(dir, self.budget)
     }
 }
 

@@ -89,15 +89,16 @@ fn analyze_shards(shards: &[PathBuf], dump: &Path, dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Runs `entlog merge -q --out OUT RUNS...`.
-fn merge_command(runs: &[PathBuf], out: &Path) -> Output {
+/// Runs `entlog merge -q --out OUT EXTRA... RUNS...`.
+fn merge_command(runs: &[PathBuf], out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["merge", "-q", "--out", out.to_str().unwrap()];
+    args.extend(extra);
     args.extend(runs.iter().map(|r| r.to_str().unwrap()));
     entlog(&args)
 }
 
 fn merge(runs: &[PathBuf], out: &Path) {
-    let o = merge_command(runs, out);
+    let o = merge_command(runs, out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -116,6 +117,15 @@ fn check_merge(name: &str, shards: &[PathBuf], dump: &Path, whole: &Path, dir: &
         assert_eq!(a[total], b[total], "{name}: run.json {total}");
     }
     assert_eq!(b["merged_runs"].as_array().unwrap().len(), shards.len());
+    // Every visit list through the spill file: the same tables.
+    let spilled = dir.join("merged-spilled");
+    let o = merge_command(&runs, &spilled, &["--visit-memory", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(run_json(&spilled)["spilled_bytes"].as_u64().unwrap() > 0, "{name}: nothing spilled");
+    assert_eq!(run_json(&merged)["spilled_bytes"], 0, "{name}: spilled within the budget");
+    for (t, (a, b)) in tables().zip(outputs(&merged).iter().zip(outputs(&spilled))) {
+        assert!(*a == b, "{name}: {t} differs once visits are spilled");
+    }
     // The Spark job over the same runs (local[2], loopback only) rebuilds
     // the merge's audience rows.
     let mut args = vec![merged.to_str().unwrap()];
@@ -235,11 +245,11 @@ fn runs_with_different_salts_or_the_same_inputs_are_not_merged() {
     assert_eq!(analyze(&events, &a, &["-q"]).status.code(), Some(0));
     assert_eq!(analyze(&events, &b, &["-q", "--salt", "other"]).status.code(), Some(0));
     let out = dir.path().join("m");
-    let o = merge_command(&[a.clone(), b], &out);
+    let o = merge_command(&[a.clone(), b], &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different salt"));
     // Nor a run with itself: its counts would be doubled.
-    let o = merge_command(&[a.clone(), a], &out);
+    let o = merge_command(&[a.clone(), a], &out, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("disjoint shards"));
     assert!(!out.exists());
@@ -273,7 +283,7 @@ fn the_same_content_under_another_name_counts_once_or_is_refused() {
     assert_eq!(analyze(&month, &a, &["-q"]).status.code(), Some(0));
     assert_eq!(analyze(&copy, &b, &["-q"]).status.code(), Some(0));
     let merged = dir.path().join("m");
-    let o = merge_command(&[a.clone(), b], &merged);
+    let o = merge_command(&[a.clone(), b], &merged, &[]);
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("the same content") && stderr.contains("march-again.json"), "{stderr}");
@@ -282,7 +292,7 @@ fn the_same_content_under_another_name_counts_once_or_is_refused() {
     let other = dump.join("events/2020-02.json");
     let with = ["-q", "--referential", dump.to_str().unwrap()];
     assert_eq!(analyze(&other, &c, &with).status.code(), Some(0));
-    let o = merge_command(&[a, c.clone()], &merged);
+    let o = merge_command(&[a, c.clone()], &merged, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different referential"));
     assert!(!merged.exists());
@@ -299,7 +309,7 @@ fn the_same_content_under_another_name_counts_once_or_is_refused() {
     let d = dir.path().join("d");
     let with = ["-q", "--referential", renamed.to_str().unwrap()];
     assert_eq!(analyze(&month, &d, &with).status.code(), Some(0));
-    let o = merge_command(&[c, d], &merged);
+    let o = merge_command(&[c, d], &merged, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("different referential"));
 }

@@ -22,10 +22,11 @@ use super::visit_list::VisitList;
 use crate::annuaire::Annuaire;
 use crate::error::Result;
 use crate::hash::FastMap;
+use crate::spill::Spill;
 use datasketches::hll::HllUnion;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Partials gathered from the runs read so far.
 #[derive(Default)]
@@ -54,8 +55,11 @@ pub struct Gathered {
     /// The national directory's context of each school, as the runs
     /// wrote it.
     pub schools: Annuaire,
+    /// Where visit lists go once the memory they may take is spent.
+    pub spill: Option<Arc<Spill>>,
     users: Vec<Vec<UserActivityRow>>,
-    visits: Vec<VisitList>,
+    /// The visits of each user shard, a list per file read.
+    visits: Vec<Vec<VisitList>>,
 }
 
 impl Gathered {
@@ -64,7 +68,13 @@ impl Gathered {
     /// (so that rows are held once).
     pub fn partitions(&mut self, files: &[(ReadPartition, i32, PathBuf)]) -> Result<()> {
         let dims = Mutex::new(std::mem::take(&mut self.dims));
-        let shared = SharedRows { users: shards(), visits: shards(), apps: shards(), dims: &dims };
+        let shared = SharedRows {
+            users: shards(),
+            visits: shards(),
+            apps: shards(),
+            dims: &dims,
+            spill: self.spill.as_deref(),
+        };
         files.par_iter().try_for_each(|(read, month, file)| read(*month, file, &shared))?;
         let SharedRows { users, visits, apps, .. } = shared;
         (self.users, self.visits, self.apps.users) = (taken(users), taken(visits), taken(apps));
@@ -75,7 +85,7 @@ impl Gathered {
     /// The partials of everything read, visits joined across runs, and
     /// the names of the merged runs.
     pub fn into_partials(self, visits: bool, gap_ms: i64) -> (Partials, Dimensions) {
-        let joined = self.visits.into_par_iter().map(|list| list.joined(gap_ms)).collect();
+        let joined = VisitList::join_shards(self.visits, gap_ms, self.spill.as_deref());
         let partials = Partials {
             counters: self.counters,
             hourly: self.hourly,
@@ -100,9 +110,10 @@ pub type ReadPartition = fn(i32, &Path, &SharedRows<'_>) -> Result<()>;
 /// The shards that the tasks reading partitioned tables fill, by user.
 pub struct SharedRows<'d> {
     users: Vec<Mutex<Vec<UserActivityRow>>>,
-    visits: Vec<Mutex<VisitList>>,
+    visits: Vec<Mutex<Vec<VisitList>>>,
     apps: Vec<Mutex<Vec<AppUserRow>>>,
     dims: &'d Mutex<DimsBuilder>,
+    spill: Option<&'d Spill>,
 }
 
 impl SharedRows<'_> {
@@ -111,9 +122,11 @@ impl SharedRows<'_> {
         give(&self.users, rows, Vec::extend);
     }
 
-    /// Moves the visits of one file, by user shard, in.
+    /// Moves the visits of one file, by user shard, in: kept beside the
+    /// other files' (appending would read spilled lists back), spilled
+    /// once the budget is spent.
     pub fn add_visits(&self, rows: Vec<VisitList>) {
-        give(&self.visits, rows, |a, b| a.append(b));
+        give(&self.visits, VisitList::spill(rows, self.spill), Vec::push);
     }
 
     /// Moves the application use rows of one file, by user shard, in.
@@ -138,7 +151,7 @@ fn taken<T>(shards: Vec<Mutex<T>>) -> Vec<T> {
 }
 
 /// Moves the rows of each shard of `rows` into the shared shard.
-fn give<T>(shared: &[Mutex<T>], rows: Vec<T>, put: impl Fn(&mut T, T)) {
+fn give<T, R>(shared: &[Mutex<T>], rows: Vec<R>, put: impl Fn(&mut T, R)) {
     for (shard, rows) in shared.iter().zip(rows) {
         put(&mut shard.lock().unwrap_or_else(|e| e.into_inner()), rows);
     }

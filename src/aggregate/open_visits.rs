@@ -60,15 +60,6 @@ impl OpenVisits {
         OpenVisits { spill, ..self }
     }
 
-    /// `lists` kept, or spilled if there is a spill file and its budget is
-    /// spent.
-    fn place(&self, lists: Vec<VisitList>) -> Vec<VisitList> {
-        match &self.spill {
-            Some(spill) => VisitList::spill(lists, spill),
-            None => lists,
-        }
-    }
-
     /// Notes that events of `day` are read again after other days
     /// ([`DayClock::read`](super::day_clock::DayClock::read)): a closed
     /// day goes back into a table, where its events fold in as if it had
@@ -103,7 +94,7 @@ impl OpenVisits {
         let closing = self.pieces[0].take_days(|day| idle.contains(&day));
         // On this worker's thread: the other workers go on reading.
         for (day, users) in closing {
-            let lists = self.place(DayVisits::deal(day, &users));
+            let lists = VisitList::spill(DayVisits::deal(day, &users), self.spill.as_deref());
             self.closed.entry(day).or_default().push(lists);
         }
     }
@@ -131,26 +122,17 @@ impl OpenVisits {
     /// The visits of each user shard, the open days dealt into shards as
     /// closed ones were, and joined shard by shard across pieces and
     /// closings ([`VisitList::joined`]).
-    pub fn into_lists(mut self) -> Vec<VisitList> {
+    pub fn into_lists(self) -> Vec<VisitList> {
         let gap_ms = i64::from(self.gap_ms);
         let days: Vec<(i32, FastMap<u64, DayVisits>)> =
-            std::mem::take(&mut self.pieces).into_iter().flat_map(ByDay::into_days).collect();
+            self.pieces.into_iter().flat_map(ByDay::into_days).collect();
         let by_day: Vec<Vec<VisitList>> =
             days.into_par_iter().map(|(day, users)| DayVisits::deal(day, &users)).collect();
         // The open days were many small blocks, freed: handed back before
         // the shards' lists, large and new, are made.
         crate::alloc::release_free_memory();
-        // The closed days' lists kept in memory are freed as the shards'
-        // lists are made.
-        if let Some(spill) = &self.spill {
-            spill.restart();
-        }
-        let closed = std::mem::take(&mut self.closed);
-        let place = |list| self.place(vec![list]);
-        by_shard(closed.into_values().flatten().chain(by_day))
-            .into_par_iter()
-            .flat_map_iter(|lists| place(VisitList::concat(lists).joined(gap_ms)))
-            .collect()
+        let shards = by_shard(self.closed.into_values().flatten().chain(by_day));
+        VisitList::join_shards(shards, gap_ms, self.spill.as_deref())
     }
 }
 

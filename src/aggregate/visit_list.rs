@@ -15,6 +15,7 @@ use super::scope::StructureId;
 use crate::device::Device;
 use crate::parse::Profile;
 use crate::spill::{Items, Plain, Spill};
+use rayon::prelude::*;
 use smallvec::SmallVec;
 use std::ops::Range;
 
@@ -326,10 +327,11 @@ impl VisitList {
         self.spans.held_bytes() + self.structures.held_bytes() + self.points.held_bytes()
     }
 
-    /// `lists` kept in memory if `spill`'s budget allows it, else written
-    /// to its file, together, and read from there (kept in memory if the
-    /// write fails: see [`Spill::write`]).
-    pub fn spill(lists: Vec<VisitList>, spill: &Spill) -> Vec<VisitList> {
+    /// `lists` kept in memory if there is no spill file or its budget
+    /// allows it, else written to it, together, and read from there (kept
+    /// in memory if the write fails: see [`Spill::write`]).
+    pub fn spill(lists: Vec<VisitList>, spill: Option<&Spill>) -> Vec<VisitList> {
+        let Some(spill) = spill else { return lists };
         if spill.keeps(lists.iter().map(VisitList::held_bytes).sum()) {
             return lists;
         }
@@ -350,6 +352,27 @@ impl VisitList {
             })
             .collect();
         spilled.unwrap_or(lists)
+    }
+
+    /// The visits of each user shard's lists in one list, joined (see
+    /// [`VisitList::joined`]), shards in parallel; spilled once `spill`'s
+    /// budget is spent, counted afresh: the lists given are freed as the
+    /// joined ones are made.
+    pub fn join_shards(
+        shards: Vec<Vec<VisitList>>,
+        gap_ms: i64,
+        spill: Option<&Spill>,
+    ) -> Vec<VisitList> {
+        if let Some(spill) = spill {
+            spill.restart();
+        }
+        shards
+            .into_par_iter()
+            .map(|lists| {
+                let joined = VisitList::concat(lists).joined(gap_ms);
+                VisitList::spill(vec![joined], spill).pop().unwrap_or_default()
+            })
+            .collect()
     }
 
     /// The visits of the union of the events behind the visits of `self`,
