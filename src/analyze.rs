@@ -1,9 +1,11 @@
 //! `entlog analyze`: inputs in, tables and `run.json` out.
 
 use crate::aggregate::dedup::Dedup;
-use crate::aggregate::finish::{Figures, Settings, Tables, count};
+use crate::aggregate::finish::{Settings, Tables, VisitWriter, count};
 use crate::aggregate::key::Grain;
+use crate::aggregate::scope::Dimensions;
 use crate::aggregate::scope::ScopeKey;
+use crate::aggregate::visit_table::VisitTable;
 use crate::aggregate::{Agg, Context, Worker};
 use crate::annuaire::Annuaire;
 use crate::error::{Error, Result};
@@ -30,7 +32,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Where the salt of user pseudonyms came from.
@@ -202,8 +204,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Analysis> {
     let settings = Settings { days: ctx.days.clone(), visit_gap_ms: opts.visit_gap_ms };
     let staging = Staging::new(&opts.out)?;
     let mut tables = pool.install(|| {
-        let figures = count(agg, ctx.dimensions(), &ctx.users, &settings);
-        finish_writing_visits(figures, staging.path(), &[])
+        count_writing_visits(staging.path(), &[], |write| {
+            count(agg, ctx.dimensions(), &ctx.users, &settings, write)
+        })
     })?;
     tables.schools = annuaire;
     // What the final stage freed is handed back before the writers take
@@ -378,17 +381,26 @@ fn scan_inputs(
     inputs
 }
 
-/// The end of the final stage: `user_visits` is written into `dir`
-/// (unless `omit` names it) and its lists freed, the largest thing the
-/// final stage holds, before the classes get their accounts and the other
-/// tables are written. (Written before the classes' facts became rows,
-/// beside their tables by week part, it peaked higher.)
-pub fn finish_writing_visits(mut figures: Figures, dir: &Path, omit: &[&str]) -> Result<Tables> {
-    if !omit.contains(&UserVisits.name()) {
-        let visits = figures.take_visits();
-        UserVisits.write_visits(dir, &visits, figures.dims())?;
+/// The final stage, `count`, given a writer of `user_visits` into `dir`
+/// (none if `omit` names it), which writes the table while the other
+/// figures are counted; fails if the write did.
+pub fn count_writing_visits(
+    dir: &Path,
+    omit: &[&str],
+    count: impl FnOnce(Option<VisitWriter<'_>>) -> Tables,
+) -> Result<Tables> {
+    let failed = Mutex::new(None);
+    let write = |table: &VisitTable, dims: &Dimensions| {
+        if let Err(e) = UserVisits.write_visits(dir, table, dims) {
+            *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        }
+    };
+    let writer: Option<VisitWriter<'_>> = (!omit.contains(&UserVisits.name())).then_some(&write);
+    let tables = count(writer);
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(tables),
     }
-    Ok(figures.finish())
 }
 
 /// Writes the tables not named in `omit` and `summary.json` into `dir`;

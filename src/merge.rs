@@ -23,7 +23,7 @@
 use crate::aggregate::finish::{Settings, count_audience};
 use crate::aggregate::gather::Gathered;
 use crate::analyze::{
-    Analysis, RUN_JSON, finish_writing_visits, report_spill, run_report, write_outputs,
+    Analysis, RUN_JSON, count_writing_visits, report_spill, run_report, write_outputs,
 };
 use crate::error::{Error, Result};
 use crate::hash::FastMap;
@@ -63,8 +63,9 @@ pub fn merge(runs: &[PathBuf], out: &Path, spill: &SpillOptions) -> Result<Analy
     // writes (see `alloc`).
     crate::alloc::release_free_memory();
     let staging = Staging::new(out)?;
-    let figures = count_audience(partials, dims, &settings);
-    let mut tables = finish_writing_visits(figures, staging.path(), &omit)?;
+    let mut tables = count_writing_visits(staging.path(), &omit, |write| {
+        count_audience(partials, dims, &settings, write)
+    })?;
     tables.schools = schools;
     crate::alloc::release_free_memory();
     let finished = start.elapsed().as_secs_f64();

@@ -234,34 +234,43 @@ fn user_rows(facts: ByDay<FastMap<FactKey, Fact>>) -> Vec<Vec<UserActivityRow>> 
 /// Turns a merged state into sorted output rows, the accounts being those
 /// of `directory`.
 pub fn finish(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Tables {
-    count(agg, dims, directory, settings).finish()
+    count(agg, dims, directory, settings, None)
 }
 
-/// Counts the figures of a merged state (see [`Figures`]), the accounts
-/// being those of `directory`.
-pub fn count(agg: Agg, dims: Dimensions, directory: &Directory, settings: &Settings) -> Figures {
+/// Writes the visits' table while the other figures are counted: it needs
+/// nothing of them, and its lists are the largest thing the final stage
+/// holds. A writer that fails keeps its error for its caller.
+pub type VisitWriter<'w> = &'w (dyn Fn(&VisitTable, &Dimensions) + Sync);
+
+/// Counts the figures of a merged state (see [`count_audience`]), the
+/// accounts being those of `directory`.
+pub fn count(
+    agg: Agg,
+    dims: Dimensions,
+    directory: &Directory,
+    settings: &Settings,
+    write: Option<VisitWriter<'_>>,
+) -> Tables {
     crate::alloc::release_free_memory();
     let partials = agg.into_partials(directory);
     crate::alloc::release_free_memory();
-    count_audience(partials, dims, settings)
+    count_audience(partials, dims, settings, write)
 }
 
 /// Turns partials into sorted output rows.
 pub fn finish_partials(p: Partials, dims: Dimensions, settings: &Settings) -> Tables {
-    count_audience(p, dims, settings).finish()
+    count_audience(p, dims, settings, None)
 }
 
-/// The final stage nearly done: every figure counted, the classes' but
-/// for their accounts. The visits' table is final: a caller can write it
-/// and free its lists ([`Figures::take_visits`]), the largest thing the
-/// final stage holds, before the other tables are written.
-pub struct Figures {
-    tables: Tables,
-    classes: classes::Counted,
-}
-
-/// Counts the figures of `p` (see [`Figures`]).
-pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Figures {
+/// Counts every figure of `p`. With `write`, the visits' table is written
+/// meanwhile and its lists freed before the other tables are (they then
+/// say it is written, [`VisitTable::written`]).
+pub fn count_audience(
+    p: Partials,
+    dims: Dimensions,
+    settings: &Settings,
+    write: Option<VisitWriter<'_>>,
+) -> Tables {
     let Partials {
         counters,
         hourly,
@@ -275,20 +284,37 @@ pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Fig
         classes,
         class_members,
     } = p;
-    let joined = visits.unwrap_or_default();
+    let visit_table = VisitTable::new(visits.unwrap_or_default());
     let accounts = accounts::combine(accounts, |s| dims.structure_text(s));
     // Applications and hours need nothing of the audience figures: they
     // are made meanwhile. Classes come after: their facts are held twice
     // while they become rows, and beside the audience's own tables that
     // made the final stage's peak.
-    let (audience, (apps, user_modules, hourly, structure_apps)) = rayon::join(
-        || audience_figures(&counters, users, &joined, sketches, &accounts, &dims, settings),
+    let joined = visit_table.lists();
+    let ((audience, (apps, user_modules, hourly, structure_apps), classes), ()) = rayon::join(
         || {
-            let (apps, user_modules) = apps.finish(&dims);
-            (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
+            let (audience, rest) = rayon::join(
+                || audience_figures(&counters, users, joined, sketches, &accounts, &dims, settings),
+                || {
+                    let (apps, user_modules) = apps.finish(&dims);
+                    (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
+                },
+            );
+            (audience, rest, classes::count(classes, class_members, &dims.classes))
+        },
+        || {
+            if let Some(write) = write {
+                write(&visit_table, &dims);
+            }
         },
     );
-    let tables = Tables {
+    let user_visits = if write.is_some() { VisitTable::written() } else { visit_table };
+    // Classes have accounts in every period with data, as the audience.
+    let mut periods: Vec<(Grain, i32)> =
+        audience.rows.iter().map(|(k, _)| (k.grain, k.period)).collect();
+    periods.dedup();
+    let classes = classes.finish(&periods, &dims.classes);
+    Tables {
         visits: audience.visits,
         national: audience.national,
         hourly,
@@ -296,49 +322,17 @@ pub fn count_audience(p: Partials, dims: Dimensions, settings: &Settings) -> Fig
         audience: audience.rows,
         user_activity: audience.user_activity,
         sketches: audience.sketches,
-        user_visits: VisitTable::new(joined),
+        user_visits,
         user_modules,
         http,
         visitors_without_account: audience.visitors_without_account,
         accounts,
         structure_apps,
-        classes: Vec::new(),
-        class_activity: Vec::new(),
-        class_members: Vec::new(),
+        classes: classes.rows,
+        class_activity: classes.facts,
+        class_members: classes.members,
         dims,
         schools: Annuaire::default(),
-    };
-    // Counted before the visits' table is written: their facts, in tables
-    // by week part until then, are held as rows while it is.
-    let classes = classes::count(classes, class_members, &tables.dims.classes);
-    Figures { tables, classes }
-}
-
-impl Figures {
-    /// The names of structures and segments.
-    pub fn dims(&self) -> &Dimensions {
-        &self.tables.dims
-    }
-
-    /// Takes the visits' table out, to be written before the other
-    /// tables; the tables then say it is written ([`VisitTable::written`]).
-    pub fn take_visits(&mut self) -> VisitTable {
-        std::mem::replace(&mut self.tables.user_visits, VisitTable::written())
-    }
-
-    /// Gives the classes their accounts and returns every table.
-    pub fn finish(self) -> Tables {
-        let Figures { mut tables, classes } = self;
-        let dims = &tables.dims;
-        // Classes have accounts in every period with data, as the audience.
-        let mut periods: Vec<(Grain, i32)> =
-            tables.audience.iter().map(|(k, _)| (k.grain, k.period)).collect();
-        periods.dedup();
-        let classes = classes.finish(&periods, &dims.classes);
-        tables.classes = classes.rows;
-        tables.class_activity = classes.facts;
-        tables.class_members = classes.members;
-        tables
     }
 }
 

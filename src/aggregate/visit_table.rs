@@ -14,8 +14,8 @@ pub struct VisitTable {
     lists: Vec<VisitList>,
     /// An index of each list, to read it in the table's order.
     indexes: Vec<VisitIndex>,
-    /// The table was written before the other tables, and its lists freed
-    /// (the final stage's `Figures::take_visits`).
+    /// The table was written while the other figures were counted, and
+    /// its lists freed (the final stage's `VisitWriter`).
     written: bool,
 }
 
@@ -24,6 +24,11 @@ impl VisitTable {
     pub fn new(lists: Vec<VisitList>) -> VisitTable {
         let indexes = lists.par_iter().map(VisitList::index).collect();
         VisitTable { lists, indexes, written: false }
+    }
+
+    /// The joined visits of each user shard.
+    pub fn lists(&self) -> &[VisitList] {
+        &self.lists
     }
 
     /// What is left of a table written before the others: nothing.

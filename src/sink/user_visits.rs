@@ -81,8 +81,8 @@ fn offset_item() -> Field {
 
 impl UserVisits {
     /// Writes `table` into `dir`, its structures named by `dims`: as the
-    /// other tables are, or before them to free its lists (see
-    /// [`Figures::take_visits`](crate::aggregate::finish::Figures::take_visits)).
+    /// other tables are, or while the final stage counts the other figures
+    /// (see [`VisitWriter`](crate::aggregate::finish::VisitWriter)).
     pub fn write_visits(&self, dir: &Path, table: &VisitTable, dims: &Dimensions) -> Result<()> {
         let months = table.months();
         partitioned::write_months(
