@@ -45,16 +45,16 @@ fn bytes_of<T: Plain>(items: &[T]) -> &[u8] {
 
 /// Items of type `T` in memory, or in a spill file.
 #[derive(Debug)]
-pub enum Items<T: Plain> {
-    /// Held in memory.
-    Held(Vec<T>),
-    /// Written to a spill file, read through its map.
-    Spilled(Mapped<T>),
+pub struct Items<T: Plain> {
+    /// The items in memory (empty when they are spilled).
+    held: Vec<T>,
+    /// The items in a spill file, if they are there.
+    spilled: Option<Mapped<T>>,
 }
 
 /// Items of a spill file: `len` values of `T` from byte `start` of a map.
 #[derive(Debug)]
-pub struct Mapped<T> {
+struct Mapped<T> {
     map: Arc<Mmap>,
     start: usize,
     len: usize,
@@ -80,39 +80,46 @@ impl<T: Plain> Mapped<T> {
             item: PhantomData,
         })
     }
+
+    #[allow(unsafe_code)]
+    fn as_slice(&self) -> &[T] {
+        // SAFETY: `Mapped::new` checked that the items lie in the map and
+        // are aligned; the map is read-only and lives as long as `self`
+        // holds it; the bytes were written from values of the same
+        // `T: Plain` by `Spill::write`, and the file has no name by which
+        // another process could change them.
+        unsafe {
+            std::slice::from_raw_parts(self.map.as_ptr().add(self.start).cast::<T>(), self.len)
+        }
+    }
 }
 
 impl<T: Plain> Deref for Items<T> {
     type Target = [T];
 
-    #[allow(unsafe_code)]
     fn deref(&self) -> &[T] {
-        match self {
-            Items::Held(v) => v,
-            // SAFETY: `Mapped::new` checked that the items lie in the map
-            // and are aligned; the map is read-only and lives as long as
-            // `self` holds it; the bytes were written from values of the
-            // same `T: Plain` by `Spill::write`, and the file has no name
-            // by which another process could change them.
-            Items::Spilled(m) => unsafe {
-                std::slice::from_raw_parts(m.map.as_ptr().add(m.start).cast::<T>(), m.len)
-            },
+        match &self.spilled {
+            Some(m) => m.as_slice(),
+            None => &self.held,
         }
     }
 }
 
 impl<T: Plain> Default for Items<T> {
     fn default() -> Self {
-        Items::Held(Vec::new())
+        Items::from(Vec::new())
+    }
+}
+
+impl<T: Plain> From<Vec<T>> for Items<T> {
+    fn from(held: Vec<T>) -> Self {
+        Items { held, spilled: None }
     }
 }
 
 impl<T: Plain> Clone for Items<T> {
     fn clone(&self) -> Self {
-        match self {
-            Items::Held(v) => Items::Held(v.clone()),
-            Items::Spilled(m) => Items::Spilled(m.clone()),
-        }
+        Items { held: self.held.clone(), spilled: self.spilled.clone() }
     }
 }
 
@@ -127,21 +134,20 @@ impl<T: Plain + Eq> Eq for Items<T> {}
 impl<T: Plain> Items<T> {
     /// The items in memory, to be changed: spilled ones are read back.
     pub fn held(&mut self) -> &mut Vec<T> {
-        if let Items::Spilled(m) = self {
-            *self = Items::Held(Items::Spilled(m.clone()).to_vec());
+        if let Some(m) = self.spilled.take() {
+            self.held = m.as_slice().to_vec();
         }
-        match self {
-            Items::Held(v) => v,
-            Items::Spilled(_) => unreachable!("read back just above"),
-        }
+        &mut self.held
+    }
+
+    /// Whether the items are in a spill file.
+    pub fn is_spilled(&self) -> bool {
+        self.spilled.is_some()
     }
 
     /// Bytes of memory the items hold (none once spilled).
     pub fn held_bytes(&self) -> usize {
-        match self {
-            Items::Held(v) => v.capacity() * size_of::<T>(),
-            Items::Spilled(_) => 0,
-        }
+        self.held.capacity() * size_of::<T>()
     }
 
     /// The items' bytes, as [`Spill::write`] takes them.
@@ -152,7 +158,8 @@ impl<T: Plain> Items<T> {
     /// The items written at byte `start` of `map` by [`Spill::write`], as
     /// many as `self` holds; `None` if they do not lie there.
     pub fn spilled_at(&self, map: &Arc<Mmap>, start: usize) -> Option<Items<T>> {
-        Mapped::new(map, start, self.len()).map(Items::Spilled)
+        let spilled = Mapped::new(map, start, self.len())?;
+        Some(Items { held: Vec::new(), spilled: Some(spilled) })
     }
 }
 
@@ -328,16 +335,16 @@ mod tests {
     fn spilled_items_read_back_as_they_were_and_change_in_memory() {
         let dir = tempfile::tempdir().unwrap();
         let spill = Spill::new(dir.path(), 0);
-        let items = Items::Held((0..10_000u32).map(|x| x * 7).collect());
+        let items = Items::from((0..10_000u32).map(|x| x * 7).collect::<Vec<_>>());
         let mut back = spilled(&spill, &items).unwrap();
-        assert!(matches!(back, Items::Spilled(_)));
+        assert!(back.is_spilled());
         assert_eq!((back.held_bytes(), &back[..]), (0, &items[..]));
         // A second write lands after the first, page-aligned.
         let empty = spilled(&spill, &Items::default()).unwrap();
         assert!(empty.is_empty());
         back.held().push(1);
         assert_eq!((back.len(), back[10_000]), (10_001, 1));
-        assert!(matches!(back, Items::Held(_)));
+        assert!(!back.is_spilled());
         // Each part starts 8-aligned: 3 bytes, 5 of padding, then the items.
         assert_eq!(spill.written(), (8 + 40_000) + 8);
         // The file has no name: the directory stays empty.
@@ -361,7 +368,7 @@ mod tests {
         let path = dir.path().join("read-only");
         std::fs::write(&path, b"").unwrap();
         let spill = Spill { file: Some(File::open(&path).unwrap()), ..Spill::new(dir.path(), 0) };
-        let items = Items::Held(vec![1u32, 2, 3]);
+        let items = Items::from(vec![1u32, 2, 3]);
         assert!(spilled(&spill, &items).is_none());
         assert!(spill.keeps(usize::MAX));
         assert!(spill.failure().unwrap().contains(&dir.path().display().to_string()));
@@ -376,6 +383,6 @@ mod tests {
         let spill = Spill::new(&file.join("spill"), 0);
         assert!(spill.keeps(usize::MAX));
         assert!(spill.failure().unwrap().contains("a-file"));
-        assert!(spilled(&spill, &Items::Held(vec![1u32])).is_none());
+        assert!(spilled(&spill, &Items::from(vec![1u32])).is_none());
     }
 }

@@ -10,7 +10,9 @@
 //! line, a file read out of order, a dump given twice) opens the day
 //! again: its lists go back into a table, where the event folds into the
 //! visits as if the day had never closed, so visits are held once however
-//! often their events are read.
+//! often their events are read. Beyond the run's budget, closed lists go
+//! to the spill file (the `spill` module): a day's lists of each closing
+//! are then kept apart, never appended, as appending would read them back.
 
 use super::by_day::{ByDay, by_shard};
 use super::scope::StructureId;

@@ -239,9 +239,9 @@ impl VisitList {
     /// an item: see [`VisitList::grow`]).
     pub fn with_capacity(spans: usize, structures: usize, points: usize) -> VisitList {
         VisitList {
-            spans: Items::Held(Vec::with_capacity(spans)),
-            structures: Items::Held(Vec::with_capacity(structures)),
-            points: Items::Held(Vec::with_capacity(points)),
+            spans: Items::from(Vec::with_capacity(spans)),
+            structures: Items::from(Vec::with_capacity(structures)),
+            points: Items::from(Vec::with_capacity(points)),
         }
     }
 
