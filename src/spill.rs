@@ -9,7 +9,11 @@
 //! has no name (it is unlinked as soon as it is made), so it is gone when
 //! the process ends, even when killed. A write that fails (a full disk)
 //! keeps the lists in memory, as if there were no file: the run loses
-//! nothing, and says so once.
+//! nothing, and says so once. So does a map the kernel refuses: each
+//! write is mapped on its own (a closed day of a worker, a shard's joined
+//! list), a few hundred maps for months of logs, far from the kernel's
+//! default limit of 65,530 per process. A day opened again leaves its
+//! range of the file unused: the file only grows, and goes with the run.
 
 use memmap2::{Mmap, MmapOptions};
 use std::fs::File;
