@@ -22,8 +22,8 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Plain data: a value is its bytes, with no padding and no pointer, and
 /// any bytes of its size written from a value read back as that value.
@@ -48,7 +48,7 @@ fn bytes_of<T: Plain>(items: &[T]) -> &[u8] {
 }
 
 /// Items of type `T` in memory, or in a spill file.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Items<T: Plain> {
     /// The items in memory (empty when they are spilled).
     held: Vec<T>,
@@ -57,18 +57,12 @@ pub struct Items<T: Plain> {
 }
 
 /// Items of a spill file: `len` values of `T` from byte `start` of a map.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Mapped<T> {
     map: Arc<Mmap>,
     start: usize,
     len: usize,
     item: PhantomData<T>,
-}
-
-impl<T: Plain> Clone for Mapped<T> {
-    fn clone(&self) -> Self {
-        Mapped { map: Arc::clone(&self.map), ..*self }
-    }
 }
 
 impl<T: Plain> Mapped<T> {
@@ -121,12 +115,6 @@ impl<T: Plain> From<Vec<T>> for Items<T> {
     }
 }
 
-impl<T: Plain> Clone for Items<T> {
-    fn clone(&self) -> Self {
-        Items { held: self.held.clone(), spilled: self.spilled.clone() }
-    }
-}
-
 impl<T: Plain + PartialEq> PartialEq for Items<T> {
     fn eq(&self, other: &Self) -> bool {
         **self == **other
@@ -137,16 +125,22 @@ impl<T: Plain + Eq> Eq for Items<T> {}
 
 impl<T: Plain> Items<T> {
     /// The items in memory, to be changed: spilled ones are read back.
+    /// Every visit pushed goes through here, and lists being built are
+    /// never spilled: the check is all it costs them.
+    #[inline]
     pub fn held(&mut self) -> &mut Vec<T> {
-        if let Some(m) = self.spilled.take() {
-            self.held = m.as_slice().to_vec();
+        if self.spilled.is_some() {
+            self.read_back();
         }
         &mut self.held
     }
 
-    /// Whether the items are in a spill file.
-    pub fn is_spilled(&self) -> bool {
-        self.spilled.is_some()
+    /// Reads spilled items back into memory.
+    #[cold]
+    fn read_back(&mut self) {
+        if let Some(m) = self.spilled.take() {
+            self.held = m.as_slice().to_vec();
+        }
     }
 
     /// Bytes of memory the items hold (none once spilled).
@@ -216,11 +210,9 @@ pub struct Spill {
     held: AtomicUsize,
     /// Bytes written.
     written: AtomicU64,
-    /// Set once a write failed: lists are then held, and the failure was
-    /// said.
-    failed: AtomicBool,
-    /// The first failure, for the run's report.
-    failure: Mutex<Option<String>>,
+    /// The first failure, for the run's report: once set, lists are
+    /// held in memory.
+    failure: OnceLock<String>,
 }
 
 /// The alignment of every write: a page, so that each map starts where the
@@ -238,10 +230,12 @@ impl Spill {
     /// [`Spill::failure`]): every list stays in memory.
     pub fn new(dir: &Path, budget: usize) -> Spill {
         let file = std::fs::create_dir_all(dir).and_then(|()| tempfile::tempfile_in(dir));
-        let failure = file.as_ref().err().map(|e| format!("{}: {e}", dir.display()));
+        let failure = match &file {
+            Err(e) => OnceLock::from(format!("{}: {e}", dir.display())),
+            Ok(_) => OnceLock::new(),
+        };
         Spill {
-            failed: AtomicBool::new(failure.is_some()),
-            failure: Mutex::new(failure),
+            failure,
             file: file.ok(),
             dir: dir.display().to_string(),
             end: AtomicU64::new(0),
@@ -255,7 +249,7 @@ impl Spill {
     /// kept since the last [`Spill::restart`] are within the budget, and
     /// always once a write failed. Kept bytes are counted as held.
     pub fn keeps(&self, bytes: usize) -> bool {
-        if self.failed.load(Ordering::Relaxed) {
+        if self.failure.get().is_some() {
             return true;
         }
         let before = self.held.fetch_add(bytes, Ordering::Relaxed);
@@ -280,9 +274,7 @@ impl Spill {
         match self.try_write(parts) {
             Ok(written) => Some(written),
             Err(e) => {
-                self.failed.store(true, Ordering::Relaxed);
-                let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-                failure.get_or_insert_with(|| format!("{}: {e}", self.dir));
+                self.failure.get_or_init(|| format!("{}: {e}", self.dir));
                 None
             }
         }
@@ -322,7 +314,7 @@ impl Spill {
     /// The first write that failed, if one did: lists were held in memory
     /// from then on.
     pub fn failure(&self) -> Option<String> {
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.failure.get().cloned()
     }
 }
 
@@ -341,14 +333,13 @@ mod tests {
         let spill = Spill::new(dir.path(), 0);
         let items = Items::from((0..10_000u32).map(|x| x * 7).collect::<Vec<_>>());
         let mut back = spilled(&spill, &items).unwrap();
-        assert!(back.is_spilled());
         assert_eq!((back.held_bytes(), &back[..]), (0, &items[..]));
         // A second write lands after the first, page-aligned.
         let empty = spilled(&spill, &Items::default()).unwrap();
         assert!(empty.is_empty());
         back.held().push(1);
         assert_eq!((back.len(), back[10_000]), (10_001, 1));
-        assert!(!back.is_spilled());
+        assert!(back.held_bytes() >= 10_001 * 4);
         // Each part starts 8-aligned: 3 bytes, 5 of padding, then the items.
         assert_eq!(spill.written(), (8 + 40_000) + 8);
         // The file has no name: the directory stays empty.
