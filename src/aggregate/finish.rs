@@ -289,25 +289,26 @@ pub fn count_audience(
     // Applications and hours need nothing of the audience figures: they
     // are made meanwhile. Classes come after: their facts are held twice
     // while they become rows, and beside the audience's own tables that
-    // made the final stage's peak.
+    // made the final stage's peak. `user_visits` needs none of them, and
+    // is written alongside all three.
     let joined = visit_table.lists();
-    let ((audience, (apps, user_modules, hourly, structure_apps), classes), ()) = rayon::join(
-        || {
-            let (audience, rest) = rayon::join(
-                || audience_figures(&counters, users, joined, sketches, &accounts, &dims, settings),
-                || {
-                    let (apps, user_modules) = apps.finish(&dims);
-                    (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
-                },
-            );
-            (audience, rest, classes::count(classes, class_members, &dims.classes))
-        },
-        || {
-            if let Some(write) = write {
-                write(&visit_table, &dims);
-            }
-        },
-    );
+    let count_figures = || {
+        let (audience, rest) = rayon::join(
+            || audience_figures(&counters, users, joined, sketches, &accounts, &dims, settings),
+            || {
+                let (apps, user_modules) = apps.finish(&dims);
+                (apps, user_modules, hourly.rows(), structure_apps.rows(&dims))
+            },
+        );
+        (audience, rest, classes::count(classes, class_members, &dims.classes))
+    };
+    let write_visits = || {
+        if let Some(write) = write {
+            write(&visit_table, &dims);
+        }
+    };
+    let ((audience, (apps, user_modules, hourly, structure_apps), classes), ()) =
+        rayon::join(count_figures, write_visits);
     let user_visits = if write.is_some() { VisitTable::written() } else { visit_table };
     // Classes have accounts in every period with data, as the audience.
     let mut periods: Vec<(Grain, i32)> =
