@@ -263,6 +263,8 @@ fn count_users(
     let mut rows: FastMap<ClassRowKey, ClassMetrics> = FastMap::default();
     // One user's rows: their days reach the same few weeks and months again
     // and again, which a short list finds without a lookup in the table.
+    // Facts come by week part, so a part's rows are the last ones made:
+    // the list is searched from its end.
     let mut mine: Vec<(ClassRowKey, ClassMetrics)> = Vec::new();
     for user in facts.chunk_by(|a, b| a.0.user == b.0.user) {
         mine.clear();
@@ -275,7 +277,7 @@ fn count_users(
                         class: k.class,
                         profile,
                     };
-                    let m = match mine.iter().position(|(k, _)| *k == key) {
+                    let m = match mine.iter().rposition(|(k, _)| *k == key) {
                         Some(i) => &mut mine[i].1,
                         None => {
                             mine.push((key, ClassMetrics::default()));

@@ -408,14 +408,22 @@ fn count_one(
             .or_insert_with(histogram)
             .saturating_record(seconds as u64);
     }
-    national.add(visit, cx, &mut out.national);
+    national.add(visit, cx);
 }
 
-/// What counting the national datasets keeps per user.
+/// What counting the national datasets keeps per user: the user's rows,
+/// summed here and added to the dataset's rows once the user's last visit
+/// is counted. A dataset's rows are many and large (a cache line per few
+/// groups), so each visit counted there missed the cache; a user's rows
+/// are few, and are added once each.
 #[derive(Default)]
 struct NationalScratch {
     /// The user's rows so far, each with the set of its groups.
     rows: Vec<(NationalKey, u64)>,
+    /// The visits and seconds of each row of `rows`, by group (more than
+    /// `rows` when an earlier user had more rows: only the groups of a
+    /// row's set are read, and they are zeroed once added).
+    sums: Vec<NationalCells>,
     /// The schools of the visit being counted.
     uais: SmallVec<[u32; 4]>,
     /// Its groups and the seconds it adds to each.
@@ -423,16 +431,11 @@ struct NationalScratch {
 }
 
 impl NationalScratch {
-    /// Adds the visit `v` to the national rows: its whole duration to its
-    /// profile and device groups, its time in each service it used to that
-    /// service's, in every school (UAI) its structures belong to, once per
-    /// school.
-    fn add(
-        &mut self,
-        visit: &Visit<'_>,
-        cx: &Context<'_>,
-        national: &mut FastMap<NationalKey, NationalCells>,
-    ) {
+    /// Adds the visit `v` to the user's national rows: its whole duration
+    /// to its profile and device groups, its time in each service it used
+    /// to that service's, in every school (UAI) its structures belong to,
+    /// once per school.
+    fn add(&mut self, visit: &Visit<'_>, cx: &Context<'_>) {
         let v = visit.span;
         self.uais.clear();
         self.uais.extend(visit.structures.iter().filter_map(|&s| cx.uai_of[s as usize]));
@@ -449,28 +452,39 @@ impl NationalScratch {
         let bits = self.groups.iter().fold(0u64, |b, &(g, _)| b | 1 << g);
         let week = week_start(v.day);
         for &uai in &self.uais {
-            let row = national.entry((week, uai)).or_insert_with(empty_cells);
+            // A user's visits come by day: the row is nearly always last.
+            let i = match self.rows.iter().rposition(|(k, _)| *k == (week, uai)) {
+                Some(i) => i,
+                None => {
+                    self.rows.push(((week, uai), 0));
+                    if self.sums.len() < self.rows.len() {
+                        self.sums.push(empty_cells());
+                    }
+                    self.rows.len() - 1
+                }
+            };
+            self.rows[i].1 |= bits;
+            let row = &mut self.sums[i];
             for &(g, s) in &self.groups {
                 let cell = &mut row[usize::from(g)];
                 cell.visits += 1;
                 cell.seconds += s;
             }
-            // A user's visits come by day: the row is nearly always last.
-            match self.rows.iter_mut().rev().find(|(k, _)| *k == (week, uai)) {
-                Some((_, b)) => *b |= bits,
-                None => self.rows.push(((week, uai), bits)),
-            }
         }
     }
 
-    /// Counts the user once in every group of every row of theirs.
+    /// Adds the user's rows to `national`, the user counted once in every
+    /// group of each of their rows.
     fn count_user(&mut self, national: &mut FastMap<NationalKey, NationalCells>) {
-        for &(k, bits) in &self.rows {
-            // Every row of the user was made by `add`.
-            let Some(row) = national.get_mut(&k) else { continue };
+        for (&(k, bits), sums) in self.rows.iter().zip(&mut self.sums) {
+            let row = national.entry(k).or_insert_with(empty_cells);
             let mut rest = bits;
             while rest != 0 {
-                row[rest.trailing_zeros() as usize].users += 1;
+                let g = rest.trailing_zeros() as usize;
+                let (cell, sum) = (&mut row[g], std::mem::take(&mut sums[g]));
+                cell.visits += sum.visits;
+                cell.seconds += sum.seconds;
+                cell.users += 1;
                 rest &= rest - 1;
             }
         }
