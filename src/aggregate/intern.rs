@@ -15,15 +15,47 @@ pub trait Intern {
     fn intern(&self, key: &[u8]) -> Self::Value;
 }
 
+/// Longest key held in a table slot of its own (a UUID, the usual id of
+/// structures and classes, is 36 bytes).
+const INLINE: usize = 39;
+
+/// A key of at most [`INLINE`] bytes, held in the table's slot: found
+/// without reading a string elsewhere in memory, which missed the cache
+/// on nearly every event once the days' tables had filled it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Short {
+    len: u8,
+    bytes: [u8; INLINE],
+}
+
+impl Short {
+    /// `key`, when it is short enough.
+    #[inline]
+    fn of(key: &[u8]) -> Option<Short> {
+        let mut bytes = [0; INLINE];
+        bytes.get_mut(..key.len())?.copy_from_slice(key);
+        Some(Short { len: key.len() as u8, bytes })
+    }
+}
+
 /// A worker's cache in front of a shared [`Intern`] table.
 #[derive(Debug, Clone)]
 pub struct LocalCache<T: Intern> {
-    cache: FastMap<Vec<u8>, T::Value>,
+    /// Keys of at most [`INLINE`] bytes.
+    short: FastMap<Short, T::Value>,
+    /// Longer keys.
+    long: FastMap<Vec<u8>, T::Value>,
+}
+
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.bytes[..usize::from(self.len)].fmt(f)
+    }
 }
 
 impl<T: Intern> Default for LocalCache<T> {
     fn default() -> Self {
-        LocalCache { cache: FastMap::default() }
+        LocalCache { short: FastMap::default(), long: FastMap::default() }
     }
 }
 
@@ -31,12 +63,17 @@ impl<T: Intern> LocalCache<T> {
     /// The value of `key`, asking `shared` only on the first sight.
     #[inline]
     pub fn get(&mut self, shared: &T, key: &[u8]) -> T::Value {
-        if let Some(&hit) = self.cache.get(key) {
-            return hit;
+        match Short::of(key) {
+            Some(short) => *self.short.entry(short).or_insert_with(|| shared.intern(key)),
+            None => {
+                if let Some(&hit) = self.long.get(key) {
+                    return hit;
+                }
+                let v = shared.intern(key);
+                self.long.insert(key.to_vec(), v);
+                v
+            }
         }
-        let v = shared.intern(key);
-        self.cache.insert(key.to_vec(), v);
-        v
     }
 }
 
@@ -70,7 +107,9 @@ mod tests {
         let shared = Numbering::default();
         let mut cache = LocalCache::default();
         let long = vec![b'x'; 41];
-        let keys: [&[u8]; 6] = [b"", b"a", b"a\0", &[b'y'; 40], &long, &long[..40]];
+        // Either side of the longest key held inline.
+        let keys: [&[u8]; 8] =
+            [b"", b"a", b"a\0", &[b'y'; 40], &long, &long[..40], &long[..39], &long[..38]];
         for _ in 0..3 {
             for (i, k) in keys.iter().enumerate() {
                 assert_eq!(cache.get(&shared, k), i, "{k:?}");
