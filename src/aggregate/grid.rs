@@ -14,12 +14,14 @@
 //! structures over seven months. One event dated in year 1 adds one month
 //! of cells, not two thousand years of them.
 //!
-//! Cells are laid out scope by scope: the periods of one scope, and the
-//! profiles of each period, side by side. A user counts in the cells of
-//! the few scopes of their structures on each of their days, so their
-//! counts land in a few kilobytes instead of one cache line per day
-//! scattered across the whole grid (period-major, every day of a
-//! structure was a grid's row apart).
+//! Cells are laid out scope by scope, then profile by profile: the
+//! periods of one scope and profile side by side. A user counts in the
+//! cells of the few scopes of their structures, in their profile and
+//! `All`, on each of their days, so their counts land in a few hundred
+//! bytes per scope: their days, weeks and months are neighbours (with the
+//! profiles of each period side by side, each day of theirs was a cache
+//! line of its own; period-major, every day of a structure was a grid's
+//! row apart).
 
 use super::key::{Grain, RowKey};
 use super::scope::{Dimensions, Scope, ScopeKey};
@@ -162,7 +164,7 @@ impl Layout {
         let months = self.months.len();
         let (scope, rest) = (j / PROFILES / months, j / PROFILES % months);
         let period = self.days + self.weeks + rest;
-        self.key((scope * self.periods() + period) * PROFILES + j % PROFILES)
+        self.key((scope * PROFILES + j % PROFILES) * self.periods() + period)
     }
 
     /// Every scope of the grid: the platform, the segments, then the
@@ -187,7 +189,7 @@ impl Layout {
     pub fn period_slots(&self) -> Vec<(usize, Grain, i32)> {
         let mut slots: Vec<(usize, Grain, i32)> = (0..self.periods())
             .map(|p| {
-                let k = self.key(p * PROFILES);
+                let k = self.key(p);
                 (p, k.grain, k.period)
             })
             .collect();
@@ -198,7 +200,7 @@ impl Layout {
     /// The period slot of cell `i`.
     #[inline]
     pub fn period_slot(&self, i: usize) -> usize {
-        (i / PROFILES) % self.periods()
+        i % self.periods()
     }
 
     /// The position of a scope in the grid.
@@ -214,7 +216,7 @@ impl Layout {
     /// The cell of a period slot, scope and profile.
     #[inline]
     pub fn cell(&self, period: usize, scope: ScopeKey, profile: Option<Profile>) -> usize {
-        (self.scope_index(scope) * self.periods() + period) * PROFILES + profile_index(profile)
+        (self.scope_index(scope) * PROFILES + profile_index(profile)) * self.periods() + period
     }
 
     /// Fills the `All` cells of every day, then every week and month cell,
@@ -227,25 +229,27 @@ impl Layout {
             // No period, no cell.
             return;
         }
-        for scope in grid.chunks_exact_mut(self.periods() * PROFILES) {
-            // Day slots come first: what is read lies before what is
-            // written.
-            let (days, longer) = scope.split_at_mut(self.days * PROFILES);
-            for (i, m) in self.months.iter().enumerate() {
-                let (y, mo, _) = civil_from_days(m.start);
-                for day in m.start..m.start + days_in_month(y, mo) as i32 {
-                    let [d, month, week] = self.slots_in(i, day);
-                    let cells = &mut days[d * PROFILES..(d + 1) * PROFILES];
-                    let mut all = T::default();
-                    for &x in &cells[..PROFILES - 1] {
-                        all += x;
-                    }
-                    cells[PROFILES - 1] = all;
-                    for period in [month, week] {
-                        let start = (period - self.days) * PROFILES;
-                        for (x, &y) in longer[start..start + PROFILES].iter_mut().zip(cells.iter())
-                        {
-                            *x += y;
+        let periods = self.periods();
+        for scope in grid.chunks_exact_mut(periods * PROFILES) {
+            // `All` comes last: its days are the sums of the profiles'
+            // days, read before they are written.
+            let (profiles, all) = scope.split_at_mut((PROFILES - 1) * periods);
+            all[..self.days].fill(T::default());
+            for profile in profiles.chunks_exact(periods) {
+                for (a, &x) in all[..self.days].iter_mut().zip(&profile[..self.days]) {
+                    *a += x;
+                }
+            }
+            for cells in scope.chunks_exact_mut(periods) {
+                // Day slots come first: what is read lies before what is
+                // written.
+                let (days, longer) = cells.split_at_mut(self.days);
+                for (i, m) in self.months.iter().enumerate() {
+                    let (y, mo, _) = civil_from_days(m.start);
+                    for day in m.start..m.start + days_in_month(y, mo) as i32 {
+                        let [d, month, week] = self.slots_in(i, day);
+                        for period in [month, week] {
+                            longer[period - self.days] += days[d];
                         }
                     }
                 }
@@ -255,9 +259,9 @@ impl Layout {
 
     /// The row key of cell `i` (inverse of [`Layout::index`]).
     pub fn key(&self, i: usize) -> RowKey {
-        let profile = Profile::ALL.get(i % PROFILES).copied();
-        let period = (i / PROFILES) % self.periods();
-        let scope = self.scope_at(i / PROFILES / self.periods());
+        let period = i % self.periods();
+        let profile = Profile::ALL.get(i / self.periods() % PROFILES).copied();
+        let scope = self.scope_at(i / self.periods() / PROFILES);
         // The last month whose first slot is at or before `slot`.
         let last_from = |slot: usize, first: fn(&MonthSlots) -> usize| {
             &self.months[self.months.partition_point(|m| first(m) <= slot) - 1]
