@@ -370,8 +370,8 @@ fn audience_figures(
         visits::Context { dims, layout: &layout, uai_of: &uai_of, gap_ms: settings.visit_gap_ms };
     let (visit_cells, visits, national) = match count_visits(joined, &cx) {
         Some(v) => {
-            let visits = visit_rows(v.tally.histograms, &v.seconds, &layout);
-            ((v.visits, v.seconds), visits, national_rows(v.tally.national, &uais))
+            let visits = visit_rows(v.histograms, &v.seconds, &layout);
+            ((v.visits, v.seconds), visits, national_rows(v.national, &uais))
         }
         None => (Default::default(), Vec::new(), Vec::new()),
     };
@@ -450,17 +450,19 @@ fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits
     if joined.is_empty() {
         return None;
     }
-    let cells = visits::Cells::new(cx.layout);
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
     let tally = joined
         .par_iter()
         .with_min_len(per_thread)
-        .fold(visits::Tally::default, |mut tally, list| {
-            visits::count(list, cx, &cells, &mut tally);
-            tally
-        })
-        .reduce(visits::Tally::default, visits::Tally::merge);
-    Some(visits::Partial::new(cells, tally, cx.layout))
+        .fold(
+            || visits::Tally::new(cx.layout),
+            |mut tally, list| {
+                visits::count(list, cx, &mut tally);
+                tally
+            },
+        )
+        .reduce_with(visits::Tally::merge)?;
+    Some(visits::Partial::new(tally, cx.layout))
 }
 
 /// `user_activity` rows sorted by month, user key, profile name and

@@ -26,8 +26,6 @@ use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
 use hdrhistogram::Histogram;
 use smallvec::SmallVec;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicI64, AtomicU32};
 
 /// What one event tells the visit it falls in (with its device, see
 /// [`DayVisits::add`]).
@@ -233,38 +231,22 @@ pub struct NationalMetrics {
     pub seconds: i64,
 }
 
-/// Visits and seconds per cell of the audience layout, shared by the
-/// threads that count them: sums do not depend on the order of their
-/// terms, and one grid for all threads is a grid less per thread.
-pub struct Cells(Vec<VisitCell>);
-
 /// Visits and seconds of one cell, side by side: one cache line to fetch
 /// per cell counted, not two.
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct VisitCell {
-    visits: AtomicU32,
-    seconds: AtomicI64,
+    visits: u32,
+    seconds: i64,
 }
 
-impl Cells {
-    /// Zeroed cells for `layout`.
-    pub fn new(layout: &Layout) -> Cells {
-        Cells((0..layout.len()).map(|_| VisitCell::default()).collect())
-    }
-
-    /// Counts one visit of `seconds` in cell `i`.
-    #[inline]
-    fn add(&self, i: usize, seconds: i64) {
-        let cell = &self.0[i];
-        cell.visits.fetch_add(1, Relaxed);
-        cell.seconds.fetch_add(seconds, Relaxed);
-    }
-}
-
-/// What the histograms and national rows of some users add up to: each
-/// thread's own.
-#[derive(Default)]
+/// What the visits of some users add up to: each thread's own. The
+/// cells are each thread's too: cells shared by the threads were counted
+/// with atomic additions, each a locked instruction, and the platform's
+/// and segments' cells, which every visit counts in, went back and forth
+/// between the cores.
 pub struct Tally {
+    /// Visits and seconds per cell of the audience layout.
+    cells: Vec<VisitCell>,
     /// Durations by (month, profile; `None` for all).
     pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
     /// The national datasets' figures.
@@ -272,8 +254,29 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Adds `other` into `self`.
+    /// Nothing counted yet, in the cells of `layout`.
+    pub fn new(layout: &Layout) -> Tally {
+        Tally {
+            cells: vec![VisitCell::default(); layout.len()],
+            histograms: FastMap::default(),
+            national: FastMap::default(),
+        }
+    }
+
+    /// Counts one visit of `seconds` in cell `i`.
+    #[inline]
+    fn add(&mut self, i: usize, seconds: i64) {
+        let cell = &mut self.cells[i];
+        cell.visits += 1;
+        cell.seconds += seconds;
+    }
+
+    /// Adds `other` into `self` (both of the same layout).
     pub fn merge(mut self, other: Tally) -> Tally {
+        for (mine, o) in self.cells.iter_mut().zip(&other.cells) {
+            mine.visits += o.visits;
+            mine.seconds += o.seconds;
+        }
         for (k, h) in other.histograms {
             match self.histograms.get_mut(&k) {
                 // Same bounds everywhere, so addition cannot fail.
@@ -307,20 +310,22 @@ pub struct Partial {
     pub visits: Vec<u32>,
     /// Seconds per cell of the audience layout.
     pub seconds: Vec<i64>,
-    /// Histograms and national rows.
-    pub tally: Tally,
+    /// Durations by (month, profile; `None` for all).
+    pub histograms: FastMap<(i32, Option<Profile>), Histogram<u64>>,
+    /// The national datasets' figures.
+    pub national: FastMap<NationalKey, NationalCells>,
 }
 
 impl Partial {
-    /// The figures of `cells` and `tally` once every visit is counted,
-    /// the grid's weeks, months and `All` filled from its days (see
-    /// [`count`]).
-    pub fn new(cells: Cells, tally: Tally, layout: &Layout) -> Partial {
+    /// The figures of `tally` once every visit is counted, the grid's
+    /// weeks, months and `All` filled from its days (see [`count`]).
+    pub fn new(tally: Tally, layout: &Layout) -> Partial {
+        let Tally { cells, histograms, national } = tally;
         let (mut visits, mut seconds): (Vec<u32>, Vec<i64>) =
-            (cells.0.into_iter()).map(|c| (c.visits.into_inner(), c.seconds.into_inner())).unzip();
+            cells.into_iter().map(|c| (c.visits, c.seconds)).unzip();
         layout.roll_up(&mut visits);
         layout.roll_up(&mut seconds);
-        Partial { visits, seconds, tally }
+        Partial { visits, seconds, histograms, national }
     }
 }
 
@@ -366,13 +371,13 @@ pub fn months(list: &VisitList) -> FastSet<i32> {
     months
 }
 
-/// Counts the visits of `list` (sorted by user) into `cells` and `out`.
-pub fn count(list: &VisitList, cx: &Context<'_>, cells: &Cells, out: &mut Tally) {
+/// Counts the visits of `list` (sorted by user) into `out`.
+pub fn count(list: &VisitList, cx: &Context<'_>, out: &mut Tally) {
     let mut scopes: Vec<ScopeKey> = Vec::new();
     let mut national = NationalScratch::default();
     let mut visits = list.iter().peekable();
     while let Some(visit) = visits.next() {
-        count_one(&visit, cx, cells, out, &mut scopes, &mut national);
+        count_one(&visit, cx, out, &mut scopes, &mut national);
         // A user's visits are together: the user is counted after the last.
         if visits.peek().is_none_or(|next| next.span.user != visit.span.user) {
             national.count_user(&mut out.national);
@@ -380,11 +385,10 @@ pub fn count(list: &VisitList, cx: &Context<'_>, cells: &Cells, out: &mut Tally)
     }
 }
 
-/// Counts one visit into `cells`, `out` and the user's national rows.
+/// Counts one visit into `out` and the user's national rows.
 fn count_one(
     visit: &Visit<'_>,
     cx: &Context<'_>,
-    cells: &Cells,
     out: &mut Tally,
     scopes: &mut Vec<ScopeKey>,
     national: &mut NationalScratch,
@@ -399,7 +403,7 @@ fn count_one(
     // (see `Partial::new`).
     let Some([day, ..]) = cx.layout.periods_of(v.day) else { return };
     for &scope in scopes.iter() {
-        cells.add(cx.layout.cell(day, scope, profile), seconds);
+        out.add(cx.layout.cell(day, scope, profile), seconds);
     }
     let month = month_start(v.day);
     for profile in [profile, None] {
