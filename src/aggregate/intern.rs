@@ -38,6 +38,13 @@ impl Short {
     }
 }
 
+/// The key's bytes, not the slot's padding.
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.bytes[..usize::from(self.len)].fmt(f)
+    }
+}
+
 /// A worker's cache in front of a shared [`Intern`] table.
 #[derive(Debug, Clone)]
 pub struct LocalCache<T: Intern> {
@@ -45,12 +52,6 @@ pub struct LocalCache<T: Intern> {
     short: FastMap<Short, T::Value>,
     /// Longer keys.
     long: FastMap<Vec<u8>, T::Value>,
-}
-
-impl std::fmt::Debug for Short {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.bytes[..usize::from(self.len)].fmt(f)
-    }
 }
 
 impl<T: Intern> Default for LocalCache<T> {
