@@ -79,6 +79,7 @@ impl<T: Plain> Mapped<T> {
         })
     }
 
+    /// The items, read through the map.
     #[allow(unsafe_code)]
     fn as_slice(&self) -> &[T] {
         // SAFETY: `Mapped::new` checked that the items lie in the map and

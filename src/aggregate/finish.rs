@@ -445,11 +445,9 @@ fn distinct_visitors(
     (visitors, sketches)
 }
 
-/// What the visits of every shard add up to (`None` without visits).
+/// What the visits of every shard add up to (`None` without visits:
+/// there is then no list).
 fn count_visits(joined: &[VisitList], cx: &visits::Context<'_>) -> Option<visits::Partial> {
-    if joined.is_empty() {
-        return None;
-    }
     let per_thread = SHARDS.div_ceil(rayon::current_num_threads());
     let tally = joined
         .par_iter()

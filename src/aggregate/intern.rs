@@ -22,7 +22,7 @@ const INLINE: usize = 39;
 /// A key of at most [`INLINE`] bytes, held in the table's slot: found
 /// without reading a string elsewhere in memory, which missed the cache
 /// on nearly every event once the days' tables had filled it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Short {
     len: u8,
     bytes: [u8; INLINE],
@@ -35,13 +35,6 @@ impl Short {
         let mut bytes = [0; INLINE];
         bytes.get_mut(..key.len())?.copy_from_slice(key);
         Some(Short { len: key.len() as u8, bytes })
-    }
-}
-
-/// The key's bytes, not the slot's padding.
-impl std::fmt::Debug for Short {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.bytes[..usize::from(self.len)].fmt(f)
     }
 }
 

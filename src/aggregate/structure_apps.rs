@@ -125,7 +125,7 @@ impl StructureApps {
 /// One month's counts: a row per (structure, profile) slot, a count per
 /// application, all in one block. A list per slot cost two cache misses
 /// per event (the list, then its counts); the block costs one.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct MonthCounts {
     /// Counts per row: the applications known when the block was last
     /// widened, and more room (a row widens rarely, as new applications
@@ -133,6 +133,15 @@ struct MonthCounts {
     width: usize,
     /// The rows of slots 0, 1, ..., as far as the last slot counted.
     counts: Vec<i64>,
+}
+
+/// The width of a month's first rows.
+const FIRST_WIDTH: usize = 16;
+
+impl Default for MonthCounts {
+    fn default() -> Self {
+        MonthCounts { width: FIRST_WIDTH, counts: Vec::new() }
+    }
 }
 
 impl MonthCounts {
@@ -154,21 +163,17 @@ impl MonthCounts {
     /// Rows of room for `apps` applications at least, the counts moved.
     #[cold]
     fn widen(&mut self, apps: usize) {
-        let width = apps.next_power_of_two().max(16);
-        let mut counts = vec![0; self.counts.len() / self.width.max(1) * width];
-        if self.width > 0 {
-            for (new, old) in
-                counts.chunks_exact_mut(width).zip(self.counts.chunks_exact(self.width))
-            {
-                new[..self.width].copy_from_slice(old);
-            }
+        let width = apps.next_power_of_two();
+        let mut counts = vec![0; self.counts.len() / self.width * width];
+        for (new, old) in counts.chunks_exact_mut(width).zip(self.counts.chunks_exact(self.width)) {
+            new[..self.width].copy_from_slice(old);
         }
         (self.width, self.counts) = (width, counts);
     }
 
     /// Every (slot, application, count), zeros included.
     fn counts(&self) -> impl Iterator<Item = (usize, AppId, i64)> + '_ {
-        let width = self.width.max(1);
+        let width = self.width;
         self.counts.iter().enumerate().map(move |(i, &n)| (i / width, (i % width) as AppId, n))
     }
 }

@@ -15,12 +15,12 @@
 //! merged ([`VisitList::joined`]). Memory therefore follows the visits, not
 //! the events: the same dump read four times keeps the same visits.
 
-use super::grid::Layout;
+use super::grid::{self, Layout};
 use super::key::{SHARDS, user_shard};
 use super::scope::{Dimensions, NO_STRUCTURE, ScopeKey, StructureId};
 use super::visit_list::{NO_SERVICE, Point, Points, Visit, VisitList, VisitSpan, union_points};
 use crate::device::Device;
-use crate::hash::{FastMap, FastSet};
+use crate::hash::{FastMap, FastSet, merge_maps};
 use crate::national::{GROUPS, Group, service_group, visit_groups};
 use crate::parse::Profile;
 use crate::time::{civil_from_days, days_in_month, month_start, week_start};
@@ -231,12 +231,27 @@ pub struct NationalMetrics {
     pub seconds: i64,
 }
 
+impl std::ops::AddAssign for NationalMetrics {
+    fn add_assign(&mut self, o: NationalMetrics) {
+        self.visits += o.visits;
+        self.users += o.users;
+        self.seconds += o.seconds;
+    }
+}
+
 /// Visits and seconds of one cell, side by side: one cache line to fetch
 /// per cell counted, not two.
 #[derive(Clone, Copy, Default)]
 struct VisitCell {
     visits: u32,
     seconds: i64,
+}
+
+impl std::ops::AddAssign for VisitCell {
+    fn add_assign(&mut self, o: VisitCell) {
+        self.visits += o.visits;
+        self.seconds += o.seconds;
+    }
 }
 
 /// What the visits of some users add up to: each thread's own. The
@@ -266,40 +281,21 @@ impl Tally {
     /// Counts one visit of `seconds` in cell `i`.
     #[inline]
     fn add(&mut self, i: usize, seconds: i64) {
-        let cell = &mut self.cells[i];
-        cell.visits += 1;
-        cell.seconds += seconds;
+        self.cells[i] += VisitCell { visits: 1, seconds };
     }
 
     /// Adds `other` into `self` (both of the same layout).
-    pub fn merge(mut self, other: Tally) -> Tally {
-        for (mine, o) in self.cells.iter_mut().zip(&other.cells) {
-            mine.visits += o.visits;
-            mine.seconds += o.seconds;
-        }
-        for (k, h) in other.histograms {
-            match self.histograms.get_mut(&k) {
-                // Same bounds everywhere, so addition cannot fail.
-                Some(mine) => mine.add(&h).unwrap_or_else(|_| unreachable!()),
-                None => {
-                    self.histograms.insert(k, h);
-                }
+    pub fn merge(mut self, mut other: Tally) -> Tally {
+        self.cells = grid::add(self.cells, other.cells);
+        // Same bounds everywhere, so adding histograms cannot fail.
+        merge_maps(&mut self.histograms, &mut other.histograms, |mine, h| {
+            mine.add(&h).unwrap_or_else(|_| unreachable!())
+        });
+        merge_maps(&mut self.national, &mut other.national, |mine, cells| {
+            for (e, &m) in mine.iter_mut().zip(cells.iter()) {
+                *e += m;
             }
-        }
-        for (k, cells) in other.national {
-            match self.national.get_mut(&k) {
-                Some(mine) => {
-                    for (e, m) in mine.iter_mut().zip(cells.iter()) {
-                        e.visits += m.visits;
-                        e.users += m.users;
-                        e.seconds += m.seconds;
-                    }
-                }
-                None => {
-                    self.national.insert(k, cells);
-                }
-            }
-        }
+        });
         self
     }
 }
@@ -485,10 +481,7 @@ impl NationalScratch {
             let mut rest = bits;
             while rest != 0 {
                 let g = rest.trailing_zeros() as usize;
-                let (cell, sum) = (&mut row[g], std::mem::take(&mut sums[g]));
-                cell.visits += sum.visits;
-                cell.seconds += sum.seconds;
-                cell.users += 1;
+                row[g] += NationalMetrics { users: 1, ..std::mem::take(&mut sums[g]) };
                 rest &= rest - 1;
             }
         }
