@@ -157,17 +157,7 @@ impl<'a> Scanner<'a> {
         let mut i = start;
         let (mut escaped, mut ascii) = (false, true);
         loop {
-            // Skip plain bytes eight at a time: most strings are short
-            // ASCII keys and ids, where a byte loop or a memchr call per
-            // string costs more than the string.
-            while let Some(word) = s.get(i..i + 8) {
-                let special = special_bytes(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
-                if special != 0 {
-                    i += (special.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
+            i = next_stop(s, i);
             match s.get(i) {
                 None => return Err(JsonError::Syntax),
                 Some(b'"') => {
@@ -350,6 +340,63 @@ fn escape_len(s: &[u8]) -> JsonResult<usize> {
     }
 }
 
+/// The position of the first byte from `i` on that a string scan must stop
+/// at (see [`special_bytes`]), or a position fewer than eight bytes from
+/// the end, from where the caller goes byte by byte.
+///
+/// Sixteen bytes at a time where SSE2 is there (every x86-64), then eight:
+/// most strings are short ASCII keys and ids, where a byte loop or a memchr
+/// call per string costs more than the string, but the user agents, a
+/// third of an event's bytes, are long.
+#[inline]
+fn next_stop(s: &[u8], mut i: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while let Some(block) = s.get(i..i + 16) {
+        let stops = sse2::stops(block);
+        if stops != 0 {
+            return i + stops.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    while let Some(word) = s.get(i..i + 8) {
+        let special = special_bytes(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])));
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// One bit per byte of the first 16 bytes of `block`, set for the bytes
+    /// a string scan stops at: `"`, `\\`, control characters and non-ASCII
+    /// bytes.
+    #[inline]
+    #[allow(unsafe_code)]
+    pub(super) fn stops(block: &[u8]) -> u32 {
+        assert!(block.len() >= 16);
+        // SAFETY: the block holds at least 16 readable bytes (checked
+        // above; the load takes any alignment), and SSE2 is enabled, as on
+        // every x86-64 (the `cfg` of this module).
+        unsafe {
+            let x = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+            // Compared as signed bytes, non-ASCII bytes (0x80 and up) are
+            // negative, so below 0x20 with the control characters.
+            let low = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20));
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), low)) as u32
+        }
+    }
+}
+
 /// Marks, in the high bit of each byte, the bytes of `x` a string scan
 /// must stop at: `"`, `\\`, control characters and non-ASCII bytes. Only
 /// the lowest mark is exact (borrows may mark bytes above it), which is the
@@ -463,29 +510,56 @@ mod tests {
 
     #[test]
     fn special_bytes_finds_the_first_stop() {
-        let naive = |w: [u8; 8]| {
-            w.iter().position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))
-        };
-        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut rng = 0x1234_5678_9abc_def0u64;
         for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Bias towards the interesting bytes.
-            let mut w = x.to_le_bytes();
-            for b in &mut w {
-                *b = match *b % 8 {
-                    0 => b'"',
-                    1 => b'\\',
-                    2 => *b % 0x20,
-                    3 => 0x80 | *b,
-                    _ => 0x20 + *b % 0x5f,
-                };
-            }
+            let w = biased_word(&mut rng);
             let m = special_bytes(u64::from_le_bytes(w));
             let got = (m != 0).then(|| (m.trailing_zeros() / 8) as usize);
-            assert_eq!(got, naive(w), "{w:?}");
+            assert_eq!(got, w.iter().position(|&c| is_stop(c)), "{w:?}");
         }
+    }
+
+    #[test]
+    fn next_stop_skips_only_plain_bytes() {
+        let mut rng = 0x0fed_cba9_8765_4321u64;
+        for round in 0..20_000 {
+            // Mostly plain bytes, so that runs longer than a block occur.
+            let len = round % 70;
+            let mut line = Vec::with_capacity(len + 8);
+            while line.len() < len {
+                let w = biased_word(&mut rng);
+                line.extend(
+                    w.iter().map(|&c| if rng.is_multiple_of(5) || !is_stop(c) { c } else { b'a' }),
+                );
+            }
+            line.truncate(len);
+            for from in 0..=len {
+                let at = next_stop(&line, from);
+                assert!(line[from..at].iter().all(|&c| !is_stop(c)), "{line:?} from {from}");
+                let first = line[from..].iter().position(|&c| is_stop(c)).map(|p| from + p);
+                assert!(first == Some(at) || len - at < 8, "{line:?} from {from}: {at}");
+            }
+        }
+    }
+
+    /// A byte a string scan stops at.
+    fn is_stop(c: u8) -> bool {
+        c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c)
+    }
+
+    /// Eight pseudo-random bytes (xorshift on `x`), biased towards the
+    /// bytes a string scan stops at.
+    fn biased_word(x: &mut u64) -> [u8; 8] {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        x.to_le_bytes().map(|b| match b % 8 {
+            0 => b'"',
+            1 => b'\\',
+            2 => b % 0x20,
+            3 => 0x80 | b,
+            _ => 0x20 + b % 0x5f,
+        })
     }
 
     #[test]
