@@ -448,6 +448,11 @@ pub fn parse_long(text: &[u8]) -> Option<i64> {
 /// truncated toward zero for fractions and exponents; `None` when the
 /// value does not fit in an `i64`.
 pub fn number_to_i64(text: &[u8]) -> Option<i64> {
+    // Every event's date: up to 18 digits cannot overflow, so one pass
+    // without checks.
+    if (1..=18).contains(&text.len()) && text.iter().all(u8::is_ascii_digit) {
+        return Some(text.iter().fold(0, |v, &c| v * 10 + i64::from(c - b'0')));
+    }
     if !text.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
         return parse_long(text);
     }
@@ -562,6 +567,10 @@ mod tests {
     fn numbers() {
         assert_eq!(number_to_i64(b"1584345600000"), Some(1_584_345_600_000));
         assert_eq!(number_to_i64(b"-12"), Some(-12));
+        assert_eq!(number_to_i64(b"999999999999999999"), Some(999_999_999_999_999_999));
+        assert_eq!(number_to_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(number_to_i64(b"9223372036854775808"), None);
+        assert_eq!(number_to_i64(b""), None);
         assert_eq!(number_to_i64(b"1.5843456e12"), Some(1_584_345_600_000));
         assert_eq!(number_to_i64(b"99999999999999999999"), None);
         assert_eq!(number_to_i64(b"1e400"), None);
