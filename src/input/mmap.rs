@@ -1,4 +1,6 @@
-//! Memory maps: the only `unsafe` code of the crate.
+//! Memory maps of the inputs. The crate denies `unsafe` code; each of
+//! its few uses (here, the spill file, the allocator's trim, the JSON
+//! scanner's SSE2 load) is allowed where it stands, with why it is sound.
 
 use memmap2::{Advice, Mmap};
 use std::fs::File;
