@@ -152,7 +152,7 @@ impl<'a> Scanner<'a> {
     ///
     /// Inlined: a line holds about twenty strings, nearly all plain ASCII,
     /// which end at the first byte the scan stops at; the rest (escapes,
-    /// non-ASCII bytes, the last bytes of the line) is out of line.
+    /// non-ASCII bytes, a line that ends inside the string) is out of line.
     #[inline(always)]
     pub fn string(&mut self) -> JsonResult<JsonStr<'a>> {
         self.expect(b'"')?;
@@ -432,13 +432,17 @@ pub fn parse_long(text: &[u8]) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
+    // Up to 18 digits cannot overflow (every event's date has 13): the
+    // checks are only for longer numbers.
+    let checked = digits.len() > 18;
     // Accumulated negative, so that `i64::MIN` fits.
     let mut v: i64 = 0;
     for &c in digits {
         if !c.is_ascii_digit() {
             return None;
         }
-        v = v.checked_mul(10)?.checked_sub(i64::from(c - b'0'))?;
+        let d = i64::from(c - b'0');
+        v = if checked { v.checked_mul(10)?.checked_sub(d)? } else { v * 10 - d };
     }
     if neg { Some(v) } else { v.checked_neg() }
 }
@@ -448,13 +452,13 @@ pub fn parse_long(text: &[u8]) -> Option<i64> {
 /// truncated toward zero for fractions and exponents; `None` when the
 /// value does not fit in an `i64`.
 pub fn number_to_i64(text: &[u8]) -> Option<i64> {
-    // Every event's date: up to 18 digits cannot overflow, so one pass
-    // without checks.
-    if (1..=18).contains(&text.len()) && text.iter().all(u8::is_ascii_digit) {
-        return Some(text.iter().fold(0, |v, &c| v * 10 + i64::from(c - b'0')));
+    // Integers, every event's date among them, are read without a scan
+    // for a fraction or an exponent first.
+    if let Some(v) = parse_long(text) {
+        return Some(v);
     }
     if !text.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
-        return parse_long(text);
+        return None;
     }
     let f: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
     if f.is_finite() && f.abs() < 9.2e18 { Some(f.trunc() as i64) } else { None }
