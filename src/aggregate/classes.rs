@@ -111,10 +111,8 @@ impl ClassActivity {
             // Without a directory, workers mark no fact so.
             return self;
         }
-        let parts: Vec<&mut FastMap<PartKey, Counts>> = std::iter::once(&mut self.parts)
-            .chain(&mut self.beside)
-            .flat_map(|tables| tables.iter_mut().map(|(_, facts)| facts))
-            .collect();
+        let parts: Vec<&mut FastMap<PartKey, Counts>> =
+            self.tables_mut().flat_map(|t| t.iter_mut().map(|(_, facts)| facts)).collect();
         parts.into_par_iter().for_each(|facts| {
             let from_directory: Vec<(PartKey, Counts)> =
                 facts.extract_if(|k, _| k.class == DIRECTORY_CLASSES).collect();
@@ -138,13 +136,18 @@ impl ClassActivity {
         self.beside.append(&mut other.beside);
     }
 
+    /// Every table of facts: this worker's, then those kept beside it.
+    fn tables_mut(&mut self) -> impl Iterator<Item = &mut ByDay<FastMap<PartKey, Counts>>> {
+        std::iter::once(&mut self.parts).chain(&mut self.beside)
+    }
+
     /// The facts sorted by user, week part, class id and profile name: the
     /// rows of `class_activity.parquet`, and the order [`count`] needs.
-    pub fn rows(self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
+    pub fn rows(mut self, classes: &[ClassEntry]) -> Vec<(ClassFactKey, Counts)> {
         // Made at its size (its pages are touched as it fills), each
         // part's table freed once read and handed back: the rows would
         // otherwise end on top of every table, the final stage's peak.
-        let tables: Vec<_> = std::iter::once(self.parts).chain(self.beside).collect();
+        let tables: Vec<_> = self.tables_mut().map(std::mem::take).collect();
         let len = tables.iter().flat_map(ByDay::iter).map(|(_, t)| t.len()).sum();
         let mut rows = Vec::with_capacity(len);
         let mut hand_back = HandBack::default();
@@ -379,10 +382,11 @@ mod tests {
             (3, march + 8, Profile::Teacher, login, &[1]),
             (2, march + 30, Profile::Relative, access, &[0]),
         ];
-        let (mut one, mut first, mut second) = Default::default();
+        let mut one = ClassActivity::default();
+        let (mut first, mut second) = (one.clone(), one.clone());
         for &(user, day, profile, counts, classes) in &events {
-            ClassActivity::add(&mut one, user, day, profile, counts, classes);
-            let worker: &mut ClassActivity = if user == 2 { &mut second } else { &mut first };
+            one.add(user, day, profile, counts, classes);
+            let worker = if user == 2 { &mut second } else { &mut first };
             worker.add(user, day, profile, counts, classes);
         }
         first.merge(second);
